@@ -1,0 +1,25 @@
+// The service endpoint: the HTTP/2 server that restate-server calls to run
+// PaymentService handlers. Start it with `npx tsx code/main.ts`, then register
+// it with restate-server (code/launcher.ts does both for you).
+
+// SDK 1.17 calls Promise.withResolvers, which Node 20 lacks (Node 22 has it).
+import "core-js/actual/promise/with-resolvers.js";
+import * as http2 from "node:http2";
+import * as restate from "@restatedev/restate-sdk";
+import { paymentService } from "./payment_service.js";
+import { portsFromEnv } from "./types.js";
+
+const port = portsFromEnv().service;
+const host = process.env.SERVICE_HOST ?? "127.0.0.1";
+
+const server = http2.createServer(restate.createEndpointHandler({ services: [paymentService] }));
+server.listen(port, host, () => {
+  console.log(`PaymentService endpoint listening on http://${host}:${port}`);
+});
+server.on("error", (error) => {
+  console.error(`PaymentService endpoint could not listen on ${host}:${port}: ${error.message}`);
+  process.exit(1);
+});
+
+// In-flight invocations need no draining: restate-server retries them on the next endpoint.
+for (const signal of ["SIGINT", "SIGTERM"] as const) process.on(signal, () => process.exit(0));

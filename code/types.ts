@@ -1,0 +1,181 @@
+// The contract: what callers send and receive, validated by zod schemas.
+// Restate turns a schema failure into a 400 with the message below, before the
+// handler runs, so no invalid request can reach the payment provider.
+import { z } from "zod";
+
+/** Object keys (payment ids, refund ids) travel in URLs and in provider idempotency keys. */
+const IDENTIFIER = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
+const IDENTIFIER_RULE = "1-64 characters: letters, digits, '-' or '_', starting with a letter or digit";
+
+export const PaymentId = z.string().regex(IDENTIFIER, `payment id must be ${IDENTIFIER_RULE}`);
+export const RefundId = z.string().regex(IDENTIFIER, `refundId must be ${IDENTIFIER_RULE}`);
+
+/** Stripe's ceiling for a single charge, in minor units (999,999.99 in a two-decimal currency). */
+export const MAX_AMOUNT = 99_999_999;
+
+const ISO_4217 = new Set(Intl.supportedValuesOf("currency"));
+const CURRENCY_RULE = "currency must be an upper-case ISO 4217 code such as \"USD\" or \"EUR\"";
+/** Keeps the friendly message for a body that is not an object, and zod's own for unknown fields. */
+const objectExpected = (shape: string) => (issue: { code: string }) =>
+  issue.code === "invalid_type" ? `expected a JSON object ${shape}` : undefined;
+
+export const Amount = z
+  .number({ error: "amount must be a number of minor units, e.g. 10000 for 100.00" })
+  .int("amount must be a whole number of minor units (cents), not a fraction")
+  .positive("amount must be greater than zero")
+  .max(MAX_AMOUNT, `amount must be at most ${MAX_AMOUNT} minor units`);
+
+export const Currency = z
+  .string({ error: CURRENCY_RULE })
+  .regex(/^[A-Z]{3}$/, { error: CURRENCY_RULE, abort: true })
+  .refine((code) => ISO_4217.has(code), { error: (issue) => `${JSON.stringify(issue.input)} is not an ISO 4217 currency code` });
+
+/** A card token in the style of Stripe's test tokens (see the gateway for the ones it knows). */
+export const Source = z
+  .string({ error: "source must be a card token such as \"tok_visa\"" })
+  .regex(/^tok_[A-Za-z0-9_]{1,60}$/, "source must be a card token such as \"tok_visa\"");
+
+export const CreatePaymentRequest = z.strictObject(
+  { amount: Amount, currency: Currency, source: Source },
+  { error: objectExpected(`{"amount", "currency", "source"}`) },
+);
+export type CreatePaymentRequest = z.infer<typeof CreatePaymentRequest>;
+
+export const RefundRequest = z.strictObject(
+  { refundId: RefundId, amount: Amount },
+  { error: objectExpected(`{"refundId", "amount"}`) },
+);
+export type RefundRequest = z.infer<typeof RefundRequest>;
+
+export const PaymentStatus = z.enum(["pending", "succeeded", "declined", "failed"]);
+export type PaymentStatus = z.infer<typeof PaymentStatus>;
+
+export const PaymentFailure = z.object({
+  /** `card_declined`, `invalid_request` (the provider refused the request) or `gateway_unavailable`. */
+  code: z.string(),
+  declineCode: z.string().optional(),
+  message: z.string(),
+});
+export type PaymentFailure = z.infer<typeof PaymentFailure>;
+
+export const RefundRecord = z.object({
+  refundId: z.string(),
+  amount: z.number(),
+  gatewayRefundId: z.string(),
+  createdAt: z.string(),
+});
+export type RefundRecord = z.infer<typeof RefundRecord>;
+
+export const Payment = z.object({
+  paymentId: z.string(),
+  status: PaymentStatus,
+  amount: z.number(),
+  currency: z.string(),
+  source: z.string(),
+  chargeId: z.string().nullable(),
+  refundedAmount: z.number(),
+  refunds: z.array(RefundRecord),
+  failure: PaymentFailure.nullable(),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+});
+export type Payment = z.infer<typeof Payment>;
+
+// ---- The payment provider's wire format (the mock gateway speaks it, the service calls it) ----
+
+export const ChargeRequest = z.strictObject({
+  amount: Amount,
+  currency: Currency,
+  source: z.string().min(1).max(100),
+  /** The merchant's own reference (our payment id), so a ledger can be searched by it. */
+  reference: z.string().min(1).max(200),
+});
+export type ChargeRequest = z.infer<typeof ChargeRequest>;
+
+export interface Charge {
+  id: string;
+  object: "charge";
+  amount: number;
+  currency: string;
+  source: string;
+  reference: string;
+  status: "succeeded" | "failed";
+  failureCode: string | null;
+  declineCode: string | null;
+  failureMessage: string | null;
+  amountRefunded: number;
+  idempotencyKey: string | null;
+  created: string;
+}
+
+export const RefundChargeRequest = z.strictObject({
+  charge: z.string().min(1).max(100),
+  amount: Amount,
+  reference: z.string().min(1).max(200),
+});
+export type RefundChargeRequest = z.infer<typeof RefundChargeRequest>;
+
+export interface GatewayRefund {
+  id: string;
+  object: "refund";
+  charge: string;
+  amount: number;
+  reference: string;
+  status: "succeeded";
+  idempotencyKey: string | null;
+  created: string;
+}
+
+export interface GatewayErrorBody {
+  error: {
+    type: "card_error" | "invalid_request_error" | "idempotency_error" | "api_error";
+    code: string;
+    declineCode?: string;
+    message: string;
+  };
+}
+
+/** Faults the mock gateway can inject; set at start (environment) or at run time (admin API). */
+export const FaultSettings = z.strictObject({
+  /** Added to every charge and refund before the provider processes it. */
+  latencyMs: z.number().int().min(0).max(60_000),
+  /** Probability (0..1) that a charge or refund answers 503 without doing anything. */
+  failureRate: z.number().min(0).max(1),
+  /** The next N charges/refunds answer 500 without doing anything. */
+  failNext: z.number().int().min(0).max(1_000_000),
+  /** The next N charges/refunds are carried out, then the connection is cut before the answer. */
+  dropNext: z.number().int().min(0).max(1_000_000),
+});
+export type FaultSettings = z.infer<typeof FaultSettings>;
+
+// ---- Ports: the defaults of the contract, each overridable by an environment variable ----
+
+export const DEFAULT_PORTS = {
+  ingress: 8080,
+  admin: 9070,
+  service: 9080,
+  gateway: 9090,
+} as const;
+
+export type Ports = { -readonly [K in keyof typeof DEFAULT_PORTS]: number };
+
+export const PORT_VARIABLES: Record<keyof Ports, string> = {
+  ingress: "INGRESS_PORT",
+  admin: "ADMIN_PORT",
+  service: "SERVICE_PORT",
+  gateway: "GATEWAY_PORT",
+};
+
+export function portsFromEnv(env: NodeJS.ProcessEnv = process.env): Ports {
+  const ports = { ...DEFAULT_PORTS } as Ports;
+  for (const part of Object.keys(PORT_VARIABLES) as (keyof Ports)[]) {
+    const raw = env[PORT_VARIABLES[part]];
+    if (raw === undefined || raw === "") continue;
+    const port = Number(raw);
+    if (!Number.isInteger(port) || port < 1 || port > 65_535) {
+      throw new Error(`${PORT_VARIABLES[part]}=${raw} is not a TCP port (1-65535)`);
+    }
+    ports[part] = port;
+  }
+  return ports;
+}

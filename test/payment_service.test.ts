@@ -1,0 +1,292 @@
+// PaymentService end to end: real restate-server, mock gateway, endpoint.
+import { execFile } from "node:child_process";
+import { randomUUID } from "node:crypto";
+import { promisify } from "node:util";
+import { afterAll, afterEach, beforeAll, describe, expect, it, onTestFailed } from "vitest";
+import { REPO_ROOT } from "../code/launcher.js";
+import type { Payment } from "../code/types.js";
+import { auditLedger } from "./support/audit.js";
+import { Ingress } from "./support/ingress.js";
+import { type TestStack, startTestStack } from "./support/stack.js";
+
+const visa = { amount: 10_000, currency: "USD", source: "tok_visa" };
+const uniqueId = (prefix: string) => `${prefix}-${randomUUID().slice(0, 8)}`;
+
+let stack: TestStack;
+let ingress: Ingress;
+const touched = new Set<string>();
+
+beforeAll(async () => {
+  stack = await startTestStack();
+  ingress = new Ingress(stack.ingressUrl);
+});
+
+afterAll(async () => {
+  await stack?.dispose();
+});
+
+afterEach(async () => {
+  await stack.gatewayClient.setFaults({ latencyMs: 0, failureRate: 0, failNext: 0, dropNext: 0 });
+});
+
+function newPaymentId(prefix: string): string {
+  const id = uniqueId(prefix);
+  touched.add(id);
+  onTestFailed(() => {
+    console.error(`--- service log ---\n${stack.logTail("service")}\n--- gateway log ---\n${stack.logTail("gateway")}`);
+  });
+  return id;
+}
+
+async function succeededCharges(paymentId: string) {
+  return (await stack.gatewayClient.listCharges({ reference: paymentId })).filter((c) => c.status === "succeeded");
+}
+
+describe("create", () => {
+  it("answers a duplicate with the same idempotency key with the identical body and charges once", async () => {
+    const id = newPaymentId("dup-key");
+    const first = await ingress.createPayment(id, visa, { idempotencyKey: `key-${id}` });
+    const second = await ingress.createPayment(id, visa, { idempotencyKey: `key-${id}` });
+
+    expect(first.status).toBe(200);
+    expect(first.body).toMatchObject({ paymentId: id, status: "succeeded", amount: 10_000, currency: "USD", refundedAmount: 0 });
+    expect(second.status).toBe(200);
+    expect(second.text).toBe(first.text);
+    expect(second.headers.get("x-restate-id")).toBe(first.headers.get("x-restate-id"));
+    expect(second.headers.get("idempotency-expires")).toBeTruthy();
+    const charges = await succeededCharges(id);
+    expect(charges).toHaveLength(1);
+    expect(charges[0]!.id).toBe(first.body.chargeId);
+  });
+
+  it("charges once when the same payment id is created again without a key, one after another and all at once", async () => {
+    const id = newPaymentId("dup-nokey");
+    const first = await ingress.createPayment(id, visa);
+    const again = await ingress.createPayment(id, visa);
+    const concurrent = await Promise.all(Array.from({ length: 20 }, () => ingress.createPayment(id, visa)));
+
+    expect(first.status).toBe(200);
+    for (const response of [again, ...concurrent]) {
+      expect(response.status).toBe(200);
+      expect(response.body).toEqual(first.body);
+    }
+    expect(await succeededCharges(id)).toHaveLength(1);
+    expect(await stack.gatewayClient.listCharges({ reference: id })).toHaveLength(1);
+  });
+
+  it("refuses the same payment id with different parameters with 422 and charges nothing more", async () => {
+    const id = newPaymentId("mismatch");
+    expect((await ingress.createPayment(id, visa)).status).toBe(200);
+    const different = await ingress.createPayment(id, { ...visa, amount: 5_000 });
+
+    expect(different.status).toBe(422);
+    expect(different.body.message).toContain("already exists with different parameters");
+    expect(different.body.message).toContain("amount 10000 (now 5000)");
+    expect(await stack.gatewayClient.listCharges({ reference: id })).toHaveLength(1);
+  });
+
+  it("stores a declined card, answers every duplicate with the same 402 and never calls the provider again", async () => {
+    const id = newPaymentId("declined");
+    const declinedCard = { ...visa, source: "tok_chargeDeclinedInsufficientFunds" };
+    const first = await ingress.createPayment(id, declinedCard, { idempotencyKey: `key-${id}` });
+    const sameKey = await ingress.createPayment(id, declinedCard, { idempotencyKey: `key-${id}` });
+    const noKey = await ingress.createPayment(id, declinedCard);
+    const status = await ingress.getStatus(id);
+
+    expect(first.status).toBe(402);
+    expect(first.body.message).toContain("declined");
+    expect(first.body.metadata).toMatchObject({ code: "card_declined", declineCode: "insufficient_funds" });
+    expect(sameKey.status).toBe(402);
+    expect(sameKey.text).toBe(first.text);
+    expect(noKey.status).toBe(402);
+    expect(noKey.body.message).toBe(first.body.message);
+    expect(status.body).toMatchObject({ status: "declined", failure: { code: "card_declined", declineCode: "insufficient_funds" } });
+
+    const attempts = await stack.gatewayClient.listCharges({ reference: id });
+    expect(attempts).toHaveLength(1); // the one declined attempt, never retried
+    expect(attempts[0]!.status).toBe("failed");
+  });
+
+  it("retries transient provider errors until the charge succeeds, charging once", async () => {
+    const id = newPaymentId("transient");
+    await stack.gatewayClient.setFaults({ failNext: 3 });
+    const response = await ingress.createPayment(id, visa);
+
+    expect(response.status).toBe(200);
+    expect(response.body.status).toBe("succeeded");
+    expect(await succeededCharges(id)).toHaveLength(1);
+    expect((await stack.gatewayClient.setFaults({})).failNext).toBe(0); // all three faults were used up by retries
+  });
+
+  it("charges once when the provider charged but its answer was lost", async () => {
+    const id = newPaymentId("dropped");
+    await stack.gatewayClient.setFaults({ dropNext: 1 });
+    const response = await ingress.createPayment(id, visa);
+
+    expect(response.status).toBe(200);
+    const charges = await succeededCharges(id);
+    expect(charges).toHaveLength(1);
+    expect(charges[0]!.id).toBe(response.body.chargeId);
+    expect(charges[0]!.idempotencyKey).toBe(`payment-${id}-charge`);
+  });
+
+  it("shows the payment as pending while the charge is in flight", async () => {
+    const id = newPaymentId("inflight");
+    await stack.gatewayClient.setFaults({ latencyMs: 1_500 });
+    const creating = ingress.createPayment(id, visa);
+    let seen: Payment | undefined;
+    const deadline = Date.now() + 10_000;
+    while (!seen && Date.now() < deadline) {
+      const status = await ingress.getStatus(id);
+      if (status.status === 200) seen = status.body as Payment;
+      else await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    expect(seen?.status).toBe("pending");
+    expect((await creating).body.status).toBe("succeeded");
+    expect((await ingress.getStatus(id)).body.status).toBe("succeeded");
+  });
+
+  it("stores a clear failure when the provider stays down past the retry policy, and a later create finishes it once", async () => {
+    const id = newPaymentId("outage");
+    await stack.gatewayClient.setFaults({ failNext: 1_000 });
+    const failed = await ingress.createPayment(id, visa);
+    expect(failed.status).toBe(502);
+    expect(failed.body.message).toContain("did not answer after 8 attempts");
+    expect((await ingress.getStatus(id)).body).toMatchObject({ status: "failed", failure: { code: "gateway_unavailable" } });
+    expect(await succeededCharges(id)).toHaveLength(0);
+
+    await stack.gatewayClient.setFaults({ failNext: 0 });
+    const retried = await ingress.createPayment(id, visa);
+    expect(retried.status).toBe(200);
+    expect(retried.body.status).toBe("succeeded");
+    expect(await succeededCharges(id)).toHaveLength(1);
+  }, 30_000);
+});
+
+describe("send, attach and output", () => {
+  it("accepts a /send once and answers the duplicate PreviouslyAccepted with the same invocation", async () => {
+    const id = newPaymentId("send");
+    const first = await ingress.request(`/PaymentService/${id}/create/send`, visa, { idempotencyKey: `key-${id}` });
+    const second = await ingress.request(`/PaymentService/${id}/create/send`, visa, { idempotencyKey: `key-${id}` });
+
+    expect(first.status).toBe(202);
+    expect(first.body.status).toBe("Accepted");
+    expect(second.body.status).toBe("PreviouslyAccepted");
+    expect(second.body.invocationId).toBe(first.body.invocationId);
+
+    const attached = await ingress.request(`/restate/attach/${first.body.invocationId}`, undefined, { method: "GET" });
+    expect(attached.status).toBe(200);
+    expect(attached.body).toMatchObject({ paymentId: id, status: "succeeded" });
+    const output = await ingress.request(`/restate/invocation/PaymentService/${id}/create/key-${id}/output`, undefined, { method: "GET" });
+    expect(output.status).toBe(200);
+    expect(output.text).toBe(attached.text);
+    expect(await succeededCharges(id)).toHaveLength(1);
+  });
+});
+
+describe("refund", () => {
+  it("refunds once per refund id and never more than was charged", async () => {
+    const id = newPaymentId("refund");
+    await ingress.createPayment(id, visa);
+    const first = await ingress.refund(id, { refundId: "r1", amount: 2_500 });
+    const duplicate = await ingress.refund(id, { refundId: "r1", amount: 2_500 });
+    const reused = await ingress.refund(id, { refundId: "r1", amount: 3_000 });
+    const tooMuch = await ingress.refund(id, { refundId: "r2", amount: 7_501 });
+    const rest = await ingress.refund(id, { refundId: "r3", amount: 7_500 });
+    const nothingLeft = await ingress.refund(id, { refundId: "r4", amount: 1 });
+
+    expect(first.status).toBe(200);
+    expect(first.body.refundedAmount).toBe(2_500);
+    expect(duplicate.body).toEqual(first.body);
+    expect(reused.status).toBe(422);
+    expect(reused.body.message).toContain("cannot be reused for a different amount");
+    expect(tooMuch.status).toBe(422);
+    expect(tooMuch.body.message).toContain("7500 of 10000 USD");
+    expect(rest.status).toBe(200);
+    expect(rest.body.refundedAmount).toBe(10_000);
+    expect(nothingLeft.status).toBe(422);
+
+    const refunds = await stack.gatewayClient.listRefunds({ reference: id });
+    expect(refunds.map((r) => r.amount).sort()).toEqual([2_500, 7_500]);
+  });
+
+  it("refuses to refund a payment that does not exist or did not succeed", async () => {
+    const missing = await ingress.refund(uniqueId("missing"), { refundId: "r1", amount: 100 });
+    expect(missing.status).toBe(404);
+
+    const id = newPaymentId("refund-declined");
+    await ingress.createPayment(id, { ...visa, source: "tok_chargeDeclined" });
+    const refused = await ingress.refund(id, { refundId: "r1", amount: 100 });
+    expect(refused.status).toBe(409);
+    expect(refused.body.message).toContain("only a succeeded payment can be refunded");
+    expect(await stack.gatewayClient.listRefunds({ reference: id })).toHaveLength(0);
+  });
+});
+
+describe("bad input", () => {
+  const cases: [string, { path?: string; body?: unknown; raw?: string }, RegExp][] = [
+    ["negative amount", { body: { ...visa, amount: -5 } }, /amount must be greater than zero/],
+    ["zero amount", { body: { ...visa, amount: 0 } }, /amount must be greater than zero/],
+    ["fractional amount", { body: { ...visa, amount: 10.5 } }, /whole number of minor units/],
+    ["huge amount", { body: { ...visa, amount: 1e12 } }, /at most 99999999/],
+    ["amount as a string", { body: { ...visa, amount: "100" } }, /amount must be a number/],
+    ["lower-case currency", { body: { ...visa, currency: "usd" } }, /ISO 4217/],
+    ["unknown currency", { body: { ...visa, currency: "XYZ" } }, /not an ISO 4217 currency code/],
+    ["missing source", { body: { amount: 100, currency: "USD" } }, /source must be a card token/],
+    ["unknown field", { body: { ...visa, tip: 5 } }, /Unrecognized key: "tip"/],
+    ["an array", { body: [1, 2] }, /expected a JSON object/],
+    ["malformed JSON", { raw: '{"amount": ' }, /JSON/],
+    ["empty body", { raw: "" }, /Empty body/],
+    ["a slash in the payment id", { path: "/PaymentService/a%2Fb/create", body: visa }, /Invalid payment id 'a\/b'/],
+    ["unicode in the payment id", { path: `/PaymentService/${encodeURIComponent("zahlung-ü")}/create`, body: visa }, /Invalid payment id/],
+  ];
+
+  it.each(cases)("rejects %s with a 400 and a message, charging nothing", async (_name, input, message) => {
+    const id = newPaymentId("bad");
+    const response = await ingress.request(input.path ?? `/PaymentService/${id}/create`, input.body, {
+      rawBody: input.raw,
+    });
+    expect(response.status).toBe(400);
+    expect(response.body.message).toMatch(message);
+    expect(await stack.gatewayClient.listCharges({ reference: id })).toHaveLength(0);
+  });
+
+  it("answers an unknown card token with a stored 400 from the provider", async () => {
+    const id = newPaymentId("bad-token");
+    const response = await ingress.createPayment(id, { ...visa, source: "tok_doesNotExist" });
+    expect(response.status).toBe(400);
+    expect(response.body.message).toContain("No such token");
+    expect((await ingress.getStatus(id)).body).toMatchObject({ status: "failed", failure: { code: "invalid_request" } });
+  });
+
+  it("answers a status request for an unknown payment with 404", async () => {
+    const response = await ingress.getStatus(uniqueId("never-created"));
+    expect(response.status).toBe(404);
+    expect(response.body.message).toContain("No payment with id");
+  });
+});
+
+describe("the typed client example", () => {
+  it("runs against the stack: same key, same charge; refund by /send; decline as HttpCallError", async () => {
+    const id = newPaymentId("client");
+    const { stdout } = await promisify(execFile)(process.execPath, ["--import", "tsx", "code/client.ts", id, "4200"], {
+      cwd: REPO_ROOT,
+      env: { ...process.env, INGRESS_URL: stack.ingressUrl },
+      timeout: 60_000,
+    });
+    expect(stdout).toContain(`create ${id}: succeeded`);
+    expect(stdout).toContain("(the same charge)");
+    expect(stdout).toContain("refunded 1000 of 4200");
+    expect(stdout).toContain("declined card: HTTP 402");
+    expect(await succeededCharges(id)).toHaveLength(1);
+    expect(await stack.gatewayClient.listRefunds({ reference: id })).toHaveLength(1);
+  });
+});
+
+describe("ledger audit", () => {
+  it("finds every payment of this file charged at most once and consistent with the service", async () => {
+    const report = await auditLedger(stack.gatewayClient, ingress, touched);
+    expect(report.violations).toEqual([]);
+    expect(report.successfulCharges).toBeGreaterThan(5);
+  });
+});
