@@ -424,7 +424,7 @@ Ready in ${seconds} s.
 
 Try it: run this twice, then look at the ledger: one charge.
   curl -s ${stack.ingressUrl}/PaymentService/${id}/create -H 'content-type: application/json' -H 'idempotency-key: order-1' -d '{"amount": 10000, "currency": "USD", "source": "tok_visa"}'
-  curl -s ${stack.gatewayUrl}/v1/charges?reference=${id}
+  curl -s '${stack.gatewayUrl}/v1/charges?reference=${id}'
 
 Ctrl-C stops all three.`);
 }

@@ -3,6 +3,7 @@
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
+import type { Ports } from "../../code/types.js";
 import { PAYMENT_ENDPOINT, type Stack, type StackOptions, freePort, startStack } from "../../code/launcher.js";
 import { GatewayClient } from "../../code/gateway.js";
 
@@ -16,6 +17,8 @@ export interface TestStack extends Stack {
 }
 
 export interface TestStackOptions {
+  /** Fixed ports for the four parts (the node port is always a free one); free ports by default. */
+  ports?: Ports;
   gatewayFaults?: StackOptions["gatewayFaults"];
   restateEnv?: Record<string, string>;
   /** Extra endpoints (entry files) to register besides, or instead of, the payment service. */
@@ -26,9 +29,11 @@ export interface TestStackOptions {
 export async function startTestStack(options: TestStackOptions = {}): Promise<TestStack> {
   const dir = mkdtempSync(path.join(tmpdir(), "idempotency-course-"));
   const extra = options.endpoints?.length ?? 0;
-  const [ingress, admin, service, gateway, node, ...endpointPorts] = (await distinctFreePorts(5 + extra)) as [
-    number, number, number, number, number, ...number[],
-  ];
+  const free = await distinctFreePorts(5 + extra);
+  const take = () => free.shift()!;
+  const { ingress, admin, service, gateway } = options.ports ?? { ingress: take(), admin: take(), service: take(), gateway: take() };
+  const node = take();
+  const endpointPorts = free;
   const logPath = (part: string) => path.join(dir, `${part}.log`);
   let stack: Stack;
   try {

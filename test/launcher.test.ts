@@ -1,0 +1,109 @@
+// `npm start` as a learner runs it: ready banner, the banner's curl lines work
+// verbatim, Ctrl-C stops everything, and a second start keeps the payments.
+import { execFile, spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import * as net from "node:net";
+import { tmpdir } from "node:os";
+import * as path from "node:path";
+import { promisify } from "node:util";
+import { afterAll, describe, expect, it } from "vitest";
+import { REPO_ROOT, freePort, waitFor } from "../code/launcher.js";
+
+const dataDir = mkdtempSync(path.join(tmpdir(), "idempotency-course-start-"));
+const starts: ChildProcessWithoutNullStreams[] = [];
+
+afterAll(() => {
+  for (const child of starts) {
+    try {
+      process.kill(-child.pid!, "SIGKILL");
+    } catch {
+      // the group is gone already: the normal case
+    }
+  }
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+async function portsEnv() {
+  const ports = new Set<number>();
+  while (ports.size < 5) ports.add(await freePort());
+  const [ingress, admin, service, gateway, node] = [...ports];
+  return {
+    INGRESS_PORT: String(ingress),
+    ADMIN_PORT: String(admin),
+    SERVICE_PORT: String(service),
+    GATEWAY_PORT: String(gateway),
+    NODE_PORT: String(node),
+  };
+}
+
+function npmStart(env: Record<string, string>) {
+  // Its own process group, like a terminal's foreground job: Ctrl-C signals the whole group.
+  const child = spawn("npm", ["start"], { cwd: REPO_ROOT, env: { ...process.env, ...env, DATA_DIR: dataDir }, detached: true });
+  starts.push(child);
+  let output = "";
+  child.stdout.on("data", (chunk) => (output += chunk));
+  child.stderr.on("data", (chunk) => (output += chunk));
+  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+  const ctrlC = () => process.kill(-child.pid!, "SIGINT");
+  return { child, output: () => output, exited, ctrlC };
+}
+
+const listening = (port: string) =>
+  new Promise<boolean>((resolve) => {
+    const socket = net.connect({ port: Number(port), host: "127.0.0.1" }, () => (socket.destroy(), resolve(true)));
+    socket.on("error", () => resolve(false));
+  });
+
+describe("npm start", () => {
+  let env: Record<string, string>;
+
+  it("gets ready, prints working curl lines, and stops all three parts on Ctrl-C", async () => {
+    env = await portsEnv();
+    const run = npmStart(env);
+    await waitFor("the ready banner", async () => run.output().includes("Ctrl-C stops all three."), { timeoutMs: 30_000 });
+    const banner = run.output();
+    expect(banner).toMatch(/Ready in \d+\.\d s/);
+    expect(banner).toContain(`http://127.0.0.1:${env.ADMIN_PORT}/ui/`);
+
+    const curls = banner.split("\n").map((line) => line.trim()).filter((line) => line.startsWith("curl "));
+    expect(curls).toHaveLength(2);
+    const sh = (command: string) => promisify(execFile)("sh", ["-c", command], { timeout: 30_000 });
+    const first = JSON.parse((await sh(curls[0]!)).stdout);
+    const second = JSON.parse((await sh(curls[0]!)).stdout);
+    expect(first).toMatchObject({ paymentId: "pay-1", status: "succeeded" });
+    expect(second).toEqual(first);
+    const ledger = JSON.parse((await sh(curls[1]!)).stdout);
+    expect(ledger.data).toHaveLength(1);
+    expect(ledger.data[0].id).toBe(first.chargeId);
+
+    run.ctrlC();
+    // npm itself dies of the signal at once; the launcher finishes the shutdown and says so.
+    await waitFor("the launcher to stop everything", async () => run.output().includes("Stopped."), { timeoutMs: 30_000 });
+    await run.exited;
+    for (const port of Object.values(env)) expect(await listening(port)).toBe(false);
+  });
+
+  it("keeps the payments in the data dir across a restart", async () => {
+    const run = npmStart(env);
+    await waitFor("the ready banner", async () => run.output().includes("Ctrl-C stops all three."), { timeoutMs: 30_000 });
+    const status = await fetch(`http://127.0.0.1:${env.INGRESS_PORT}/PaymentService/pay-1/getStatus`);
+    expect(status.status).toBe(200);
+    expect(await status.json()).toMatchObject({ paymentId: "pay-1", status: "succeeded" });
+    run.ctrlC();
+    await waitFor("the launcher to stop everything", async () => run.output().includes("Stopped."), { timeoutMs: 30_000 });
+  });
+
+  it("says which variable to set when a port is taken", async () => {
+    const taken = await portsEnv();
+    const blocker = net.createServer().listen(Number(taken.INGRESS_PORT), "127.0.0.1");
+    await new Promise((resolve) => blocker.once("listening", resolve));
+    try {
+      const run = npmStart(taken);
+      expect(await run.exited).toBe(1);
+      expect(run.output()).toContain(`Port ${taken.INGRESS_PORT} (ingress) is already in use`);
+      expect(run.output()).toContain("INGRESS_PORT=<port> npm start");
+    } finally {
+      blocker.close();
+    }
+  });
+});
