@@ -43,7 +43,7 @@ export const TEST_CARDS: Record<string, CardBehaviour> = {
 const IDEMPOTENCY_KEY_TTL_MS = 24 * 60 * 60 * 1000;
 const MAX_IDEMPOTENCY_KEY_LENGTH = 255;
 
-const NO_FAULTS: FaultSettings = { latencyMs: 0, failureRate: 0, failNext: 0, dropNext: 0 };
+export const NO_FAULTS: FaultSettings = { latencyMs: 0, failureRate: 0, failNext: 0, dropNext: 0, answerDelayMs: 0 };
 
 export function faultsFromEnv(env: NodeJS.ProcessEnv = process.env): FaultSettings {
   const read = (name: string) => (env[name] === undefined || env[name] === "" ? undefined : Number(env[name]));
@@ -52,6 +52,7 @@ export function faultsFromEnv(env: NodeJS.ProcessEnv = process.env): FaultSettin
     failureRate: read("GATEWAY_FAILURE_RATE"),
     failNext: read("GATEWAY_FAIL_NEXT"),
     dropNext: read("GATEWAY_DROP_NEXT"),
+    answerDelayMs: read("GATEWAY_ANSWER_DELAY_MS"),
   });
   if (!parsed.success) throw new Error(`bad gateway fault settings in the environment: ${z.prettifyError(parsed.error)}`);
   return { ...NO_FAULTS, ...stripUndefined(parsed.data) };
@@ -206,6 +207,7 @@ export function createGateway(options: GatewayOptions = {}): MockGateway {
       if (!parsed.success) throw invalidRequest(z.prettifyError(parsed.error));
 
       const response = key === null ? await execute(null) : await executeOnce(key);
+      if (gateway.faults.answerDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, gateway.faults.answerDelayMs));
       if (gateway.faults.dropNext > 0) {
         gateway.faults.dropNext -= 1;
         log(`${endpoint}: done, but the answer is dropped (drop-next, ${gateway.faults.dropNext} left)`);

@@ -225,6 +225,7 @@ export async function startGatewayProcess(options: {
   if (faults.failureRate !== undefined) env.GATEWAY_FAILURE_RATE = String(faults.failureRate);
   if (faults.failNext !== undefined) env.GATEWAY_FAIL_NEXT = String(faults.failNext);
   if (faults.dropNext !== undefined) env.GATEWAY_DROP_NEXT = String(faults.dropNext);
+  if (faults.answerDelayMs !== undefined) env.GATEWAY_ANSWER_DELAY_MS = String(faults.answerDelayMs);
   const gateway = spawnManaged("gateway", process.execPath, [...tsxArgs(), GATEWAY_ENTRY], { output: options.output, env });
   const url = `http://127.0.0.1:${options.port}`;
   await waitFor("the mock gateway", httpOk(`${url}/health`), { process: gateway });

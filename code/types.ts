@@ -145,6 +145,8 @@ export const FaultSettings = z.strictObject({
   failNext: z.number().int().min(0).max(1_000_000),
   /** The next N charges/refunds are carried out, then the connection is cut before the answer. */
   dropNext: z.number().int().min(0).max(1_000_000),
+  /** Between doing the work and answering: the window in which a caller can crash after the provider charged. */
+  answerDelayMs: z.number().int().min(0).max(60_000),
 });
 export type FaultSettings = z.infer<typeof FaultSettings>;
 

@@ -165,7 +165,7 @@ describe("faults", () => {
     await client.setFaults({ latencyMs: 5, failNext: 3 });
     await client.charge({ ...charge, source: "tok_visa" }, "z").catch(() => undefined);
     await client.reset();
-    expect(await (await fetch(`${url}/admin/faults`)).json()).toEqual({ latencyMs: 0, failureRate: 0, failNext: 0, dropNext: 0 });
+    expect(await (await fetch(`${url}/admin/faults`)).json()).toEqual({ latencyMs: 0, failureRate: 0, failNext: 0, dropNext: 0, answerDelayMs: 0 });
     expect(await client.listCharges()).toEqual([]);
   });
 
@@ -175,6 +175,7 @@ describe("faults", () => {
       failureRate: 0.1,
       failNext: 0,
       dropNext: 0,
+      answerDelayMs: 0,
     });
     expect(() => faultsFromEnv({ GATEWAY_FAILURE_RATE: "often" })).toThrow(/failureRate/);
   });

@@ -3,6 +3,7 @@ import { execFile } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { promisify } from "node:util";
 import { afterAll, afterEach, beforeAll, describe, expect, it, onTestFailed } from "vitest";
+import { NO_FAULTS } from "../code/gateway.js";
 import { REPO_ROOT } from "../code/launcher.js";
 import type { Payment } from "../code/types.js";
 import { auditLedger } from "./support/audit.js";
@@ -26,7 +27,7 @@ afterAll(async () => {
 });
 
 afterEach(async () => {
-  await stack.gatewayClient.setFaults({ latencyMs: 0, failureRate: 0, failNext: 0, dropNext: 0 });
+  await stack.gatewayClient.setFaults(NO_FAULTS);
 });
 
 function newPaymentId(prefix: string): string {
