@@ -3,14 +3,16 @@
 // them against one `npm start`), and its output is compared with what the doc
 // shows. Links and file paths must resolve.
 import { execFile } from "node:child_process";
-import { existsSync, readdirSync, statSync } from "node:fs";
+import { existsSync, readFileSync, readdirSync, statSync } from "node:fs";
 import * as net from "node:net";
 import * as path from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { REPO_ROOT } from "../code/launcher.js";
 import { DEFAULT_PORTS } from "../code/types.js";
-import { type CurlStep, type MarkdownDoc, mismatch, readMarkdown, shellSteps } from "./support/markdown.js";
+import GithubSlugger from "github-slugger";
+import { type CodeBlock, type CurlStep, type MarkdownDoc, mismatch, readMarkdown, shellSteps } from "./support/markdown.js";
+import { typecheckSnippets } from "./support/snippets.js";
 import { type TestStack, startTestStack } from "./support/stack.js";
 
 /** Shell commands the docs show that other tests run; anything else in a ```sh block must be a curl. */
@@ -19,6 +21,7 @@ const RUN_ELSEWHERE: [RegExp, string][] = [
   [/^npm start$/, "test/launcher.test.ts"],
   [/^npm test$/, "this suite"],
   [/^npx tsx code\/client\.ts\b/, "test/payment_service.test.ts runs the client"],
+  [/^npm run test:chaos$/, "test/reliability/*, run by npm test with smaller counts (CHAOS=1 only raises them)"],
 ];
 
 function markdownFiles(): string[] {
@@ -40,11 +43,18 @@ const docs: MarkdownDoc[] = markdownFiles().map(readMarkdown);
 const rel = (file: string) => path.relative(REPO_ROOT, file);
 
 describe("links and paths", () => {
-  it.each(docs.map((doc) => [rel(doc.file), doc] as const))("%s: every relative link resolves", (_name, doc) => {
+  it.each(docs.map((doc) => [rel(doc.file), doc] as const))("%s: every relative link resolves, anchors included", (_name, doc) => {
     const broken = doc.links
-      .filter((link) => !/^(https?:|mailto:|#)/.test(link.url))
-      .filter((link) => !existsSync(path.resolve(path.dirname(doc.file), decodeURIComponent(link.url.split("#")[0]!))))
-      .map((link) => `${rel(doc.file)}:${link.line}: ${link.url}`);
+      .filter((link) => !/^(https?:|mailto:)/.test(link.url))
+      .flatMap((link) => {
+        const [target = "", anchor] = link.url.split("#");
+        const file = target === "" ? doc.file : path.resolve(path.dirname(doc.file), decodeURIComponent(target));
+        if (!existsSync(file)) return [`${rel(doc.file)}:${link.line}: ${link.url} (no such file)`];
+        if (anchor && file.endsWith(".md") && !headingSlugs(file).has(anchor)) {
+          return [`${rel(doc.file)}:${link.line}: ${link.url} (no heading with that anchor)`];
+        }
+        return [];
+      });
     expect(broken).toEqual([]);
   });
 
@@ -64,6 +74,33 @@ describe("links and paths", () => {
         .map((c) => `${rel(doc.file)}:${c.line}: ${c.command}`),
     );
     expect(unrun).toEqual([]);
+  });
+});
+
+describe("TypeScript blocks", () => {
+  const blocks = docs.flatMap((doc) => doc.blocks.filter((b) => b.lang === "ts" || b.lang === "typescript"));
+  const marker = (block: CodeBlock) => block.meta.trim();
+  const excerpts = blocks.filter((b) => marker(b).startsWith("excerpt="));
+  const skipped = blocks.filter((b) => marker(b).startsWith("skip="));
+  const compiled = blocks.filter((b) => marker(b) === "" || marker(b) === "anti-pattern");
+
+  it("uses only known markers (none, anti-pattern, excerpt=<file>, skip=\"<reason>\")", () => {
+    const unknown = blocks.filter((b) => !excerpts.includes(b) && !skipped.includes(b) && !compiled.includes(b));
+    expect(unknown.map((b) => `${rel(b.file)}:${b.line}: ts ${b.meta}`)).toEqual([]);
+    for (const block of skipped) console.log(`skipped ${rel(block.file)}:${block.line}: ${marker(block).slice(5)}`);
+  });
+
+  it("type-checks every complete block (anti-patterns too: they are wrong at run time, not for the compiler)", () => {
+    const errors = typecheckSnippets(compiled).flatMap((result) => result.errors);
+    expect(errors).toEqual([]);
+    console.log(`docs: ${compiled.length} TypeScript blocks type-checked, ${excerpts.length} excerpts matched, ${skipped.length} skipped`);
+  }, 120_000);
+
+  it.each(excerpts.map((b) => [`${rel(b.file)}:${b.line}`, b] as const))("%s: the excerpt is verbatim in its file", (_where, block) => {
+    const file = marker(block).slice("excerpt=".length);
+    const source = path.join(REPO_ROOT, file);
+    expect(existsSync(source), `${file} does not exist`).toBe(true);
+    expect(containsVerbatim(readFileSync(source, "utf8"), block.value), `the excerpt is no longer in ${file}: update the chapter`).toBe(true);
   });
 });
 
@@ -92,6 +129,9 @@ describe("curl lines, in reading order, against one stack", () => {
     console.log(`docs: ${steps.length} curl lines executed from ${docs.length} markdown files`);
   });
 
+  // A line shown again ("run it once more") is held to what the doc showed for it the first time.
+  const shownBefore = new Map<string, unknown>();
+
   it.each(steps.map((step) => [`${rel(step.file)}:${step.line}`, step] as const))("%s", async (_where, step) => {
     const command = portMap.reduce((line, [from, to]) => line.replaceAll(from, to), step.command);
     const { stdout } = await promisify(execFile)("sh", ["-c", command], { timeout: 60_000 });
@@ -101,8 +141,10 @@ describe("curl lines, in reading order, against one stack", () => {
     } catch {
       throw new Error(`${step.command}\nprinted something that is not JSON:\n${stdout.slice(0, 500)}`);
     }
-    if (step.expected !== undefined) {
-      const problem = mismatch(step.expected, output);
+    const expected = step.expected ?? shownBefore.get(step.command);
+    if (step.expected !== undefined) shownBefore.set(step.command, step.expected);
+    if (expected !== undefined) {
+      const problem = mismatch(expected, output);
       expect(problem, `${step.command}\nprinted ${stdout.slice(0, 800)}`).toBeNull();
     } else {
       const error = output as { code?: unknown; message?: unknown };
@@ -111,6 +153,31 @@ describe("curl lines, in reading order, against one stack", () => {
     }
   });
 });
+
+function headingSlugs(file: string): Set<string> {
+  const slugger = new GithubSlugger();
+  const slugs = new Set<string>();
+  for (const line of readFileSync(file, "utf8").split("\n")) {
+    const heading = /^#{1,6}\s+(.*)$/.exec(line);
+    if (heading) slugs.add(slugger.slug(heading[1]!.replace(/`/g, "")));
+  }
+  return slugs;
+}
+
+/** Whether `excerpt`'s lines appear consecutively in `source`, ignoring a common indentation. */
+function containsVerbatim(source: string, excerpt: string): boolean {
+  const dedent = (lines: string[]) => {
+    const indent = Math.min(...lines.filter((l) => l.trim() !== "").map((l) => l.length - l.trimStart().length));
+    return lines.map((l) => l.slice(indent)).join("\n");
+  };
+  const wanted = dedent(excerpt.split("\n"));
+  const lines = source.split("\n");
+  const length = excerpt.split("\n").length;
+  for (let start = 0; start + length <= lines.length; start++) {
+    if (dedent(lines.slice(start, start + length)) === wanted) return true;
+  }
+  return false;
+}
 
 function portIsFree(port: number): Promise<boolean> {
   return new Promise((resolve) => {
