@@ -4,6 +4,7 @@
 //
 // Run it alone with `npx tsx code/gateway.ts` (port GATEWAY_PORT, default 9090).
 import { randomUUID } from "node:crypto";
+import { appendFileSync, existsSync, readFileSync } from "node:fs";
 import type { Server } from "node:http";
 import { pathToFileURL } from "node:url";
 import express, { type NextFunction, type Request, type Response } from "express";
@@ -75,8 +76,19 @@ interface IdempotencyRecord {
   response?: StoredResponse;
 }
 
+type LedgerEvent =
+  | { type: "charge"; charge: Charge }
+  | { type: "refund"; refund: GatewayRefund }
+  | { type: "key"; key: string; record: IdempotencyRecord }
+  | { type: "reset" };
+
 export interface GatewayOptions {
   faults?: Partial<FaultSettings>;
+  /**
+   * Keep the ledger and the idempotency keys in this file (JSON lines), so a
+   * restarted gateway still knows every charge, like a real provider. In memory when unset.
+   */
+  ledgerFile?: string;
   /** Called for each charge/refund request, for logs. */
   log?: (line: string) => void;
 }
@@ -111,11 +123,42 @@ export function createGateway(options: GatewayOptions = {}): MockGateway {
   };
   const idempotency = new Map<string, IdempotencyRecord>();
   const log = options.log ?? (() => {});
+
+  const apply = (event: LedgerEvent) => {
+    switch (event.type) {
+      case "charge":
+        gateway.charges.push(event.charge);
+        break;
+      case "refund": {
+        gateway.refunds.push(event.refund);
+        const target = gateway.charges.find((c) => c.id === event.refund.charge);
+        if (target) target.amountRefunded += event.refund.amount;
+        break;
+      }
+      case "key":
+        idempotency.set(event.key, event.record);
+        break;
+      case "reset":
+        gateway.charges.length = 0;
+        gateway.refunds.length = 0;
+        idempotency.clear();
+        break;
+    }
+  };
+  /** One write per request: its ledger entries and its key are kept together, or not at all. */
+  const persist = (events: LedgerEvent[]) => {
+    if (options.ledgerFile && events.length > 0) appendFileSync(options.ledgerFile, events.map((e) => `${JSON.stringify(e)}\n`).join(""));
+  };
+  if (options.ledgerFile && existsSync(options.ledgerFile)) {
+    const lines = readFileSync(options.ledgerFile, "utf8").split("\n").filter((line) => line.trim() !== "");
+    for (const line of lines) apply(JSON.parse(line) as LedgerEvent);
+    log(`ledger loaded from ${options.ledgerFile}: ${gateway.charges.length} charges, ${gateway.refunds.length} refunds`);
+  }
   const app = gateway.app;
   app.disable("x-powered-by");
   app.use(express.json({ limit: "100kb" }));
 
-  const charge = (request: ChargeRequest, idempotencyKey: string | null): StoredResponse => {
+  const charge = (request: ChargeRequest, idempotencyKey: string | null, events: LedgerEvent[]): StoredResponse => {
     const card = TEST_CARDS[request.source];
     if (!card) {
       throw invalidRequest(`No such token: '${request.source}'. Test tokens: ${Object.keys(TEST_CARDS).join(", ")}`, "resource_missing");
@@ -136,7 +179,8 @@ export function createGateway(options: GatewayOptions = {}): MockGateway {
       idempotencyKey,
       created: new Date().toISOString(),
     };
-    gateway.charges.push(record);
+    apply({ type: "charge", charge: record });
+    events.push({ type: "charge", charge: record });
     log(`charge ${record.id} ${record.status} ${request.amount} ${request.currency} ref=${request.reference}`);
     if (declined) {
       const body: GatewayErrorBody = {
@@ -147,7 +191,7 @@ export function createGateway(options: GatewayOptions = {}): MockGateway {
     return { status: 200, body: record };
   };
 
-  const refund = (request: RefundChargeRequest, idempotencyKey: string | null): StoredResponse => {
+  const refund = (request: RefundChargeRequest, idempotencyKey: string | null, events: LedgerEvent[]): StoredResponse => {
     const target = gateway.charges.find((c) => c.id === request.charge);
     if (!target) throw invalidRequest(`No such charge: '${request.charge}'`, "resource_missing");
     if (target.status !== "succeeded") throw invalidRequest(`Charge ${target.id} did not succeed; there is nothing to refund.`);
@@ -158,7 +202,6 @@ export function createGateway(options: GatewayOptions = {}): MockGateway {
         refundable === 0 ? "charge_already_refunded" : "amount_too_large",
       );
     }
-    target.amountRefunded += request.amount;
     const record: GatewayRefund = {
       id: `re_${randomUUID().replaceAll("-", "").slice(0, 24)}`,
       object: "refund",
@@ -169,16 +212,12 @@ export function createGateway(options: GatewayOptions = {}): MockGateway {
       idempotencyKey,
       created: new Date().toISOString(),
     };
-    gateway.refunds.push(record);
+    apply({ type: "refund", refund: record });
+    events.push({ type: "refund", refund: record });
     log(`refund ${record.id} ${request.amount} of ${target.id} ref=${request.reference}`);
     return { status: 200, body: record };
   };
 
-  /**
-   * One money-moving endpoint: injected faults first (like a load balancer in
-   * front of the provider, they do nothing and are not remembered), then the
-   * provider's own idempotency layer, then the operation.
-   */
   /**
    * One money-moving endpoint. Injected failures come first (like a load
    * balancer in front of the provider: nothing happens and nothing is
@@ -186,7 +225,7 @@ export function createGateway(options: GatewayOptions = {}): MockGateway {
    * whose in-progress window covers the injected latency, then the operation.
    */
   const moneyEndpoint =
-    <T>(endpoint: string, schema: z.ZodType<T>, operation: (body: T, key: string | null) => StoredResponse) =>
+    <T>(endpoint: string, schema: z.ZodType<T>, operation: (body: T, key: string | null, events: LedgerEvent[]) => StoredResponse) =>
     async (req: Request, res: Response) => {
       const faults = gateway.faults;
       if (faults.failNext > 0) {
@@ -206,7 +245,9 @@ export function createGateway(options: GatewayOptions = {}): MockGateway {
       const parsed = schema.safeParse(req.body);
       if (!parsed.success) throw invalidRequest(z.prettifyError(parsed.error));
 
+      const events: LedgerEvent[] = [];
       const response = key === null ? await execute(null) : await executeOnce(key);
+      persist(events);
       if (gateway.faults.answerDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, gateway.faults.answerDelayMs));
       if (gateway.faults.dropNext > 0) {
         gateway.faults.dropNext -= 1;
@@ -219,7 +260,7 @@ export function createGateway(options: GatewayOptions = {}): MockGateway {
 
       async function execute(idempotencyKey: string | null): Promise<StoredResponse & { replayed?: boolean }> {
         if (gateway.faults.latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, gateway.faults.latencyMs));
-        return runOperation(() => operation(parsed.data as T, idempotencyKey));
+        return runOperation(() => operation(parsed.data as T, idempotencyKey, events));
       }
 
       async function executeOnce(idempotencyKey: string): Promise<StoredResponse & { replayed?: boolean }> {
@@ -255,6 +296,7 @@ export function createGateway(options: GatewayOptions = {}): MockGateway {
           idempotency.delete(idempotencyKey); // nothing happened: a retry may run it again
           throw error;
         }
+        events.push({ type: "key", key: idempotencyKey, record });
         return record.response;
       }
     };
@@ -287,9 +329,8 @@ export function createGateway(options: GatewayOptions = {}): MockGateway {
     res.json(gateway.faults);
   });
   app.post("/admin/reset", (_req, res) => {
-    gateway.charges.length = 0;
-    gateway.refunds.length = 0;
-    idempotency.clear();
+    apply({ type: "reset" });
+    persist([{ type: "reset" }]);
     gateway.faults = { ...NO_FAULTS };
     log("reset: ledger, idempotency keys and faults cleared");
     res.json({ reset: true });
@@ -462,7 +503,11 @@ function describe(error: unknown): string {
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const port = portsFromEnv().gateway ?? DEFAULT_PORTS.gateway;
-  const gateway = createGateway({ faults: faultsFromEnv(), log: (line) => console.log(line) });
+  const gateway = createGateway({
+    faults: faultsFromEnv(),
+    ledgerFile: process.env.GATEWAY_LEDGER_FILE || undefined,
+    log: (line) => console.log(line),
+  });
   const server = await listenGateway(gateway, port, process.env.GATEWAY_HOST ?? "127.0.0.1");
   console.log(`mock gateway listening on http://${process.env.GATEWAY_HOST ?? "127.0.0.1"}:${port} (faults: ${JSON.stringify(gateway.faults)})`);
   const stop = () => server.close(() => process.exit(0));

@@ -218,9 +218,12 @@ export async function startGatewayProcess(options: {
   port: number;
   output: Output;
   faults?: Partial<FaultSettings>;
+  /** Keep the provider's ledger in this file across restarts (in memory when unset). */
+  ledgerFile?: string;
 }): Promise<GatewayProcess> {
   const faults = options.faults ?? {};
   const env: Record<string, string> = { GATEWAY_PORT: String(options.port) };
+  if (options.ledgerFile) env.GATEWAY_LEDGER_FILE = options.ledgerFile;
   if (faults.latencyMs !== undefined) env.GATEWAY_LATENCY_MS = String(faults.latencyMs);
   if (faults.failureRate !== undefined) env.GATEWAY_FAILURE_RATE = String(faults.failureRate);
   if (faults.failNext !== undefined) env.GATEWAY_FAIL_NEXT = String(faults.failNext);
@@ -288,6 +291,7 @@ export interface StackOptions {
   ports: Ports & { node: number };
   output: (part: "restate" | "gateway" | "service") => Output;
   gatewayFaults?: Partial<FaultSettings>;
+  gatewayLedgerFile?: string;
   restateEnv?: Record<string, string>;
   /** Endpoints to start and register; by default the payment service. */
   endpoints?: { entry: string; port: number; env?: Record<string, string> }[];
@@ -329,7 +333,12 @@ export async function startStack(options: StackOptions): Promise<Stack> {
 
   const launches = await Promise.allSettled<ManagedProcess>([
     launchRestate(),
-    startGatewayProcess({ port: ports.gateway, faults: options.gatewayFaults, output: options.output("gateway") }),
+    startGatewayProcess({
+      port: ports.gateway,
+      faults: options.gatewayFaults,
+      ledgerFile: options.gatewayLedgerFile,
+      output: options.output("gateway"),
+    }),
     ...endpointSpecs.map((_, index) => launchEndpoint(index)),
   ]);
   const started = launches.flatMap((launch) => (launch.status === "fulfilled" ? [launch.value] : []));
@@ -373,14 +382,108 @@ export async function startStack(options: StackOptions): Promise<Stack> {
 }
 
 // ---------------------------------------------------------------------------
+// Keeping the endpoints up: a crashed endpoint is started again.
+// ---------------------------------------------------------------------------
+
+/** More unexpected exits than this within a minute is a crash loop: give up rather than spin. */
+const MAX_UNEXPECTED_EXITS_PER_MINUTE = 5;
+
+export interface EndpointSupervisor {
+  /**
+   * SIGKILLs endpoint `index` by its PID, as a crash would, and resolves once
+   * the supervisor has started it again (the playground's "crash mid-charge").
+   */
+  crash(index?: number): Promise<{ killedPid: number; restartedPid: number }>;
+  /** Stops restarting; call it before stopping the stack. Waits for a restart under way. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts an endpoint again, on the same port and entry, whenever it exits while
+ * supervised; restate-server then retries the interrupted invocations on it.
+ * Gives up, calling `onGiveUp`, when it cannot be started or keeps dying.
+ */
+export function superviseEndpoints(
+  stack: Stack,
+  options: { log: (line: string) => void; onGiveUp?: (error: Error) => void },
+): EndpointSupervisor {
+  let stopped = false;
+  /** Per endpoint index: resolves with the next generation once the current one has exited and been replaced. */
+  const nextGeneration = new Map<number, Promise<EndpointProcess | undefined>>();
+  const restartsUnderWay = new Set<Promise<unknown>>();
+  const killedOnPurpose = new Set<number>();
+  const unexpectedExits: number[] = [];
+
+  const giveUp = (error: Error) => {
+    options.log(`giving up on the service endpoint: ${error.message}`);
+    options.onGiveUp?.(error);
+  };
+
+  const watch = (index: number) => {
+    const endpoint = stack.endpoints[index]!;
+    const replaced = endpoint.exited.then(async ({ code, signal }) => {
+      if (stopped) return undefined;
+      const onPurpose = killedOnPurpose.delete(endpoint.pid);
+      if (!onPurpose) {
+        const now = Date.now();
+        unexpectedExits.push(now);
+        while (unexpectedExits[0]! < now - 60_000) unexpectedExits.shift();
+        if (unexpectedExits.length > MAX_UNEXPECTED_EXITS_PER_MINUTE) {
+          giveUp(new Error(`it exited ${unexpectedExits.length} times within a minute; last output:\n${endpoint.recentOutput()}`));
+          return undefined;
+        }
+      }
+      const why = onPurpose ? "was killed on purpose (SIGKILL)" : `exited unexpectedly (code ${code}, signal ${signal})`;
+      options.log(`service endpoint (pid ${endpoint.pid}) ${why}; starting it again on ${endpoint.url}`);
+      const restart = stack.startEndpointAgain(index);
+      restartsUnderWay.add(restart);
+      try {
+        const next = await restart;
+        options.log(`service endpoint is back (pid ${next.pid}); restate-server retries the interrupted invocations on it`);
+        watch(index);
+        return next;
+      } catch (error) {
+        giveUp(error as Error);
+        return undefined;
+      } finally {
+        restartsUnderWay.delete(restart);
+      }
+    });
+    nextGeneration.set(index, replaced);
+  };
+  stack.endpoints.forEach((_, index) => watch(index));
+
+  return {
+    async crash(index = 0) {
+      const victim = stack.endpoints[index];
+      const replaced = nextGeneration.get(index);
+      if (!victim || !replaced) throw new Error(`no service endpoint ${index}`);
+      if (stopped) throw new Error("the service endpoints are being stopped");
+      killedOnPurpose.add(victim.pid);
+      await victim.kill();
+      const next = await replaced;
+      if (!next) throw new Error("the service endpoint could not be started again; see the launcher's output");
+      return { killedPid: victim.pid, restartedPid: next.pid };
+    },
+    async stop() {
+      stopped = true;
+      await Promise.allSettled([...restartsUnderWay]);
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------
 // `npm start`
 // ---------------------------------------------------------------------------
 
 async function main(): Promise<void> {
   const startedAt = performance.now();
   const ports = { ...portsFromEnv(), node: Number(process.env.NODE_PORT || 5122) };
-  const variables: Record<string, string> = { ...PORT_VARIABLES, node: "NODE_PORT" };
-  for (const [part, port] of Object.entries(ports)) {
+  // The playground page lives in playground/; only `npm start` serves it, so only it loads it.
+  const { startPlayground, playgroundPortFromEnv } = await import("../playground/server.js");
+  const playgroundPort = playgroundPortFromEnv();
+  const variables: Record<string, string> = { ...PORT_VARIABLES, node: "NODE_PORT", playground: "PLAYGROUND_PORT" };
+  for (const [part, port] of Object.entries({ ...ports, playground: playgroundPort })) {
     if (await portInUse(port)) {
       console.error(`Port ${port} (${part}) is already in use. Stop whatever holds it, or choose another: ${variables[part]}=<port> npm start`);
       process.exit(1);
@@ -391,27 +494,53 @@ async function main(): Promise<void> {
 
   let stack: Stack;
   try {
-    stack = await startStack({ dataDir, ports, output: () => ({ kind: "terminal" }) });
+    stack = await startStack({
+      dataDir,
+      ports,
+      gatewayLedgerFile: path.join(dataDir, "gateway-ledger.jsonl"),
+      output: () => ({ kind: "terminal" }),
+    });
   } catch (error) {
     console.error(`\nCould not start: ${(error as Error).message}`);
     process.exit(1);
   }
 
   let stopping = false;
+  let playground: Awaited<ReturnType<typeof startPlayground>> | undefined;
   const shutdown = async (reason: string, code: number) => {
     if (stopping) return;
     stopping = true;
     console.log(`\n${reason}: stopping the service endpoint, the gateway and restate-server...`);
+    await supervisor.stop();
+    await playground?.close();
     await stack.stop();
-    console.log("Stopped. Payments are kept in the data dir; `npm start` picks them up again.");
+    console.log("Stopped. Payments and the provider's ledger are kept in the data dir; `npm start` picks them up again.");
     process.exit(code);
   };
   process.on("SIGINT", () => void shutdown("Ctrl-C", 0));
   process.on("SIGTERM", () => void shutdown("SIGTERM", 0));
-  for (const part of [stack.restate, stack.gateway, ...stack.endpoints]) {
+  for (const part of [stack.restate, stack.gateway]) {
     void part.exited.then(({ code, signal }) => {
       if (!stopping) void shutdown(`${part.name} exited unexpectedly (code ${code}, signal ${signal})`, 1);
     });
+  }
+  // A dead endpoint is started again instead: Restate retries its invocations, nothing is lost.
+  const supervisor = superviseEndpoints(stack, {
+    log: (line) => console.log(`[launcher] ${line}`),
+    onGiveUp: () => void shutdown("The service endpoint could not be kept running", 1),
+  });
+  try {
+    playground = await startPlayground({
+      port: playgroundPort,
+      ingressUrl: stack.ingressUrl,
+      adminUrl: stack.adminUrl,
+      gatewayUrl: stack.gatewayUrl,
+      crashServiceEndpoint: () => supervisor.crash(0),
+      log: (line) => console.log(`[playground] ${line}`),
+    });
+  } catch (error) {
+    await shutdown(`Could not start the playground on port ${playgroundPort}: ${(error as Error).message}`, 1);
+    return;
   }
 
   const seconds = ((performance.now() - startedAt) / 1000).toFixed(1);
@@ -422,10 +551,12 @@ Ready in ${seconds} s.
   Restate UI / admin  ${stack.adminUrl}/ui/
   service endpoint    http://127.0.0.1:${ports.service}  (registered with restate-server)
   mock gateway        ${stack.gatewayUrl}  (ledger: ${stack.gatewayUrl}/v1/charges)
+  playground          ${playground.url}  (watch idempotency happen in your browser)
 
 Try it: run this twice, then look at the ledger: one charge.
   curl -s ${stack.ingressUrl}/PaymentService/${id}/create -H 'content-type: application/json' -H 'idempotency-key: order-1' -d '{"amount": 10000, "currency": "USD", "source": "tok_visa"}'
   curl -s '${stack.gatewayUrl}/v1/charges?reference=${id}'
+Or do it in the browser, faults and a crash included: ${playground.url}
 
 Ctrl-C stops all three.`);
 }

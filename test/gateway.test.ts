@@ -1,6 +1,9 @@
 // The mock gateway on its own, in process: it must behave like a real
 // provider, or the end-to-end tests prove nothing.
+import { mkdtempSync, rmSync } from "node:fs";
 import type { Server } from "node:http";
+import { tmpdir } from "node:os";
+import * as path from "node:path";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import {
@@ -178,6 +181,40 @@ describe("faults", () => {
       answerDelayMs: 0,
     });
     expect(() => faultsFromEnv({ GATEWAY_FAILURE_RATE: "often" })).toThrow(/failureRate/);
+  });
+});
+
+describe("a ledger file", () => {
+  it("keeps charges, refunds and idempotency keys across a restart of the gateway", async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "gateway-ledger-"));
+    const ledgerFile = path.join(dir, "ledger.jsonl");
+    const servers: Server[] = [];
+    const start = async () => {
+      const server = await listenGateway(createGateway({ ledgerFile }), 0);
+      servers.push(server);
+      return new GatewayClient(`http://127.0.0.1:${(server.address() as AddressInfo).port}`);
+    };
+    try {
+      const before = await start();
+      const charged = await before.charge(charge, "persist-1");
+      await before.refund({ charge: charged.id, amount: 300, reference: "order-1" }, "persist-r1");
+
+      const after = await start();
+      expect(await after.listCharges()).toEqual(await before.listCharges());
+      expect((await after.listCharges())[0]!.amountRefunded).toBe(300);
+      expect(await after.listRefunds()).toHaveLength(1);
+      expect((await after.charge(charge, "persist-1")).id).toBe(charged.id); // the key survived too
+      expect(await after.listCharges()).toHaveLength(1);
+
+      await after.reset();
+      expect(await (await start()).listCharges()).toEqual([]);
+    } finally {
+      for (const server of servers) {
+        server.closeAllConnections();
+        server.close();
+      }
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 

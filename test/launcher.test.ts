@@ -88,7 +88,11 @@ describe("npm start", () => {
     await waitFor("the ready banner", async () => run.output().includes("Ctrl-C stops all three."), { timeoutMs: 30_000 });
     const status = await fetch(`http://127.0.0.1:${env.INGRESS_PORT}/PaymentService/pay-1/getStatus`);
     expect(status.status).toBe(200);
-    expect(await status.json()).toMatchObject({ paymentId: "pay-1", status: "succeeded" });
+    const payment = (await status.json()) as { chargeId: string };
+    expect(payment).toMatchObject({ paymentId: "pay-1", status: "succeeded" });
+    // The provider's ledger survived the restart too.
+    const ledger = (await (await fetch(`http://127.0.0.1:${env.GATEWAY_PORT}/v1/charges?reference=pay-1`)).json()) as { data: { id: string }[] };
+    expect(ledger.data.map((c) => c.id)).toEqual([payment.chargeId]);
     run.ctrlC();
     await waitFor("the launcher to stop everything", async () => run.output().includes("Stopped."), { timeoutMs: 30_000 });
   });
