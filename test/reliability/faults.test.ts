@@ -1,50 +1,26 @@
 // Cases 3 and 4: the provider has an outage, or charges and loses its answer.
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { NO_FAULTS } from "../../code/gateway.js";
-import { waitFor } from "../../code/launcher.js";
 import { PROVIDER_RETRIES } from "../../code/payment_service.js";
-import { unfinishedInvocations } from "../support/admin.js";
 import { auditLedger } from "../support/audit.js";
-import { CHAOS, Ingress, succeededCharges, uniqueId, visa } from "../support/payments.js";
-import { CaseReport } from "../support/report.js";
-import { type TestStack, startTestStack } from "../support/stack.js";
+import { CHAOS, succeededCharges, uniqueId, visa } from "../support/payments.js";
+import { reliabilityFile } from "../support/reliability.js";
 
-let stack: TestStack;
-let ingress: Ingress;
-const report = new CaseReport();
-
-beforeAll(async () => {
-  stack = await startTestStack();
-  ingress = new Ingress(stack.ingressUrl);
-});
-
-afterAll(async () => {
-  report.print("provider faults");
-  await stack?.dispose();
-});
-
-async function audit(ids: Iterable<string>) {
-  const result = await auditLedger(stack.gatewayClient, ingress, ids);
-  expect(result.violations).toEqual([]);
-  await waitFor("every invocation to finish", async () => (await unfinishedInvocations(stack.adminUrl)).length === 0, {
-    timeoutMs: 30_000,
-  });
-  return result;
-}
+const file = reliabilityFile("provider faults");
 
 describe("case 3: provider outage", () => {
   it("rides out an outage shorter than the retry policy: every payment completes, one charge each", async () => {
     const count = CHAOS ? 50 : 15;
-    await report.measure(`2 s outage (every call 503), ${count} payments`, async () => {
+    await file.report.measure(`2 s outage (every call 503), ${count} payments`, async () => {
       const ids = Array.from({ length: count }, () => uniqueId("outage-short"));
-      await stack.gatewayClient.setFaults({ failureRate: 1 });
-      const creating = ids.map((id) => ingress.createPayment(id, visa));
+      await file.stack.gatewayClient.setFaults({ failureRate: 1 });
+      const creating = ids.map((id) => file.ingress.createPayment(id, visa));
       // The outage is a window in time: it ends 2 s after it began.
       await new Promise((resolve) => setTimeout(resolve, 2_000));
-      await stack.gatewayClient.setFaults(NO_FAULTS);
+      await file.stack.gatewayClient.setFaults(NO_FAULTS);
       const responses = await Promise.all(creating);
       for (const response of responses) expect(response.body.status).toBe("succeeded");
-      const result = await audit(ids);
+      const result = await file.audit(ids);
       expect(result.successfulCharges).toBe(count);
       return { requests: count, chargesExpected: count, chargesSeen: result.successfulCharges };
     });
@@ -52,28 +28,28 @@ describe("case 3: provider outage", () => {
 
   it("stores a clear failure for an outage longer than the retry policy, and the operator's retry completes it once", async () => {
     const count = CHAOS ? 20 : 5;
-    await report.measure(`outage past ${PROVIDER_RETRIES.maxRetryAttempts} attempts, then recovery, ${count} payments`, async () => {
+    await file.report.measure(`outage past ${PROVIDER_RETRIES.maxRetryAttempts} attempts, then recovery, ${count} payments`, async () => {
       const ids = Array.from({ length: count }, () => uniqueId("outage-long"));
-      await stack.gatewayClient.setFaults({ failNext: 1_000_000 });
-      const failed = await Promise.all(ids.map((id) => ingress.createPayment(id, visa, { idempotencyKey: `key-${id}` })));
+      await file.stack.gatewayClient.setFaults({ failNext: 1_000_000 });
+      const failed = await Promise.all(ids.map((id) => file.ingress.createPayment(id, visa, { idempotencyKey: `key-${id}` })));
       for (const response of failed) {
         expect(response.status).toBe(502);
         expect(response.body.message).toContain("No charge was confirmed");
         expect(response.body.metadata.code).toBe("gateway_unavailable");
       }
-      for (const id of ids) expect((await ingress.getStatus(id)).body).toMatchObject({ status: "failed", failure: { code: "gateway_unavailable" } });
-      const afterOutage = await auditLedger(stack.gatewayClient, ingress, ids);
+      for (const id of ids) expect((await file.ingress.getStatus(id)).body).toMatchObject({ status: "failed", failure: { code: "gateway_unavailable" } });
+      const afterOutage = await auditLedger(file.stack.gatewayClient, file.ingress, ids);
       expect(afterOutage.successfulCharges).toBe(0);
 
       // The same key replays the stored failure (that is what a key promises)...
-      await stack.gatewayClient.setFaults(NO_FAULTS);
-      const replayed = await ingress.createPayment(ids[0]!, visa, { idempotencyKey: `key-${ids[0]}` });
+      await file.stack.gatewayClient.setFaults(NO_FAULTS);
+      const replayed = await file.ingress.createPayment(ids[0]!, visa, { idempotencyKey: `key-${ids[0]}` });
       expect(replayed.status).toBe(502);
       expect(replayed.text).toBe(failed[0]!.text);
       // ...and the operator's next step, a create without the old key, finishes each payment with one charge.
-      const recovered = await Promise.all(ids.map((id) => ingress.createPayment(id, visa)));
+      const recovered = await Promise.all(ids.map((id) => file.ingress.createPayment(id, visa)));
       for (const response of recovered) expect(response.body.status).toBe("succeeded");
-      const result = await audit(ids);
+      const result = await file.audit(ids);
       expect(result.successfulCharges).toBe(count);
       return { requests: count * 2 + 1, chargesExpected: count, chargesSeen: result.successfulCharges };
     });
@@ -81,13 +57,13 @@ describe("case 3: provider outage", () => {
 
   it("retries a flaky provider (30% of calls fail) to success", async () => {
     const count = CHAOS ? 100 : 30;
-    await report.measure(`30% transient 5xx, ${count} payments`, async () => {
+    await file.report.measure(`30% transient 5xx, ${count} payments`, async () => {
       const ids = Array.from({ length: count }, () => uniqueId("flaky"));
-      await stack.gatewayClient.setFaults({ failureRate: 0.3 });
-      const responses = await Promise.all(ids.map((id) => ingress.createPayment(id, visa)));
-      await stack.gatewayClient.setFaults(NO_FAULTS);
+      await file.stack.gatewayClient.setFaults({ failureRate: 0.3 });
+      const responses = await Promise.all(ids.map((id) => file.ingress.createPayment(id, visa)));
+      await file.stack.gatewayClient.setFaults(NO_FAULTS);
       for (const response of responses) expect(response.body.status).toBe("succeeded");
-      const result = await audit(ids);
+      const result = await file.audit(ids);
       expect(result.successfulCharges).toBe(count);
       return { requests: count, chargesExpected: count, chargesSeen: result.successfulCharges };
     });
@@ -97,23 +73,23 @@ describe("case 3: provider outage", () => {
 describe("case 4: dropped responses", () => {
   it("charges once per payment and refunds once per refund when the provider's answers are lost", async () => {
     const count = CHAOS ? 50 : 15;
-    await report.measure(`${count} charges + ${count} refunds, every answer dropped once`, async () => {
+    await file.report.measure(`${count} charges + ${count} refunds, every answer dropped once`, async () => {
       const ids = Array.from({ length: count }, () => uniqueId("dropped"));
-      await stack.gatewayClient.setFaults({ dropNext: count });
-      const created = await Promise.all(ids.map((id) => ingress.createPayment(id, visa)));
+      await file.stack.gatewayClient.setFaults({ dropNext: count });
+      const created = await Promise.all(ids.map((id) => file.ingress.createPayment(id, visa)));
       for (const response of created) expect(response.body.status).toBe("succeeded");
 
-      await stack.gatewayClient.setFaults({ dropNext: count });
-      const refunded = await Promise.all(ids.map((id) => ingress.refund(id, { refundId: "r1", amount: 4_000 })));
+      await file.stack.gatewayClient.setFaults({ dropNext: count });
+      const refunded = await Promise.all(ids.map((id) => file.ingress.refund(id, { refundId: "r1", amount: 4_000 })));
       for (const response of refunded) expect(response.body.refundedAmount).toBe(4_000);
-      expect((await stack.gatewayClient.setFaults({})).dropNext).toBe(0); // every drop happened
+      expect((await file.stack.gatewayClient.setFaults({})).dropNext).toBe(0); // every drop happened
 
       for (const id of ids) {
-        const charges = await succeededCharges(stack.gatewayClient, id);
+        const charges = await succeededCharges(file.stack.gatewayClient, id);
         expect(charges).toHaveLength(1);
-        expect(await stack.gatewayClient.listRefunds({ reference: id })).toHaveLength(1);
+        expect(await file.stack.gatewayClient.listRefunds({ reference: id })).toHaveLength(1);
       }
-      const result = await audit(ids);
+      const result = await file.audit(ids);
       return { requests: count * 2, chargesExpected: count, chargesSeen: result.successfulCharges };
     });
   });

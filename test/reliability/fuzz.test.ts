@@ -1,13 +1,12 @@
 // Case 7: generated bad requests. Each must get a 4xx with a message, finish
 // (no invocation left retrying), and charge nothing.
 import fc from "fast-check";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { waitFor } from "../../code/launcher.js";
 import { MAX_AMOUNT } from "../../code/types.js";
 import { unfinishedInvocations } from "../support/admin.js";
-import { CHAOS, Ingress, visa } from "../support/payments.js";
-import { CaseReport } from "../support/report.js";
-import { type TestStack, startTestStack } from "../support/stack.js";
+import { CHAOS, visa } from "../support/payments.js";
+import { reliabilityFile } from "../support/reliability.js";
 
 const COUNT = CHAOS ? 5_000 : 600;
 const SEED = Number(process.env.FUZZ_SEED ?? 20261123);
@@ -107,32 +106,20 @@ const badRequest: fc.Arbitrary<BadRequest> = fc.oneof(
   }),
 );
 
-let stack: TestStack;
-let ingress: Ingress;
-const report = new CaseReport();
-
-beforeAll(async () => {
-  stack = await startTestStack();
-  ingress = new Ingress(stack.ingressUrl);
-});
-
-afterAll(async () => {
-  report.print("bad input");
-  await stack?.dispose();
-});
+const file = reliabilityFile("bad input");
 
 describe("case 7: bad input fuzz", () => {
   it(`answers ${COUNT} generated bad requests (seed ${SEED}) with a 4xx and a message, and charges nothing`, async () => {
     const requests = fc.sample(badRequest, { numRuns: COUNT, seed: SEED });
     const failures: string[] = [];
     const byKind = new Map<string, number>();
-    await report.measure(`${COUNT} generated bad requests`, async () => {
+    await file.report.measure(`${COUNT} generated bad requests`, async () => {
       for (let start = 0; start < requests.length; start += BATCH) {
         await Promise.all(
           requests.slice(start, start + BATCH).map(async (request) => {
             byKind.set(request.kind, (byKind.get(request.kind) ?? 0) + 1);
             const path = `/PaymentService/${encodeURIComponent(request.paymentId)}/${request.handler}`;
-            const response = await ingress.request(path, undefined, {
+            const response = await file.ingress.request(path, undefined, {
               rawBody: request.body,
               idempotencyKey: request.idempotencyKey,
               timeoutMs: 30_000,
@@ -144,13 +131,13 @@ describe("case 7: bad input fuzz", () => {
           }),
         );
       }
-      return { requests: COUNT, chargesExpected: 0, chargesSeen: (await stack.gatewayClient.listCharges()).length };
+      return { requests: COUNT, chargesExpected: 0, chargesSeen: (await file.stack.gatewayClient.listCharges()).length };
     });
 
     expect(failures.slice(0, 10)).toEqual([]);
-    expect(await stack.gatewayClient.listCharges()).toEqual([]);
-    expect(await stack.gatewayClient.listRefunds()).toEqual([]);
-    await waitFor("no invocation left retrying", async () => (await unfinishedInvocations(stack.adminUrl)).length === 0, { timeoutMs: 30_000 });
+    expect(await file.stack.gatewayClient.listCharges()).toEqual([]);
+    expect(await file.stack.gatewayClient.listRefunds()).toEqual([]);
+    await waitFor("no invocation left retrying", async () => (await unfinishedInvocations(file.stack.adminUrl)).length === 0, { timeoutMs: 30_000 });
     // Every kind of bad input was generated.
     expect(byKind.size).toBe(11);
   }, 240_000);

@@ -1,31 +1,18 @@
 // Case 5: storms of concurrent duplicates, for one payment id and for many.
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { waitFor } from "../../code/launcher.js";
-import { unfinishedInvocations } from "../support/admin.js";
-import { auditLedger } from "../support/audit.js";
+import { beforeAll, describe, expect, it } from "vitest";
 import type { IngressResponse } from "../support/ingress.js";
-import { CHAOS, Ingress, succeededCharges, uniqueId, visa } from "../support/payments.js";
-import { CaseReport } from "../support/report.js";
-import { type TestStack, startTestStack } from "../support/stack.js";
+import { CHAOS, succeededCharges, uniqueId, visa } from "../support/payments.js";
+import { reliabilityFile } from "../support/reliability.js";
 
 const STORM = CHAOS ? 1_000 : 500;
 /** No request may hang: every one is answered within this deadline or the test fails. */
 const DEADLINE_MS = 60_000;
 
-let stack: TestStack;
-let ingress: Ingress;
-const report = new CaseReport();
+const file = reliabilityFile("storms");
 
 beforeAll(async () => {
-  stack = await startTestStack();
-  ingress = new Ingress(stack.ingressUrl);
   // A little provider latency keeps the first charge in flight while the storm arrives.
-  await stack.gatewayClient.setFaults({ latencyMs: 50 });
-});
-
-afterAll(async () => {
-  report.print("storms");
-  await stack?.dispose();
+  await file.stack.gatewayClient.setFaults({ latencyMs: 50 });
 });
 
 type Mode = "same key" | "different keys" | "no key" | "mixed";
@@ -45,22 +32,13 @@ function keyFor(mode: Mode, id: string, index: number): string | undefined {
 
 async function storm(id: string, mode: Mode, count: number): Promise<IngressResponse[]> {
   return Promise.all(
-    Array.from({ length: count }, (_, index) => ingress.createPayment(id, visa, { idempotencyKey: keyFor(mode, id, index), timeoutMs: DEADLINE_MS })),
+    Array.from({ length: count }, (_, index) => file.ingress.createPayment(id, visa, { idempotencyKey: keyFor(mode, id, index), timeoutMs: DEADLINE_MS })),
   );
-}
-
-async function settleAndAudit(ids: string[]) {
-  await waitFor("every invocation to finish", async () => (await unfinishedInvocations(stack.adminUrl)).length === 0, {
-    timeoutMs: 30_000,
-  });
-  const result = await auditLedger(stack.gatewayClient, ingress, ids);
-  expect(result.violations).toEqual([]);
-  return result;
 }
 
 describe("case 5: storms", () => {
   it.each<Mode>(["same key", "different keys", "no key", "mixed"])(`${STORM} concurrent creates of one payment, %s: one charge, one answer`, async (mode) => {
-    await report.measure(`${STORM} concurrent creates of one id, ${mode}`, async () => {
+    await file.report.measure(`${STORM} concurrent creates of one id, ${mode}`, async () => {
       const id = uniqueId(`storm-${mode.replace(/ /g, "-")}`);
       const responses = await storm(id, mode, STORM);
 
@@ -71,10 +49,10 @@ describe("case 5: storms", () => {
       const sameKey = responses.filter((_, index) => keyFor(mode, id, index) === `key-${id}`);
       expect(new Set(sameKey.map((r) => r.headers.get("x-restate-id"))).size).toBeLessThanOrEqual(1);
 
-      const charges = await succeededCharges(stack.gatewayClient, id);
+      const charges = await succeededCharges(file.stack.gatewayClient, id);
       expect(charges).toHaveLength(1);
-      expect((await stack.gatewayClient.listCharges({ reference: id })).length).toBe(1); // the provider was called once
-      await settleAndAudit([id]);
+      expect((await file.stack.gatewayClient.listCharges({ reference: id })).length).toBe(1); // the provider was called once
+      await file.audit([id]);
       return { requests: STORM, chargesExpected: 1, chargesSeen: charges.length };
     });
   });
@@ -82,13 +60,13 @@ describe("case 5: storms", () => {
   it("many payment ids at once, each duplicated in every way: one charge per id", async () => {
     const ids = Array.from({ length: CHAOS ? 300 : 150 }, () => uniqueId("storm-many"));
     const duplicates = 6;
-    await report.measure(`${ids.length} ids x ${duplicates} mixed duplicates`, async () => {
+    await file.report.measure(`${ids.length} ids x ${duplicates} mixed duplicates`, async () => {
       const responses = await Promise.all(ids.map((id) => storm(id, "mixed", duplicates)));
       for (const perId of responses) {
         expect(perId.map((r) => r.status)).toEqual(Array(duplicates).fill(200));
         expect(new Set(perId.map((r) => r.text)).size).toBe(1);
       }
-      const result = await settleAndAudit(ids);
+      const result = await file.audit(ids);
       expect(result.successfulCharges).toBe(ids.length);
       return { requests: ids.length * duplicates, chargesExpected: ids.length, chargesSeen: result.successfulCharges };
     });

@@ -1,0 +1,51 @@
+// What every reliability file shares: one stack for the file, the table of
+// cases printed at the end, and the audit every case ends with.
+import { afterAll, beforeAll, expect } from "vitest";
+import { waitFor } from "../../code/launcher.js";
+import { unfinishedInvocations } from "./admin.js";
+import { type AuditReport, auditLedger } from "./audit.js";
+import { Ingress } from "./ingress.js";
+import { CaseReport } from "./report.js";
+import { type TestStack, type TestStackOptions, startTestStack } from "./stack.js";
+
+export interface ReliabilityFile {
+  readonly stack: TestStack;
+  readonly ingress: Ingress;
+  readonly report: CaseReport;
+  /** The ledger audit over `ids`, after every invocation has finished; fails the test on any violation. */
+  audit(ids: Iterable<string>): Promise<AuditReport>;
+}
+
+export function reliabilityFile(title: string, options: TestStackOptions = {}): ReliabilityFile {
+  let stack: TestStack | undefined;
+  let ingress: Ingress | undefined;
+  const report = new CaseReport();
+  beforeAll(async () => {
+    stack = await startTestStack(options);
+    ingress = new Ingress(stack.ingressUrl);
+  });
+  afterAll(async () => {
+    report.print(title);
+    await stack?.dispose();
+  });
+  const started = <T>(value: T | undefined): T => {
+    if (value === undefined) throw new Error("the stack is not started yet (use it inside a test)");
+    return value;
+  };
+  return {
+    get stack() {
+      return started(stack);
+    },
+    get ingress() {
+      return started(ingress);
+    },
+    report,
+    async audit(ids) {
+      const adminUrl = started(stack).adminUrl;
+      await waitFor("every invocation to finish", async () => (await unfinishedInvocations(adminUrl)).length === 0, { timeoutMs: 30_000 });
+      const result = await auditLedger(started(stack).gatewayClient, started(ingress), ids);
+      expect(result.violations).toEqual([]);
+      return result;
+    },
+  };
+}
