@@ -198,6 +198,7 @@ export async function startRestateServer(options: {
         RESTATE_DISABLE_TELEMETRY: "true",
         // octocrab is the update check; there is no internet to reach here.
         RESTATE_LOG_FILTER: "warn,octocrab=off",
+        RESTATE_LOG_FORMAT: "compact",
         RESTATE_LOG_DISABLE_ANSI_CODES: options.output.kind === "file" ? "true" : "false",
         ...options.env,
       },

@@ -25,14 +25,15 @@ afterAll(() => {
 
 async function portsEnv() {
   const ports = new Set<number>();
-  while (ports.size < 5) ports.add(await freePort());
-  const [ingress, admin, service, gateway, node] = [...ports];
+  while (ports.size < 6) ports.add(await freePort());
+  const [ingress, admin, service, gateway, node, playground] = [...ports];
   return {
     INGRESS_PORT: String(ingress),
     ADMIN_PORT: String(admin),
     SERVICE_PORT: String(service),
     GATEWAY_PORT: String(gateway),
     NODE_PORT: String(node),
+    PLAYGROUND_PORT: String(playground),
   };
 }
 
