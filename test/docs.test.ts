@@ -22,6 +22,8 @@ const RUN_ELSEWHERE: [RegExp, string][] = [
   [/^npm test$/, "this suite"],
   [/^npx tsx code\/client\.ts\b/, "test/payment_service.test.ts runs the client"],
   [/^npm run test:chaos$/, "test/reliability/*, run by npm test with smaller counts (CHAOS=1 only raises them)"],
+  [/^npm run check -- (all|[1-7])( --dir \S+| --solutions| --verbose)*$/, "test/exercises.test.ts runs the checker's CLI and every exercise's checks"],
+  [/^npm run check:solutions$/, "test/exercises.test.ts runs every exercise's checks against solutions/"],
 ];
 
 function markdownFiles(): string[] {

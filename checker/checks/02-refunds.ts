@@ -1,0 +1,152 @@
+// Exercise 2: refunds, partial and full, once per refundId, never more than the charge.
+import type { GatewayRefund } from "../../code/types.js";
+import type { ChargeRequest, Payment, RefundRequest } from "../../exercises/support/payment_contract.js";
+import { type CheckContext, expect, fail, times } from "../lib/check.js";
+import type { ExerciseDefinition } from "../lib/exercise.js";
+import type { Answer } from "../lib/restate.js";
+
+type PaymentAnswer = Payment & { message?: string };
+
+const visa: ChargeRequest = { amount: 10_000, currency: "USD", source: "tok_visa" };
+
+const call = (ctx: CheckContext, paymentId: string, handler: "charge" | "refund", body: unknown): Promise<Answer<PaymentAnswer>> =>
+  ctx.restate.invoke({ service: "Payments", key: paymentId, handler }, body);
+
+async function charged(ctx: CheckContext, request: ChargeRequest = visa): Promise<string> {
+  const paymentId = ctx.id("pay");
+  const answer = await call(ctx, paymentId, "charge", request);
+  if (answer.status !== 200) fail(`charge (done for you in the starter) answered ${answer.status}: ${answer.body?.message ?? answer.text.slice(0, 120)}; keep it as it was`);
+  return paymentId;
+}
+
+const refund = (ctx: CheckContext, paymentId: string, request: RefundRequest) => call(ctx, paymentId, "refund", request);
+
+function expectRefunded(answer: Answer<PaymentAnswer>, what: string, refundedAmount: number): Payment {
+  expect(answer.status === 200, `${what} answered ${answer.status} (${answer.body?.message ?? answer.text.slice(0, 120)}), expected 200 with the payment`);
+  expect(
+    answer.body.refundedAmount === refundedAmount,
+    `after ${what} the payment says ${answer.body.refundedAmount} refunded, expected ${refundedAmount}`,
+    { detail: answer.body },
+  );
+  return answer.body;
+}
+
+const refundsOf = (ctx: CheckContext, paymentId: string): Promise<GatewayRefund[]> => ctx.gateway.listRefunds({ reference: paymentId });
+const total = (refunds: GatewayRefund[]) => refunds.reduce((sum, refund) => sum + refund.amount, 0);
+
+export const exercise: ExerciseDefinition = {
+  number: 2,
+  folder: "02-refunds",
+  title: "Refund processing",
+  services: ["Payments"],
+  checks: [
+    {
+      id: "partial-refund",
+      name: "a partial refund is made once and recorded on the payment",
+      section: "what-idempotency-means",
+      async run(ctx) {
+        const paymentId = await charged(ctx);
+        const payment = expectRefunded(await refund(ctx, paymentId, { refundId: "r1", amount: 2_500 }), "refund r1 of 2500", 2_500);
+        const refunds = await refundsOf(ctx, paymentId);
+        expect(refunds.length === 1 && refunds[0]!.amount === 2_500, `the gateway made ${refunds.length} refunds (${total(refunds)} in all), expected one of 2500`);
+        const recorded = payment.refunds.find((r) => r.refundId === "r1");
+        expect(recorded?.gatewayRefundId === refunds[0]!.id, `the payment's refund r1 names gateway refund ${recorded?.gatewayRefundId}, but the gateway made ${refunds[0]!.id}`);
+      },
+    },
+    {
+      id: "duplicate-refund",
+      name: "the same refund sent twice refunds once",
+      section: "business-identity-the-leaderboard",
+      async run(ctx) {
+        const paymentId = await charged(ctx);
+        expectRefunded(await refund(ctx, paymentId, { refundId: "r1", amount: 2_500 }), "refund r1", 2_500);
+        const again = await refund(ctx, paymentId, { refundId: "r1", amount: 2_500 });
+        const refunds = await refundsOf(ctx, paymentId);
+        expect(
+          refunds.length === 1,
+          `refunded ${times(refunds.length)} for one refundId: the refundId identifies the refund; if the payment already has it, answer with the payment and refund nothing`,
+        );
+        expectRefunded(again, "the duplicate of refund r1", 2_500);
+      },
+    },
+    {
+      id: "lost-refund-answer",
+      name: "the gateway refunds but its answer is lost: the retry refunds nothing more",
+      section: "at-least-once-delivery-exactly-once-processing",
+      async run(ctx) {
+        const paymentId = await charged(ctx);
+        await ctx.gateway.setFaults({ dropNext: 1 });
+        const answer = await refund(ctx, paymentId, { refundId: "r1", amount: 2_500 });
+        const refunds = await refundsOf(ctx, paymentId);
+        expect(
+          refunds.length === 1,
+          `refunded ${times(refunds.length)} for one refund: run the refund inside ctx.run and give the gateway a key derived from the payment id and the refundId`,
+        );
+        const payment = expectRefunded(answer, "refund r1 (with the gateway's answer dropped once)", 2_500);
+        expect(payment.refunds[0]?.gatewayRefundId === refunds[0]!.id, `the payment names gateway refund ${payment.refunds[0]?.gatewayRefundId}, but the gateway made ${refunds[0]!.id}`);
+      },
+    },
+    {
+      id: "never-exceeds-charge",
+      name: "partial refunds up to the full amount succeed; one cent more is refused with 422",
+      section: "remembering-failures",
+      async run(ctx) {
+        const paymentId = await charged(ctx);
+        expectRefunded(await refund(ctx, paymentId, { refundId: "r1", amount: 6_000 }), "refund r1 of 6000", 6_000);
+        expectRefunded(await refund(ctx, paymentId, { refundId: "r2", amount: 4_000 }), "refund r2 of the remaining 4000", 10_000);
+        const tooMuch = await refund(ctx, paymentId, { refundId: "r3", amount: 1 });
+        expect(
+          tooMuch.status === 422,
+          tooMuch.status === 200
+            ? "a refund beyond the charge was accepted: compare with what is left to refund before calling the gateway, and refuse with a 422 TerminalError"
+            : `a refund beyond the charge answered ${tooMuch.status}, expected 422 (a TerminalError saying how much is left)`,
+        );
+        expect(typeof tooMuch.body?.message === "string" && tooMuch.body.message.length > 0, "the 422 has no message: say how much is left to refund");
+        const refunds = await refundsOf(ctx, paymentId);
+        expect(total(refunds) === 10_000, `the gateway refunded ${total(refunds)} of a 10000 charge`);
+      },
+    },
+    {
+      id: "refund-id-reuse",
+      name: "the same refundId with another amount is refused with 422",
+      section: "key-reuse-with-a-different-payload",
+      async run(ctx) {
+        const paymentId = await charged(ctx);
+        expectRefunded(await refund(ctx, paymentId, { refundId: "r1", amount: 2_500 }), "refund r1 of 2500", 2_500);
+        const reused = await refund(ctx, paymentId, { refundId: "r1", amount: 3_000 });
+        const refunds = await refundsOf(ctx, paymentId);
+        expect(
+          reused.status === 422,
+          reused.status === 200
+            ? `refund r1 with another amount was ${refunds.length > 1 ? "made as a second refund" : "answered as if it were the first"}: it is a different request under the same id; refuse it with a 422 TerminalError`
+            : `refund r1 with another amount answered ${reused.status}, expected 422`,
+        );
+        expect(refunds.length === 1, `the gateway made ${refunds.length} refunds, expected only the first r1`);
+      },
+    },
+    {
+      id: "declined-payment",
+      name: "refunding a declined payment is refused with 409 and a clear message",
+      section: "remembering-failures",
+      async run(ctx) {
+        const paymentId = await charged(ctx, { ...visa, source: "tok_chargeDeclined" });
+        const answer = await refund(ctx, paymentId, { refundId: "r1", amount: 100 });
+        expect(
+          answer.status === 409,
+          `refunding a declined payment answered ${answer.status}, expected 409: check the payment's status before calling the gateway and throw a TerminalError with errorCode 409`,
+        );
+        expect(/declined|succeed/i.test(answer.body?.message ?? ""), `the 409 says "${answer.body?.message}"; say that the payment did not succeed (it was declined)`);
+        expect((await refundsOf(ctx, paymentId)).length === 0, "the gateway refunded a declined payment");
+      },
+    },
+    {
+      id: "unknown-payment",
+      name: "refunding a payment that does not exist answers 404",
+      section: "remembering-failures",
+      async run(ctx) {
+        const answer = await refund(ctx, ctx.id("never-charged"), { refundId: "r1", amount: 100 });
+        expect(answer.status === 404, `refunding an unknown payment answered ${answer.status}, expected 404: throw a TerminalError with errorCode 404 when there is no payment in state`);
+      },
+    },
+  ],
+};

@@ -1,0 +1,146 @@
+// Exercise 3: at most one email per business intent (user + template + order), and every intent gets its email.
+import type { EmailReceipt, OrderEmailRequest } from "../../exercises/support/email_contract.js";
+import type { Email } from "../../exercises/support/mailer.js";
+import { type CheckContext, expect, fail, times } from "../lib/check.js";
+import type { ExerciseDefinition } from "../lib/exercise.js";
+import type { Answer } from "../lib/restate.js";
+
+type ReceiptAnswer = EmailReceipt & { message?: string };
+
+/** A fresh user with an address of their own, so the mailer's ledger for that address holds only this check's emails. */
+function orderConfirmation(ctx: CheckContext): OrderEmailRequest {
+  const userId = ctx.id("user");
+  return {
+    userId,
+    template: "order-confirmation",
+    orderId: ctx.id("order"),
+    to: `${userId}@example.com`,
+    subject: "Thanks for your order",
+    body: "We received your order and will let you know when it ships.",
+  };
+}
+
+const send = (ctx: CheckContext, request: OrderEmailRequest): Promise<Answer<ReceiptAnswer>> =>
+  ctx.restate.invoke({ service: "EmailService", handler: "send" }, request);
+
+function expectReceipt(answer: Answer<ReceiptAnswer>, what: string): string {
+  expect(answer.status === 200, `${what} answered ${answer.status} (${answer.body?.message ?? answer.text.slice(0, 120)}), expected 200 with {"emailId"}`);
+  expect(typeof answer.body?.emailId === "string", `${what} answered ${answer.text.slice(0, 120)}, expected {"emailId": "<the mailer's email id>"}`);
+  return answer.body.emailId;
+}
+
+const inbox = (ctx: CheckContext, request: OrderEmailRequest): Promise<Email[]> => ctx.mailer.listEmails({ to: request.to });
+
+function expectOneEmail(emails: Email[], hint: string): void {
+  if (emails.length !== 1) fail(`the user got ${times(emails.length)} the same email for one intent: ${hint}`, { detail: emails });
+}
+
+export const exercise: ExerciseDefinition = {
+  number: 3,
+  folder: "03-email-dedup",
+  title: "Email sending deduplication",
+  services: ["EmailService"],
+  checks: [
+    {
+      id: "sends-email",
+      name: "sends the order confirmation, and answers with the mailer's email id",
+      section: "what-idempotency-means",
+      async run(ctx) {
+        const request = orderConfirmation(ctx);
+        const emailId = expectReceipt(await send(ctx, request), "send");
+        const emails = await inbox(ctx, request);
+        expect(emails.length === 1, `the mailer sent ${emails.length} emails to ${request.to}, expected 1`);
+        expect(emails[0]!.subject === request.subject, `the mailer sent subject "${emails[0]!.subject}", expected "${request.subject}"`);
+        expect(emails[0]!.id === emailId, `send answered emailId ${emailId}, but the mailer's email is ${emails[0]!.id}`);
+      },
+    },
+    {
+      id: "duplicate-intent",
+      name: "the same intent sent twice: one email, and the same email id both times",
+      section: "business-identity-the-leaderboard",
+      async run(ctx) {
+        const request = orderConfirmation(ctx);
+        const first = expectReceipt(await send(ctx, request), "the first send");
+        const second = expectReceipt(await send(ctx, request), "the duplicate send");
+        expectOneEmail(await inbox(ctx, request), "remember the email sent for each (user, template, order) and answer a repeat from that record");
+        expect(second === first, `the duplicate answered emailId ${second}, the first ${first}: answer with the email that was sent`);
+      },
+    },
+    {
+      id: "concurrent-duplicates",
+      name: "five copies of one intent at the same time: one email",
+      section: "concurrent-duplicates",
+      async run(ctx) {
+        const request = orderConfirmation(ctx);
+        await ctx.mailer.setFaults({ latencyMs: 500 }); // the copies overlap, however fast the machine
+        const answers = await Promise.all(Array.from({ length: 5 }, () => send(ctx, request)));
+        const ids = answers.map((answer, index) => expectReceipt(answer, `copy ${index + 1} of 5`));
+        expectOneEmail(
+          await inbox(ctx, request),
+          "copies arriving together all passed the 'sent already?' check; make the intent the key of a virtual object, whose exclusive handler lets one copy in at a time",
+        );
+        expect(new Set(ids).size === 1, `the copies were answered with ${new Set(ids).size} different email ids`);
+      },
+    },
+    {
+      id: "duplicate-after-restart",
+      name: "a duplicate after the endpoint restarted: still one email",
+      section: "anti-patterns",
+      timeoutMs: 60_000,
+      async run(ctx) {
+        const request = orderConfirmation(ctx);
+        expectReceipt(await send(ctx, request), "the first send");
+        await ctx.endpoint.restart();
+        expectReceipt(await send(ctx, request), "the duplicate, after the restart");
+        expectOneEmail(
+          await inbox(ctx, request),
+          "what was sent was remembered in the endpoint's memory, which a restart (or a second replica) does not have; keep it in Restate state",
+        );
+      },
+    },
+    {
+      id: "lost-mailer-answer",
+      name: "the mailer sends but its answer is lost: the retry sends nothing more",
+      section: "at-least-once-delivery-exactly-once-processing",
+      async run(ctx) {
+        const request = orderConfirmation(ctx);
+        await ctx.mailer.setFaults({ dropNext: 1 });
+        const emailId = expectReceipt(await send(ctx, request), "send (with the mailer's answer dropped once)");
+        const emails = await inbox(ctx, request);
+        expectOneEmail(emails, "send inside ctx.run and give the mailer an idempotency key derived from the intent, so the retry is recognised");
+        expect(emails[0]!.id === emailId, `send answered emailId ${emailId}, but the mailer's one email is ${emails[0]!.id}`);
+      },
+    },
+    {
+      id: "same-content-other-order",
+      name: "the same words for another order are another intent: both emails are sent",
+      section: "choosing-idempotency-keys",
+      async run(ctx) {
+        const first = orderConfirmation(ctx);
+        const secondOrder = { ...first, orderId: ctx.id("order") };
+        const a = expectReceipt(await send(ctx, first), "the confirmation of the first order");
+        const b = expectReceipt(await send(ctx, secondOrder), "the confirmation of a second order (same subject and body)");
+        const emails = await inbox(ctx, first);
+        expect(
+          emails.length === 2,
+          `two orders with identical confirmation text got ${emails.length} email${emails.length === 1 ? "" : "s"}: deduplicate by intent (user + template + order), not by content`,
+          { detail: emails },
+        );
+        expect(a !== b, "both orders were answered with the same email id");
+      },
+    },
+    {
+      id: "other-template",
+      name: "another template for the same order is another intent: it is sent",
+      section: "choosing-idempotency-keys",
+      async run(ctx) {
+        const confirmation = orderConfirmation(ctx);
+        const shipping = { ...confirmation, template: "shipping-notice", subject: "Your order has shipped", body: "It is on its way." };
+        expectReceipt(await send(ctx, confirmation), "the order confirmation");
+        expectReceipt(await send(ctx, shipping), "the shipping notice for the same order");
+        const emails = await inbox(ctx, confirmation);
+        expect(emails.length === 2, `an order confirmation and a shipping notice for one order got ${emails.length} email(s): the template is part of the intent`);
+      },
+    },
+  ],
+};

@@ -1,0 +1,235 @@
+// Exercise 4: a service-side idempotency store as express middleware, over an
+// in-memory store and a Restate-backed one. The checks talk to the learner's
+// express app directly (no Restate in front of it) and count the gateway's charges.
+import { APP_ENV, type ChargeApiRequest, REPLAYED_HEADER } from "../../exercises/support/charge_api_contract.js";
+import { type Check, type CheckContext, type RestartableProcess, expect, fail, sleep, times } from "../lib/check.js";
+import type { ExerciseDefinition } from "../lib/exercise.js";
+
+/** Short, so the expiry check waits little; long enough for a charge to finish well inside it. */
+const TTL_MS = 1_500;
+
+const APPS = { memory: "app (in-memory store)", restate: "app (Restate store)" } as const;
+type StoreKind = keyof typeof APPS;
+/** The restart check needs more time than the short TTL gives: a restart can take a while on a busy machine. */
+const RESTART_APP = "app (Restate store, default TTL)";
+
+interface HttpAnswer {
+  status: number;
+  body: any;
+  text: string;
+  replayed: boolean;
+}
+
+async function post(app: RestartableProcess, key: string | undefined, body: ChargeApiRequest): Promise<HttpAnswer> {
+  const headers: Record<string, string> = { "content-type": "application/json" };
+  if (key !== undefined) headers["idempotency-key"] = key;
+  const response = await fetch(`${app.url}/charges`, { method: "POST", headers, body: JSON.stringify(body), signal: AbortSignal.timeout(20_000) });
+  const text = await response.text();
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    parsed = undefined;
+  }
+  return { status: response.status, body: parsed, text, replayed: response.headers.get(REPLAYED_HEADER) === "true" };
+}
+
+function order(ctx: CheckContext, amount = 1_500): ChargeApiRequest {
+  return { amount, currency: "USD", source: "tok_visa", reference: ctx.id("order") };
+}
+
+const chargesFor = (ctx: CheckContext, request: ChargeApiRequest) => ctx.gateway.listCharges({ reference: request.reference });
+
+function expectCreated(answer: HttpAnswer, what: string): void {
+  expect(answer.status === 201, `${what} answered ${answer.status} (${answer.text.slice(0, 140)}), expected 201 with the charge`);
+}
+
+function storeChecks(kind: StoreKind): Check[] {
+  const app = (ctx: CheckContext) => ctx.apps[APPS[kind]]!;
+  const label = `[${kind === "memory" ? "in-memory" : "Restate"} store]`;
+  return [
+    {
+      id: `${kind}-replay`,
+      name: `${label} a repeat with the same key replays the first answer, marked ${REPLAYED_HEADER}, and charges once`,
+      section: "what-idempotency-means",
+      async run(ctx) {
+        const request = order(ctx);
+        const key = ctx.id("key");
+        const first = await post(app(ctx), key, request);
+        expectCreated(first, "the first request");
+        const repeat = await post(app(ctx), key, request);
+        const charges = await chargesFor(ctx, request);
+        expect(charges.length === 1, `charged ${times(charges.length)} for one key: store the answer under the key and replay it for a repeat`);
+        expect(repeat.status === first.status && repeat.text === first.text, `the repeat answered ${repeat.status} ${repeat.text.slice(0, 100)}, not the first answer (${first.status} ${first.text.slice(0, 100)})`);
+        expect(repeat.replayed, `the replayed answer lacks the header ${REPLAYED_HEADER}: true, which tells the client it is a replay`);
+      },
+    },
+    {
+      id: `${kind}-remembers-failure`,
+      name: `${label} a declined card (402) is remembered: the repeat replays it without asking the gateway again`,
+      section: "remembering-failures",
+      async run(ctx) {
+        const request = { ...order(ctx), source: "tok_chargeDeclined" };
+        const key = ctx.id("key");
+        const first = await post(app(ctx), key, request);
+        expect(first.status === 402, `a declined card answered ${first.status} (${first.text.slice(0, 120)}), expected 402`);
+        const repeat = await post(app(ctx), key, request);
+        const attempts = await chargesFor(ctx, request);
+        expect(
+          attempts.length === 1,
+          `the gateway was asked ${times(attempts.length)} for one key: a non-retryable failure (4xx) is an answer too; store it and replay it`,
+        );
+        expect(repeat.status === 402 && repeat.replayed, `the repeat answered ${repeat.status}${repeat.replayed ? "" : " without the replay header"}, expected the stored 402 replayed`);
+      },
+    },
+    {
+      id: `${kind}-concurrent-409`,
+      name: `${label} a second request with the same key while the first runs gets 409 at once, and one charge happens`,
+      section: "concurrent-duplicates",
+      async run(ctx) {
+        const request = order(ctx);
+        const key = ctx.id("key");
+        await ctx.gateway.setFaults({ latencyMs: 600 }); // the first request is still running when the second arrives
+        const finished: string[] = [];
+        const track = (name: string) => (answer: HttpAnswer) => {
+          finished.push(name);
+          return answer;
+        };
+        const [a, b] = await Promise.all([post(app(ctx), key, request).then(track("a")), post(app(ctx), key, request).then(track("b"))]);
+        await ctx.gateway.setFaults({ latencyMs: 0 });
+        const charges = await chargesFor(ctx, request);
+        const statuses = [a.status, b.status].sort();
+        if (charges.length > 1) {
+          fail(`both requests with the same key ran (${charges.length} charges): claim the key (in progress) before running the handler, in one atomic step, and answer a second request 409`);
+        }
+        expect(
+          statuses[0] === 201 && statuses[1] === 409,
+          `two requests with the same key at once answered ${statuses.join(" and ")}, expected 201 for one and 409 (with a message) for the other`,
+          { detail: { a: a.text, b: b.text } },
+        );
+        const conflicted = a.status === 409 ? "a" : "b";
+        expect(finished[0] === conflicted, "the 409 came only after the first request finished: answer at once instead of waiting for it");
+        expect(charges.length === 1, `the gateway has ${charges.length} charges, expected 1`);
+      },
+    },
+    {
+      id: `${kind}-payload-mismatch`,
+      name: `${label} the same key with a different payload is refused with 422`,
+      section: "key-reuse-with-a-different-payload",
+      async run(ctx) {
+        const request = order(ctx);
+        const key = ctx.id("key");
+        expectCreated(await post(app(ctx), key, request), "the first request");
+        const other = await post(app(ctx), key, { ...request, amount: request.amount * 10 });
+        const charges = await chargesFor(ctx, request);
+        expect(
+          other.status === 422,
+          other.status === 201 && other.replayed
+            ? "the same key with another amount got the first answer replayed: the client would believe it paid what it asked; keep a fingerprint of the request with the key and answer 422 when it differs"
+            : `the same key with another amount answered ${other.status}, expected 422`,
+        );
+        expect(charges.length === 1, `the gateway has ${charges.length} charges for the order, expected 1`);
+      },
+    },
+    {
+      id: `${kind}-ttl-expiry`,
+      name: `${label} a key is forgotten after its TTL (${APP_ENV.ttlMs}=${TTL_MS}): then it runs as a new request`,
+      section: "retention-how-long-a-key-is-remembered",
+      async run(ctx) {
+        const request = order(ctx);
+        const key = ctx.id("key");
+        expectCreated(await post(app(ctx), key, request), "the first request");
+        await sleep(TTL_MS + 250);
+        const later = { ...request, amount: request.amount + 100 };
+        const after = await post(app(ctx), key, later);
+        expect(
+          after.status === 201 && !after.replayed,
+          after.status === 422 || after.replayed
+            ? `the key was still remembered ${TTL_MS + 250} ms after the first request, past its TTL of ${TTL_MS} ms: give each stored answer an expiry (${APP_ENV.ttlMs}) and treat an expired key as new`
+            : `after the TTL the key answered ${after.status} (${after.text.slice(0, 120)}), expected 201 for a new request`,
+        );
+        const charges = await chargesFor(ctx, request);
+        expect(charges.some((charge) => charge.amount === later.amount), `after the TTL no charge of ${later.amount} was made`);
+      },
+    },
+  ];
+}
+
+export const exercise: ExerciseDefinition = {
+  number: 4,
+  folder: "04-custom-idempotency",
+  title: "Custom idempotency strategy",
+  services: ["IdempotencyKeys"],
+  apps: [
+    ...(["memory", "restate"] as const).map((kind) => ({
+      name: APPS[kind],
+      entry: "app.ts",
+      env: () => ({ [APP_ENV.store]: kind, [APP_ENV.ttlMs]: String(TTL_MS) }),
+    })),
+    { name: RESTART_APP, entry: "app.ts", env: () => ({ [APP_ENV.store]: "restate" }) },
+  ],
+  checks: [
+    {
+      id: "missing-key",
+      name: "[in-memory store] a request without an Idempotency-Key is refused with 400",
+      section: "choosing-idempotency-keys",
+      async run(ctx) {
+        const request = order(ctx);
+        const answer = await post(ctx.apps[APPS.memory]!, undefined, request);
+        expect(
+          answer.status === 400,
+          `a charge without an Idempotency-Key answered ${answer.status}: without a key a retry cannot be recognised; refuse it with 400 and say which header is missing`,
+        );
+        expect((await chargesFor(ctx, request)).length === 0, "a request without a key was charged");
+      },
+    },
+    ...storeChecks("memory"),
+    {
+      id: "memory-lost-answer",
+      name: "[in-memory store] the gateway's answer is lost: the 503 is not stored, and the retry completes the one charge",
+      section: "the-side-effect-and-the-state-commit-together",
+      async run(ctx) {
+        const app = ctx.apps[APPS.memory]!;
+        const request = order(ctx);
+        const key = ctx.id("key");
+        await ctx.gateway.setFaults({ dropNext: 1 });
+        const first = await post(app, key, request);
+        ctx.note(`first attempt: ${first.status} ${first.text}`);
+        let answer = first;
+        for (let attempt = 0; attempt < 3 && answer.status !== 201; attempt++) answer = await post(app, key, request);
+        const charges = (await chargesFor(ctx, request)).filter((charge) => charge.status === "succeeded");
+        if (answer.status !== 201) {
+          fail(
+            answer.status === first.status && answer.replayed
+              ? `the ${first.status} of the lost answer was stored and replayed: a retryable failure (5xx) must release the key so that a retry runs again`
+              : `retrying after the lost answer kept answering ${answer.status} (${answer.text.slice(0, 120)})`,
+          );
+        }
+        expect(
+          charges.length === 1,
+          `charged ${times(charges.length)} for one key: the retry charged again; derive the gateway's idempotency key from the request's key (and payload), not a new random one`,
+        );
+        expect(answer.body?.id === charges[0]!.id, `the answer names charge ${answer.body?.id}, but the gateway's one charge is ${charges[0]!.id}: the result and the side effect disagree`);
+      },
+    },
+    ...storeChecks("restate"),
+    {
+      id: "restate-survives-restart",
+      name: "[Restate store] the stored answer survives a restart of the app",
+      section: "restates-three-tools",
+      timeoutMs: 60_000,
+      async run(ctx) {
+        const app = ctx.apps[RESTART_APP]!;
+        const request = order(ctx);
+        const key = ctx.id("key");
+        const first = await post(app, key, request);
+        expectCreated(first, "the first request");
+        await app.restart();
+        const repeat = await post(app, key, request);
+        const charges = await chargesFor(ctx, request);
+        expect(charges.length === 1, `after a restart of the app the same key charged again (${charges.length} charges): keep the records in the IdempotencyKeys object, not in the app's memory`);
+        expect(repeat.replayed && repeat.text === first.text, `after the restart the repeat answered ${repeat.status} ${repeat.text.slice(0, 100)}, not the stored answer`);
+      },
+    },
+  ],
+};

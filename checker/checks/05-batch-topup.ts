@@ -1,0 +1,223 @@
+// Exercise 5: one payment, N top-ups, each exactly once; all/some/none reported;
+// failed items refunded; nothing executes past the batch's deadline.
+import type { BatchReport, TopUpBatchRequest } from "../../exercises/support/topup_batch_contract.js";
+import { type CheckContext, expect, fail, plural, pollUntil, sleep, times } from "../lib/check.js";
+import type { ExerciseDefinition } from "../lib/exercise.js";
+import type { Answer, InvokeOptions } from "../lib/restate.js";
+
+type ReportAnswer = BatchReport & { message?: string };
+
+let numberSeed = Math.floor(Math.random() * 9_000);
+/** A prepaid number the provider tops up. */
+const okNumber = () => `+1415555${String(1_000 + (numberSeed++ % 8_999)).padStart(4, "0")}`;
+/** A number the provider refuses (it ends in 0000: not a prepaid line). */
+const refusedNumber = () => `+4477${String(numberSeed++ % 100).padStart(2, "0")}990000`;
+
+function batch(items: { phoneNumber: string; amount: number }[], deadlineInMs = 60_000): TopUpBatchRequest {
+  return { source: "tok_visa", currency: "USD", items, deadline: new Date(Date.now() + deadlineInMs).toISOString() };
+}
+
+const run = (ctx: CheckContext, batchId: string, request: TopUpBatchRequest, options?: InvokeOptions): Promise<Answer<ReportAnswer>> =>
+  ctx.restate.invoke({ service: "TopUpBatch", key: batchId, handler: "run" }, request, options);
+
+async function ledger(ctx: CheckContext, batchId: string) {
+  const [charges, topUps, refunds] = await Promise.all([
+    ctx.gateway.listCharges({ reference: batchId }),
+    ctx.topups.listTopUps({ reference: batchId }),
+    ctx.gateway.listRefunds({ reference: batchId }),
+  ]);
+  return {
+    charges: charges.filter((charge) => charge.status === "succeeded"),
+    topUps,
+    succeededTopUps: topUps.filter((topUp) => topUp.status === "succeeded"),
+    refunds,
+    refunded: refunds.reduce((sum, refund) => sum + refund.amount, 0),
+  };
+}
+
+function expectReport(answer: Answer<ReportAnswer>, what: string): BatchReport {
+  expect(answer.status === 200, `${what} answered ${answer.status} (${answer.body?.message ?? answer.text.slice(0, 140)}), expected 200 with the batch report`);
+  expect(Array.isArray(answer.body?.items), `${what} answered ${answer.text.slice(0, 140)}, expected a batch report with items`);
+  return answer.body;
+}
+
+/** At most one top-up per number, and at most one successful charge. */
+function expectEachOnce(book: Awaited<ReturnType<typeof ledger>>, hints: { charge: string; topUp: string }): void {
+  if (book.charges.length > 1) fail(`the customer was charged ${times(book.charges.length)} for one batch: ${hints.charge}`, { detail: book.charges });
+  const perNumber = new Map<string, number>();
+  for (const topUp of book.topUps) perNumber.set(topUp.phoneNumber, (perNumber.get(topUp.phoneNumber) ?? 0) + 1);
+  const repeated = [...perNumber].filter(([, count]) => count > 1);
+  if (repeated.length > 0) {
+    const [number, count] = repeated[0]!;
+    fail(`${number} was topped up ${times(count)} in one batch: ${hints.topUp}`, { detail: book.topUps });
+  }
+}
+
+const DEADLINE_MESSAGE = /deadline|expired|too late/i;
+
+export const exercise: ExerciseDefinition = {
+  number: 5,
+  folder: "05-batch-topup",
+  title: "Batch top-up (advanced)",
+  services: ["TopUpBatch"],
+  checks: [
+    {
+      id: "all-succeed",
+      name: "a batch of three numbers: one charge of the total, one top-up per number, outcome \"all\"",
+      section: "batch-idempotency",
+      async run(ctx) {
+        const batchId = ctx.id("batch");
+        const request = batch([{ phoneNumber: okNumber(), amount: 1_000 }, { phoneNumber: okNumber(), amount: 2_000 }, { phoneNumber: okNumber(), amount: 500 }]);
+        const report = expectReport(await run(ctx, batchId, request), "the batch");
+        const book = await ledger(ctx, batchId);
+        expect(book.charges.length === 1 && book.charges[0]!.amount === 3_500, `the gateway has ${plural(book.charges.length, "charge")} (${book.charges.map((c) => c.amount).join(", ")}) for the batch, expected one of 3500 with reference = the batch id`);
+        expect(book.succeededTopUps.length === 3, `the provider made ${plural(book.succeededTopUps.length, "top-up")}, expected 3 with reference = the batch id`);
+        expect(report.outcome === "all", `the report says outcome ${JSON.stringify(report.outcome)}, expected "all"`);
+        expect(report.chargeId === book.charges[0]!.id, `the report names charge ${report.chargeId}, the gateway made ${book.charges[0]!.id}`);
+      },
+    },
+    {
+      id: "duplicate-batch",
+      name: "the same batch sent twice: nothing more is charged or topped up, and the same report comes back",
+      section: "batch-idempotency",
+      async run(ctx) {
+        const batchId = ctx.id("batch");
+        const request = batch([{ phoneNumber: okNumber(), amount: 1_000 }, { phoneNumber: okNumber(), amount: 2_000 }]);
+        const first = expectReport(await run(ctx, batchId, request), "the batch");
+        const second = expectReport(await run(ctx, batchId, request), "the duplicate batch");
+        expectEachOnce(await ledger(ctx, batchId), {
+          charge: "the batch id is the batch's identity: store the report and answer a repeat from it",
+          topUp: "the batch id is the batch's identity: store the report and answer a repeat from it",
+        });
+        expect(JSON.stringify(second) === JSON.stringify(first), "the duplicate got a different report than the first: answer with the stored one");
+      },
+    },
+    {
+      id: "lost-topup-answer",
+      name: "the provider tops up but its answer is lost: the retry tops up nothing more and charges nothing more",
+      section: "at-least-once-delivery-exactly-once-processing",
+      async run(ctx) {
+        const batchId = ctx.id("batch");
+        await ctx.topups.setFaults({ dropNext: 1 });
+        const request = batch([{ phoneNumber: okNumber(), amount: 1_000 }, { phoneNumber: okNumber(), amount: 2_000 }]);
+        expectReport(await run(ctx, batchId, request), "the batch (with the first top-up's answer dropped)");
+        const book = await ledger(ctx, batchId);
+        expectEachOnce(book, {
+          charge: "a retry of the handler charged again: journal the charge in ctx.run with a key derived from the batch id",
+          topUp: "journal each top-up in ctx.run and give the provider a key derived from the batch id and the item",
+        });
+        expect(book.succeededTopUps.length === 2, `the provider made ${book.succeededTopUps.length} top-ups, expected 2`);
+      },
+    },
+    {
+      id: "some-fail-refunded",
+      name: "one of three numbers is refused: outcome \"some\", and exactly its amount is refunded, once",
+      section: "batch-idempotency",
+      async run(ctx) {
+        const batchId = ctx.id("batch");
+        const refused = refusedNumber();
+        const request = batch([{ phoneNumber: okNumber(), amount: 1_000 }, { phoneNumber: refused, amount: 700 }, { phoneNumber: okNumber(), amount: 300 }]);
+        const report = expectReport(await run(ctx, batchId, request), "the batch with one refused number");
+        expect(report.outcome === "some", `the report says outcome ${JSON.stringify(report.outcome)}, expected "some"`);
+        const item = report.items.find((i) => i.phoneNumber === refused);
+        expect(item?.status === "failed", `the refused number's item is ${JSON.stringify(item?.status)}, expected "failed"`);
+        const book = await ledger(ctx, batchId);
+        expect(
+          book.refunded === 700,
+          book.refunded === 0
+            ? "the customer paid for a top-up that failed and got nothing back: refund each failed item's amount (compensation), each refund once with its own key"
+            : `the gateway refunded ${book.refunded} for the batch, expected exactly the failed item's 700`,
+          { detail: book.refunds },
+        );
+        expect(report.refunded === 700, `the report says ${report.refunded} refunded, the gateway refunded 700`);
+      },
+    },
+    {
+      id: "none-succeed-refunded",
+      name: "every number is refused: outcome \"none\", and the whole charge is refunded",
+      section: "batch-idempotency",
+      async run(ctx) {
+        const batchId = ctx.id("batch");
+        const request = batch([{ phoneNumber: refusedNumber(), amount: 400 }, { phoneNumber: refusedNumber(), amount: 600 }]);
+        const report = expectReport(await run(ctx, batchId, request), "the batch where every number is refused");
+        expect(report.outcome === "none", `the report says outcome ${JSON.stringify(report.outcome)}, expected "none"`);
+        const book = await ledger(ctx, batchId);
+        const charged = book.charges.reduce((sum, charge) => sum + charge.amount, 0);
+        expect(
+          book.refunded === charged && charged === 1_000,
+          `charged ${charged} and refunded ${book.refunded} for a batch where nothing was topped up: refund every failed item`,
+          { detail: book.refunds },
+        );
+      },
+    },
+    {
+      id: "declined-card",
+      name: "a declined card tops up nothing and answers 402",
+      section: "remembering-failures",
+      async run(ctx) {
+        const batchId = ctx.id("batch");
+        const request = { ...batch([{ phoneNumber: okNumber(), amount: 1_000 }]), source: "tok_chargeDeclined" };
+        const answer = await run(ctx, batchId, request);
+        expect(answer.status === 402, `a declined card answered ${answer.status} (${answer.body?.message ?? answer.text.slice(0, 120)}), expected 402: a decline is final (TerminalError)`);
+        const book = await ledger(ctx, batchId);
+        expect(book.topUps.length === 0, `${plural(book.topUps.length, "number")} topped up although the customer's card was declined`);
+      },
+    },
+    {
+      id: "deadline-passed",
+      name: "a batch whose deadline has already passed is refused, and nothing is charged or topped up",
+      section: "batch-idempotency",
+      async run(ctx) {
+        const batchId = ctx.id("batch");
+        const request = batch([{ phoneNumber: okNumber(), amount: 1_000 }], -1_000);
+        const answer = await run(ctx, batchId, request);
+        const book = await ledger(ctx, batchId);
+        expect(
+          answer.status >= 400 && answer.status < 500 && DEADLINE_MESSAGE.test(answer.body?.message ?? ""),
+          answer.status === 200
+            ? `a batch past its deadline ran (charged ${book.charges.length}, ${plural(book.succeededTopUps.length, "top-up")}): compare the deadline with the clock before the first side effect and refuse with a 4xx that says so`
+            : `a batch past its deadline answered ${answer.status} "${answer.body?.message ?? ""}", expected a 4xx whose message says the deadline passed`,
+        );
+        expect(book.charges.length === 0 && book.topUps.length === 0, "a batch past its deadline was charged or topped up");
+      },
+    },
+    {
+      id: "deadline-on-retry",
+      name: "the gateway is down until after the deadline: the retried batch does not execute",
+      section: "batch-idempotency",
+      timeoutMs: 60_000,
+      async run(ctx) {
+        const batchId = ctx.id("batch");
+        const request = batch([{ phoneNumber: okNumber(), amount: 1_000 }, { phoneNumber: okNumber(), amount: 2_000 }], 1_000);
+        const deadline = Date.parse(request.deadline);
+        const outage = 1_000_000;
+        await ctx.gateway.setFaults({ failNext: outage });
+        const invocationId = await ctx.restate.send({ service: "TopUpBatch", key: batchId, handler: "run" }, request);
+        // Wait until the batch has met the outage (or finished without trying: also fine, if it refuses).
+        await pollUntil(
+          async () => (await ctx.gateway.setFaults({})).failNext < outage || (await ctx.restate.invocation(invocationId))?.status === "completed",
+          (settled) => settled,
+          10_000,
+        );
+        await sleep(Math.max(0, deadline + 300 - Date.now()));
+        await ctx.gateway.setFaults({ failNext: 0 });
+        ctx.note(`gateway back ${Date.now() - deadline} ms after the deadline`);
+
+        let answer = await ctx.restate.attach<ReportAnswer>(invocationId, `TopUpBatch/${batchId}/run`, { stuckAfterRetries: Infinity, timeoutMs: 40_000 });
+        ctx.note(`first answer: ${answer.status} ${answer.text.slice(0, 200)}`);
+        if (answer.status !== 200) answer = await run(ctx, batchId, request, { stuckAfterRetries: Infinity }); // the client retries the batch
+        const book = await ledger(ctx, batchId);
+        if (answer.status === 200 || book.charges.length > 0 || book.succeededTopUps.length > 0) {
+          fail(
+            `the batch ran after its deadline (charged ${times(book.charges.length)}, ${plural(book.succeededTopUps.length, "top-up")}): ` +
+              "check the deadline inside each retried step (ctx.run), with the real clock, before calling the provider; a journaled ctx.date keeps the time of the first attempt",
+          );
+        }
+        expect(
+          answer.status >= 400 && answer.status < 500 && DEADLINE_MESSAGE.test(answer.body?.message ?? ""),
+          `the retried batch answered ${answer.status} "${answer.body?.message ?? answer.text.slice(0, 100)}", expected a 4xx that says the deadline passed`,
+        );
+      },
+    },
+  ],
+};

@@ -1,0 +1,214 @@
+// Exercise 6: ShootingRange and LeaderBoard under duplicated and reordered
+// FireAt/MoveTarget messages: one outcome per shot, deterministic, counted once.
+import { readFileSync, readdirSync } from "node:fs";
+import * as path from "node:path";
+import type { FireAt, MoveTarget, Outcome, RecordOutcome, Scores, ShotResult, Target } from "../../exercises/support/range_contract.js";
+import { type CheckContext, expect, fail } from "../lib/check.js";
+import type { ExerciseDefinition } from "../lib/exercise.js";
+import type { Answer } from "../lib/restate.js";
+
+type Reply<T> = T & { message?: string };
+
+async function call<T>(ctx: CheckContext, service: "ShootingRange" | "LeaderBoard", rangeId: string, handler: string, body?: unknown): Promise<T> {
+  const answer: Answer<Reply<T>> = await ctx.restate.invoke({ service, key: rangeId, handler }, body ?? null);
+  if (answer.status !== 200) {
+    fail(`${service}/${handler} answered ${answer.status} (${answer.body?.message ?? answer.text.slice(0, 140)}) to ${JSON.stringify(body)}, expected 200`);
+  }
+  return answer.body;
+}
+
+const move = (ctx: CheckContext, rangeId: string, message: MoveTarget) => call<Target>(ctx, "ShootingRange", rangeId, "moveTarget", message);
+const fire = (ctx: CheckContext, rangeId: string, shot: FireAt) => call<ShotResult>(ctx, "ShootingRange", rangeId, "fireAt", shot);
+const scores = (ctx: CheckContext, rangeId: string) => call<Scores>(ctx, "LeaderBoard", rangeId, "get");
+
+/** Each shot on the board at most once, with the outcome expected (when there is one to expect). */
+function expectCountedOnce(board: Scores, shots: { shotId: string; expected?: Outcome }[]): void {
+  for (const shot of shots) {
+    const entries = board.log.filter((entry) => entry.shotId === shot.shotId);
+    if (entries.length > 1) {
+      const outcomes = [...new Set(entries.map((entry) => entry.outcome))];
+      fail(
+        outcomes.length > 1
+          ? `shot ${shot.shotId} is on the LeaderBoard as both ${outcomes.join(" and ")}: store each shot's first outcome and answer every copy from it, without judging it again`
+          : `shot ${shot.shotId} is on the LeaderBoard ${entries.length} times: count each shotId once`,
+        { detail: board },
+      );
+    }
+    if (entries.length === 0) fail(`shot ${shot.shotId} is not on the LeaderBoard: fireAt must record the outcome before it answers`, { detail: board });
+    if (shot.expected && entries[0]!.outcome !== shot.expected) {
+      fail(`shot ${shot.shotId} is on the LeaderBoard as ${entries[0]!.outcome}, expected ${shot.expected}`, { detail: board });
+    }
+  }
+}
+
+function shuffled<T>(items: T[]): T[] {
+  const copy = [...items];
+  for (let i = copy.length - 1; i > 0; i--) {
+    const j = Math.floor(Math.random() * (i + 1));
+    [copy[i], copy[j]] = [copy[j]!, copy[i]!];
+  }
+  return copy;
+}
+
+/** Calls that make a handler's outcome differ between a first attempt and a retry. */
+const NON_DETERMINISTIC = [
+  { pattern: /\bMath\.random\b/, use: "ctx.rand.random()" },
+  { pattern: /\bDate\.now\b/, use: "await ctx.date.now()" },
+  { pattern: /\bnew Date\(\s*\)/, use: "await ctx.date.now()" },
+  { pattern: /\brandomUUID\b/, use: "ctx.rand.uuidv4()" },
+  { pattern: /\bperformance\.now\b/, use: "await ctx.date.now()" },
+];
+
+function withoutComments(source: string): string {
+  return source.replace(/\/\*[\s\S]*?\*\//g, (comment) => comment.replace(/[^\n]/g, " ")).replace(/\/\/.*$/gm, "");
+}
+
+export const exercise: ExerciseDefinition = {
+  number: 6,
+  folder: "06-exactly-once-beyond-idempotency",
+  title: "Exactly-once beyond idempotency (advanced)",
+  services: ["ShootingRange", "LeaderBoard"],
+  checks: [
+    {
+      id: "hit-recorded",
+      name: "a shot on the target is a Hit, and the LeaderBoard counts it",
+      section: "business-identity-the-leaderboard",
+      async run(ctx) {
+        const rangeId = ctx.id("range");
+        await move(ctx, rangeId, { version: 1, x: 5 });
+        const result = await fire(ctx, rangeId, { shotId: "s1", player: "ann", x: 5, targetVersion: 1 });
+        expect(result.outcome === "Hit", `a shot at x=5 on a target at x=5 was ${result.outcome}, expected Hit`);
+        const board = await scores(ctx, rangeId);
+        expectCountedOnce(board, [{ shotId: "s1", expected: "Hit" }]);
+        expect(board.players.ann?.hits === 1, `the LeaderBoard gives ann ${board.players.ann?.hits ?? 0} hits, expected 1`);
+      },
+    },
+    {
+      id: "duplicate-after-move",
+      name: "a copy of a FireAt processed after the target moved gets the first outcome: never both Hit and Missed",
+      section: "reordering-the-shootingrange",
+      async run(ctx) {
+        const rangeId = ctx.id("range");
+        await move(ctx, rangeId, { version: 1, x: 5 });
+        const shot: FireAt = { shotId: "s1", player: "ann", x: 5, targetVersion: 1 };
+        const first = await fire(ctx, rangeId, shot);
+        await move(ctx, rangeId, { version: 2, x: 9 });
+        const copy = await fire(ctx, rangeId, shot);
+        expect(
+          copy.outcome === first.outcome,
+          `the same shot got ${first.outcome}, then ${copy.outcome} once the target had moved: the first outcome of a shotId is the outcome; store it and return it to every copy`,
+        );
+        const board = await scores(ctx, rangeId);
+        expectCountedOnce(board, [{ shotId: "s1", expected: first.outcome }]);
+        expect((board.players.ann?.hits ?? 0) + (board.players.ann?.misses ?? 0) === 1, "ann has more than one shot counted for one shot");
+      },
+    },
+    {
+      id: "reordered-fire",
+      name: "a FireAt that arrives after a later MoveTarget is judged against the target the player aimed at",
+      section: "reordering-the-shootingrange",
+      async run(ctx) {
+        const rangeId = ctx.id("range");
+        await move(ctx, rangeId, { version: 1, x: 5 });
+        await move(ctx, rangeId, { version: 2, x: 9 }); // overtook the shot below
+        const result = await fire(ctx, rangeId, { shotId: "s2", player: "ann", x: 5, targetVersion: 1 });
+        expect(
+          result.outcome === "Hit",
+          `a shot aimed at version 1 (x=5) at x=5 was ${result.outcome} because it was judged against version 2: keep each version's position and judge the shot against shot.targetVersion`,
+        );
+        expectCountedOnce(await scores(ctx, rangeId), [{ shotId: "s2", expected: "Hit" }]);
+      },
+    },
+    {
+      id: "late-move",
+      name: "an old MoveTarget that arrives late does not move the target back",
+      section: "reordering-the-shootingrange",
+      async run(ctx) {
+        const rangeId = ctx.id("range");
+        await move(ctx, rangeId, { version: 2, x: 9 });
+        await move(ctx, rangeId, { version: 1, x: 5 }); // late
+        const target = await call<Target>(ctx, "ShootingRange", rangeId, "target");
+        expect(
+          target.version === 2 && target.x === 9,
+          `after moves to version 2 (x=9) and then, late, version 1 (x=5), the target is at version ${target.version}, x=${target.x}: a message older than the state must not overwrite it; compare versions`,
+        );
+        const result = await fire(ctx, rangeId, { shotId: "s3", player: "bob", x: 9, targetVersion: 2 });
+        expect(result.outcome === "Hit", `a shot at version 2's position (x=9) was ${result.outcome}, expected Hit`);
+      },
+    },
+    {
+      id: "leaderboard-dedup",
+      name: "the LeaderBoard counts a shot once, even when its outcome is delivered twice",
+      section: "business-identity-the-leaderboard",
+      async run(ctx) {
+        const rangeId = ctx.id("range");
+        const outcome: RecordOutcome = { shotId: "s1", player: "ann", outcome: "Hit" };
+        await call<Scores>(ctx, "LeaderBoard", rangeId, "record", outcome);
+        const board = await call<Scores>(ctx, "LeaderBoard", rangeId, "record", outcome);
+        expect(
+          board.players.ann?.hits === 1 && board.log.length === 1,
+          `one shot delivered twice gave ann ${board.players.ann?.hits} hits: the LeaderBoard counts deliveries; give the shot an identity (shotId) and count each once`,
+          { detail: board },
+        );
+      },
+    },
+    {
+      id: "message-storm",
+      name: "moves and shots duplicated, shuffled and sent at once: one outcome per shot, the expected one, and scores that add up",
+      section: "reordering-the-shootingrange",
+      async run(ctx) {
+        const rangeId = ctx.id("range");
+        const moves: MoveTarget[] = [{ version: 1, x: 3 }, { version: 2, x: 6 }, { version: 3, x: 12 }];
+        await Promise.all(shuffled([...moves, ...moves]).map((message) => move(ctx, rangeId, message)));
+        const target = await call<Target>(ctx, "ShootingRange", rangeId, "target");
+        expect(target.version === 3 && target.x === 12, `after moves to versions 1-3 (duplicated, in any order) the target is at version ${target.version}, x=${target.x}; expected the newest, version 3 at x=12`);
+
+        const shots: (FireAt & { expected?: Outcome })[] = [
+          { shotId: "a", player: "ann", x: 3, targetVersion: 1, expected: "Hit" },
+          { shotId: "b", player: "ann", x: 6, targetVersion: 1, expected: "Missed" },
+          { shotId: "c", player: "bob", x: 6, targetVersion: 2, expected: "Hit" },
+          { shotId: "d", player: "bob", x: 3, targetVersion: 3, expected: "Missed" },
+          { shotId: "e", player: "ann", x: 12, targetVersion: 3, expected: "Hit" },
+          { shotId: "f", player: "bob", x: 7, targetVersion: 2 }, // a graze: the coin decides, once
+        ];
+        const copies = shuffled(shots.flatMap((shot) => [shot, shot, shot]));
+        const answers = await Promise.all(copies.map(({ expected: _, ...shot }) => fire(ctx, rangeId, shot)));
+        for (const shot of shots) {
+          const outcomes = new Set(answers.filter((answer) => answer.shotId === shot.shotId).map((answer) => answer.outcome));
+          if (outcomes.size > 1) fail(`the copies of shot ${shot.shotId} were told ${[...outcomes].join(" and ")}: every copy must get the shot's first outcome`);
+          const [outcome] = outcomes;
+          if (shot.expected && outcome !== shot.expected) {
+            fail(`shot ${shot.shotId} (x=${shot.x}, aimed at version ${shot.targetVersion}) was ${outcome}, expected ${shot.expected}: judge it against the version it aimed at`);
+          }
+        }
+        const board = await scores(ctx, rangeId);
+        expectCountedOnce(board, shots);
+        for (const player of ["ann", "bob"]) {
+          const theirs = shots.filter((shot) => shot.player === player).length;
+          const counted = (board.players[player]?.hits ?? 0) + (board.players[player]?.misses ?? 0);
+          expect(counted === theirs, `${player} fired ${theirs} shots but the LeaderBoard counts ${counted}`, { detail: board });
+        }
+      },
+    },
+    {
+      id: "deterministic-code",
+      name: "no Math.random, Date.now, new Date() or randomUUID in the handlers' code: a retry must decide the same",
+      section: "non-determinism-random-numbers-uuids-clocks",
+      async run(ctx) {
+        const files = readdirSync(ctx.implementationDir).filter((file) => file.endsWith(".ts") && file !== "endpoint.ts");
+        expect(files.length > 0, `no .ts files in ${ctx.implementationDir}`);
+        for (const file of files) {
+          const lines = withoutComments(readFileSync(path.join(ctx.implementationDir, file), "utf8")).split("\n");
+          for (const [index, line] of lines.entries()) {
+            const found = NON_DETERMINISTIC.find(({ pattern }) => pattern.test(line));
+            if (found) {
+              fail(
+                `${file}:${index + 1} uses ${line.match(found.pattern)![0]}: when Restate retries the handler it draws a new value and may decide differently; use ${found.use}, which a retry replays`,
+              );
+            }
+          }
+        }
+      },
+    },
+  ],
+};

@@ -1,0 +1,195 @@
+// Exercise 7: workflow ids and idempotency keys from the client, task keys from
+// run id + task name, hash-of-payload keys, a different key for a different intent.
+// The checks import the learner's keys.ts and enqueue.ts and call them like an application.
+import * as path from "node:path";
+import { pathToFileURL } from "node:url";
+import type { EnqueueModule, ExportRequest, InvoiceRequest, InvoiceResult, KeysModule } from "../../exercises/support/invoice_contract.js";
+import { type CheckContext, expect, fail, times } from "../lib/check.js";
+import type { ExerciseDefinition } from "../lib/exercise.js";
+
+async function load<T>(ctx: CheckContext, file: string, names: string[]): Promise<T> {
+  let module: Record<string, unknown>;
+  try {
+    module = await import(pathToFileURL(path.join(ctx.implementationDir, file)).href);
+  } catch (error) {
+    fail(`${file} could not be loaded: ${(error as Error).message.split("\n")[0]}`);
+  }
+  const missing = names.filter((name) => typeof module[name] !== "function");
+  if (missing.length > 0) fail(`${file} does not export ${missing.join(", ")}: keep the functions of the exercise's ${file}`);
+  return module as T;
+}
+
+const keysOf = (ctx: CheckContext) => load<KeysModule>(ctx, "keys.ts", ["invoiceRunId", "taskKey", "payloadKey"]);
+const enqueueOf = (ctx: CheckContext) => load<EnqueueModule>(ctx, "enqueue.ts", ["enqueueInvoice", "enqueueExport"]);
+
+async function attempt<T>(what: string, call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    fail(`${what} threw: ${(error as Error).message.split("\n")[0]}`);
+  }
+}
+
+function invoice(ctx: CheckContext, period = "2024-05"): InvoiceRequest {
+  const customerId = ctx.id("cust");
+  return { customerId, period, amount: 4_900, currency: "EUR", source: "tok_visa", email: `${customerId}@example.com` };
+}
+
+function exportOf(ctx: CheckContext): ExportRequest {
+  const userId = ctx.id("user");
+  return { userId, format: "csv", filters: { from: "2024-01-01", to: "2024-03-31", status: "paid" }, email: `${userId}@example.com` };
+}
+
+async function invoiceResult(ctx: CheckContext, runId: string, invocationId: string): Promise<InvoiceResult> {
+  const answer = await ctx.restate.attach<InvoiceResult & { message?: string }>(invocationId, `InvoiceWorkflow/${runId}/run`);
+  if (answer.status !== 200) fail(`the invoice run ${runId} ended with ${answer.status}: ${answer.body?.message ?? answer.text.slice(0, 140)}`);
+  return answer.body;
+}
+
+async function exportResult(ctx: CheckContext, invocationId: string): Promise<void> {
+  const answer = await ctx.restate.attach<{ message?: string }>(invocationId, "ExportService/export");
+  if (answer.status !== 200) fail(`the export ended with ${answer.status}: ${answer.body?.message ?? answer.text.slice(0, 140)}`);
+}
+
+const chargesOfRun = async (ctx: CheckContext, runId: string) => (await ctx.gateway.listCharges({ reference: runId })).filter((c) => c.status === "succeeded");
+
+export const exercise: ExerciseDefinition = {
+  number: 7,
+  folder: "07-workflow-keys",
+  title: "Workflow idempotency keys (advanced)",
+  services: ["InvoiceWorkflow", "ExportService"],
+  checks: [
+    {
+      id: "invoice-run",
+      name: "an invoice run charges once and emails the invoice once",
+      section: "workflows-and-tasks",
+      async run(ctx) {
+        const { enqueueInvoice } = await enqueueOf(ctx);
+        const request = invoice(ctx);
+        const enqueued = await attempt("enqueueInvoice", () => enqueueInvoice(ctx.restate.ingressUrl, request));
+        const result = await invoiceResult(ctx, enqueued.runId, enqueued.invocationId);
+        const charges = await chargesOfRun(ctx, enqueued.runId);
+        const emails = await ctx.mailer.listEmails({ to: request.email });
+        expect(charges.length === 1, `the run made ${charges.length} charges (reference = the run id), expected 1`);
+        expect(emails.length === 1, `the run sent ${emails.length} invoice emails, expected 1`);
+        expect(result.chargeId === charges[0]!.id && result.emailId === emails[0]!.id, "the run's result does not name the charge and email it made");
+      },
+    },
+    {
+      id: "same-invoice-same-run",
+      name: "enqueueing the same invoice twice returns the same run: one charge, one email",
+      section: "workflows-and-tasks",
+      async run(ctx) {
+        const { enqueueInvoice } = await enqueueOf(ctx);
+        const request = invoice(ctx);
+        const first = await attempt("enqueueInvoice", () => enqueueInvoice(ctx.restate.ingressUrl, request));
+        const second = await attempt("enqueueInvoice (the same invoice again)", () => enqueueInvoice(ctx.restate.ingressUrl, request));
+        await Promise.all([invoiceResult(ctx, first.runId, first.invocationId), invoiceResult(ctx, second.runId, second.invocationId)]);
+        const emails = await ctx.mailer.listEmails({ to: request.email });
+        expect(
+          first.runId === second.runId,
+          `the same invoice got two runs (${first.runId}, ${second.runId}) and the invoice email went out ${times(emails.length)}: derive the workflow id from the invoice's identity (customer and period), so Restate finds the run it has`,
+        );
+        expect(second.invocationId === first.invocationId && second.status === "PreviouslyAccepted", `the second enqueue answered ${second.status} with invocation ${second.invocationId}, expected PreviouslyAccepted and ${first.invocationId}`);
+        expect(emails.length === 1 && (await chargesOfRun(ctx, first.runId)).length === 1, `one invoice was charged or emailed more than once (${emails.length} emails)`);
+      },
+    },
+    {
+      id: "other-period-other-run",
+      name: "another period for the same customer is another intent: another run",
+      section: "choosing-idempotency-keys",
+      async run(ctx) {
+        const { enqueueInvoice } = await enqueueOf(ctx);
+        const may = invoice(ctx, "2024-05");
+        const june = { ...may, period: "2024-06" };
+        const a = await attempt("enqueueInvoice (May)", () => enqueueInvoice(ctx.restate.ingressUrl, may));
+        const b = await attempt("enqueueInvoice (June)", () => enqueueInvoice(ctx.restate.ingressUrl, june));
+        expect(a.runId !== b.runId, `May and June got the same run id ${a.runId}: the period is part of the invoice's identity, so June was never billed`);
+        await Promise.all([invoiceResult(ctx, a.runId, a.invocationId), invoiceResult(ctx, b.runId, b.invocationId)]);
+        const emails = await ctx.mailer.listEmails({ to: may.email });
+        expect(emails.length === 2, `two periods got ${emails.length} invoice email(s), expected 2`);
+      },
+    },
+    {
+      id: "task-keys",
+      name: "the charge's answer is lost: the retried task reuses its key taskKey(run id, \"charge\"), so there is one charge",
+      section: "workflows-and-tasks",
+      async run(ctx) {
+        const [keys, { enqueueInvoice }] = await Promise.all([keysOf(ctx), enqueueOf(ctx)]);
+        const request = invoice(ctx);
+        await ctx.gateway.setFaults({ dropNext: 1 });
+        const enqueued = await attempt("enqueueInvoice", () => enqueueInvoice(ctx.restate.ingressUrl, request));
+        await invoiceResult(ctx, enqueued.runId, enqueued.invocationId);
+        const charges = await chargesOfRun(ctx, enqueued.runId);
+        expect(
+          charges.length === 1,
+          `one run charged ${times(charges.length)}: the retried task sent a new key; make taskKey a function of the run id and the task name only`,
+        );
+        const expected = keys.taskKey(enqueued.runId, "charge");
+        expect(charges[0]!.idempotencyKey === expected, `the charge carried key ${JSON.stringify(charges[0]!.idempotencyKey)}, expected taskKey(runId, "charge") = ${JSON.stringify(expected)}`);
+        expect(keys.taskKey(enqueued.runId, "charge") === expected, "taskKey gave two different keys for the same run and task");
+        expect(keys.taskKey(enqueued.runId, "send-invoice") !== expected, "taskKey gives the charge and the invoice email the same key: each task needs its own");
+        expect(keys.taskKey(`${enqueued.runId}-other`, "charge") !== expected, "taskKey gives two runs the same key for their charge");
+      },
+    },
+    {
+      id: "same-export-once",
+      name: "the same export enqueued twice runs once (a key made from its payload): one email",
+      section: "restates-three-tools",
+      async run(ctx) {
+        const { enqueueExport } = await enqueueOf(ctx);
+        const request = exportOf(ctx);
+        const first = await attempt("enqueueExport", () => enqueueExport(ctx.restate.ingressUrl, request));
+        const second = await attempt("enqueueExport (the same export again)", () => enqueueExport(ctx.restate.ingressUrl, request));
+        await Promise.all([exportResult(ctx, first.invocationId), exportResult(ctx, second.invocationId)]);
+        const emails = await ctx.mailer.listEmails({ to: request.email });
+        expect(
+          second.invocationId === first.invocationId,
+          `the same export became two invocations and sent ${times(emails.length)}: enqueue it with idempotencyKey: payloadKey(request) (clients.rpc.sendOpts), a key that is the same for the same payload`,
+        );
+        expect(second.status === "PreviouslyAccepted", `the second enqueue answered ${second.status}, expected PreviouslyAccepted`);
+        expect(emails.length === 1, `the export was emailed ${times(emails.length)}`);
+      },
+    },
+    {
+      id: "export-field-order",
+      name: "the same export with its fields in another order is the same intent",
+      section: "choosing-idempotency-keys",
+      async run(ctx) {
+        const [keys, { enqueueExport }] = await Promise.all([keysOf(ctx), enqueueOf(ctx)]);
+        const request = exportOf(ctx);
+        const reordered: ExportRequest = {
+          email: request.email,
+          filters: Object.fromEntries(Object.entries(request.filters).reverse()),
+          format: request.format,
+          userId: request.userId,
+        };
+        expect(
+          keys.payloadKey(reordered) === keys.payloadKey(request),
+          "payloadKey gives another key when the same fields come in another order: hash a canonical form (keys sorted), not JSON.stringify as it comes",
+        );
+        const first = await attempt("enqueueExport", () => enqueueExport(ctx.restate.ingressUrl, request));
+        const second = await attempt("enqueueExport (fields reordered)", () => enqueueExport(ctx.restate.ingressUrl, reordered));
+        await exportResult(ctx, first.invocationId);
+        expect(second.invocationId === first.invocationId, "the reordered export became a second invocation");
+      },
+    },
+    {
+      id: "other-export-other-intent",
+      name: "an export with other filters is another intent: it runs and is emailed too",
+      section: "choosing-idempotency-keys",
+      async run(ctx) {
+        const [keys, { enqueueExport }] = await Promise.all([keysOf(ctx), enqueueOf(ctx)]);
+        const request = exportOf(ctx);
+        const other = { ...request, filters: { ...request.filters, status: "refunded" } };
+        expect(keys.payloadKey(other) !== keys.payloadKey(request), "payloadKey gives two different exports the same key: the second would never run");
+        const a = await attempt("enqueueExport", () => enqueueExport(ctx.restate.ingressUrl, request));
+        const b = await attempt("enqueueExport (other filters)", () => enqueueExport(ctx.restate.ingressUrl, other));
+        expect(a.invocationId !== b.invocationId, "two different exports became one invocation");
+        await Promise.all([exportResult(ctx, a.invocationId), exportResult(ctx, b.invocationId)]);
+        const emails = await ctx.mailer.listEmails({ to: request.email });
+        expect(emails.length === 2, `two different exports sent ${emails.length} email(s), expected 2`);
+      },
+    },
+  ],
+};

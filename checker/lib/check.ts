@@ -1,0 +1,109 @@
+// What a check is, and how it says what is wrong: in a learner's words, with
+// the section of the concept chapter that teaches the missing behaviour.
+import type { GatewayClient } from "../../code/gateway.js";
+import type { InventoryClient } from "../../exercises/support/inventory.js";
+import type { MailerClient } from "../../exercises/support/mailer.js";
+import type { TopUpClient } from "../../exercises/support/topups.js";
+import type { RestateCalls } from "./restate.js";
+
+export const CHAPTER = "modules/07-idempotency/01-concepts.md";
+
+/** The concept chapter's section headings, as GitHub-style anchors. */
+export const SECTIONS = [
+  "what-idempotency-means",
+  "at-least-once-delivery-exactly-once-processing",
+  "business-identity-the-leaderboard",
+  "reordering-the-shootingrange",
+  "non-determinism-random-numbers-uuids-clocks",
+  "choosing-idempotency-keys",
+  "key-reuse-with-a-different-payload",
+  "retention-how-long-a-key-is-remembered",
+  "remembering-failures",
+  "concurrent-duplicates",
+  "the-side-effect-and-the-state-commit-together",
+  "batch-idempotency",
+  "workflows-and-tasks",
+  "restates-three-tools",
+  "anti-patterns",
+] as const;
+export type Section = (typeof SECTIONS)[number];
+
+export const sectionLink = (section: Section) => `${CHAPTER}#${section}`;
+
+/** A process the checker started for the exercise (its endpoint, an app) and can crash and start again. */
+export interface RestartableProcess {
+  readonly url: string;
+  /** SIGKILL: a crash, as far as anyone can tell. */
+  kill(): Promise<void>;
+  start(): Promise<void>;
+  /** kill() then start(), same port. */
+  restart(): Promise<void>;
+}
+
+export interface CheckContext {
+  restate: RestateCalls;
+  gateway: GatewayClient;
+  inventory: InventoryClient;
+  mailer: MailerClient;
+  topups: TopUpClient;
+  /** The learner's services' endpoint (the exercise's endpoint.ts). */
+  endpoint: RestartableProcess;
+  /** Extra processes an exercise declares (exercise 4's express apps), by name. */
+  apps: Record<string, RestartableProcess>;
+  /** The folder with the implementation under test, e.g. /repo/exercises/03-email-dedup. */
+  implementationDir: string;
+  /** An id nobody used before on this restate-server: `prefix-<run>-<n>`. */
+  id(prefix: string): string;
+  /** A detail for --verbose. */
+  note(line: string): void;
+}
+
+export interface Check {
+  /** Stable, for tests: which checks fail on the starter. */
+  id: string;
+  /** The behaviour, as the learner reads it next to ✓ or ✗. */
+  name: string;
+  /** Where the chapter teaches it (a failure may name another). */
+  section: Section;
+  run(ctx: CheckContext): Promise<void>;
+  /** Default 45 s. */
+  timeoutMs?: number;
+}
+
+/** A diagnosed failure: `message` is the one-line hint the learner sees. */
+export class CheckFailure extends Error {
+  constructor(
+    message: string,
+    readonly section?: Section,
+    /** More for --verbose (bodies, ledgers). */
+    readonly detail?: string,
+  ) {
+    super(message);
+    this.name = "CheckFailure";
+  }
+}
+
+export function fail(message: string, options: { section?: Section; detail?: unknown } = {}): never {
+  const detail = options.detail === undefined ? undefined : typeof options.detail === "string" ? options.detail : JSON.stringify(options.detail, null, 2);
+  throw new CheckFailure(message, options.section, detail);
+}
+
+/** Fails with `message` unless `condition` holds. */
+export function expect(condition: unknown, message: string, options: { section?: Section; detail?: unknown } = {}): asserts condition {
+  if (!condition) fail(message, options);
+}
+
+export const times = (n: number) => (n === 1 ? "once" : `${n} times`);
+export const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`;
+
+export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Polls until `read` returns something `done` accepts, or the deadline; returns the last value read. */
+export async function pollUntil<T>(read: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 10_000, intervalMs = 50): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await read();
+    if (done(value) || Date.now() > deadline) return value;
+    await sleep(intervalMs);
+  }
+}

@@ -1,0 +1,23 @@
+// An exercise, as the checker knows it: where its code lives, which Restate
+// services its endpoint must serve, extra processes it needs, and its checks.
+import type { Check } from "./check.js";
+import type { CheckerStack } from "./stack.js";
+
+/** A process besides the endpoint, started from the implementation folder (exercise 4's express app). */
+export interface AppSpec {
+  name: string;
+  /** File in the exercise folder, e.g. "app.ts"; it must listen on APP_PORT. */
+  entry: string;
+  env: (stack: CheckerStack) => Record<string, string>;
+}
+
+export interface ExerciseDefinition {
+  number: number;
+  /** Folder name under exercises/ and solutions/, e.g. "03-email-dedup". */
+  folder: string;
+  title: string;
+  /** Restate services the exercise's endpoint.ts must serve. */
+  services: string[];
+  apps?: AppSpec[];
+  checks: Check[];
+}

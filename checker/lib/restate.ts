@@ -1,0 +1,202 @@
+// Calling the learner's handlers through the Restate ingress, the way a client
+// would, and watching the invocation through the admin API meanwhile: a handler
+// that keeps throwing is reported in seconds ("Restate keeps retrying ...")
+// instead of after a long timeout.
+//
+// Calls carry no idempotency-key header unless a check asks for one: Restate
+// would then deduplicate on its own and hide what the learner's code does.
+
+export interface Target {
+  service: string;
+  key?: string;
+  handler: string;
+}
+
+export interface Answer<T = any> {
+  status: number;
+  body: T;
+  text: string;
+  invocationId: string;
+}
+
+export interface InvokeOptions {
+  /** Report the handler as stuck once Restate has retried it this often (default 2; Infinity: never). */
+  stuckAfterRetries?: number;
+  /** Give up waiting for the answer after this long (default 30 s). */
+  timeoutMs?: number;
+  idempotencyKey?: string;
+}
+
+/** Restate kept retrying the handler (or paused it): it throws an error that is not a TerminalError. */
+export class StuckInvocation extends Error {
+  constructor(
+    readonly target: string,
+    readonly lastFailure: string,
+    readonly retries: number,
+  ) {
+    super(`Restate keeps retrying ${target} (${retries} retries); it fails with: ${firstLine(lastFailure)}`);
+    this.name = "StuckInvocation";
+  }
+
+  /** The error message without Restate's `[500 Internal]` prefix and the stack. */
+  get reason(): string {
+    return firstLine(this.lastFailure).replace(/^\[[^\]]*\]\s*/, "").replace(/\.$/, "");
+  }
+}
+
+/** No answer within the time a check allows. */
+export class NoAnswer extends Error {
+  constructor(
+    readonly target: string,
+    readonly timeoutMs: number,
+  ) {
+    super(`${target} did not answer within ${(timeoutMs / 1000).toFixed(0)} s`);
+    this.name = "NoAnswer";
+  }
+}
+
+export interface InvocationRow {
+  id: string;
+  status: string;
+  retry_count?: number;
+  last_failure?: string;
+  target?: string;
+}
+
+export class RestateCalls {
+  constructor(
+    readonly ingressUrl: string,
+    readonly adminUrl: string,
+  ) {}
+
+  /** Sends the request (as `/send`), then attaches to the invocation for its answer, watching for endless retries. */
+  async invoke<T = any>(target: Target, body: unknown, options: InvokeOptions = {}): Promise<Answer<T>> {
+    const invocationId = await this.send(target, body, options.idempotencyKey);
+    return this.attach<T>(invocationId, describeTarget(target), options);
+  }
+
+  /** Enqueues the request and returns its invocation id without waiting for the answer. */
+  async send(target: Target, body: unknown, idempotencyKey?: string): Promise<string> {
+    const headers: Record<string, string> = { "content-type": "application/json" };
+    if (idempotencyKey !== undefined) headers["idempotency-key"] = idempotencyKey;
+    const response = await fetch(`${this.ingressUrl}${targetPath(target)}/send`, {
+      method: "POST",
+      headers,
+      body: JSON.stringify(body),
+      signal: AbortSignal.timeout(15_000),
+    });
+    const text = await response.text();
+    if (response.status === 404) {
+      throw new Error(`Restate does not know ${describeTarget(target)}: is it defined and served by your endpoint? (${text.slice(0, 200)})`);
+    }
+    if (!response.ok) throw new Error(`sending to ${describeTarget(target)} answered ${response.status}: ${text.slice(0, 300)}`);
+    return (JSON.parse(text) as { invocationId: string }).invocationId;
+  }
+
+  /** Waits for the answer of an invocation; throws StuckInvocation or NoAnswer instead of waiting forever. */
+  async attach<T = any>(invocationId: string, description: string, options: InvokeOptions = {}): Promise<Answer<T>> {
+    const timeoutMs = options.timeoutMs ?? 30_000;
+    const stuckAfter = options.stuckAfterRetries ?? 2;
+    const abort = new AbortController();
+    const timer = setTimeout(() => abort.abort(new NoAnswer(description, timeoutMs)), timeoutMs);
+    let stopWatching: () => void = () => {};
+    const answered = new Promise<void>((resolve) => (stopWatching = resolve));
+    let watching = true;
+    const pause = (ms: number) => Promise.race([sleep(ms), answered]);
+    const watchdog = (async () => {
+      if (!Number.isFinite(stuckAfter)) return;
+      await pause(300);
+      while (watching) {
+        const row = await this.invocation(invocationId).catch(() => undefined);
+        const retries = row?.retry_count ?? 0;
+        if (watching && row && (row.status === "paused" || (row.status === "backing-off" && retries >= stuckAfter))) {
+          abort.abort(new StuckInvocation(description, row.last_failure ?? "(no error recorded)", retries));
+          await this.kill(invocationId).catch(() => {});
+          return;
+        }
+        await pause(250);
+      }
+    })();
+    try {
+      const response = await fetch(`${this.ingressUrl}/restate/attach/${invocationId}`, { signal: abort.signal });
+      const text = await response.text();
+      return { status: response.status, body: parseJson(text) as T, text, invocationId };
+    } catch (error) {
+      if (abort.signal.aborted && abort.signal.reason instanceof Error) throw abort.signal.reason;
+      throw error;
+    } finally {
+      watching = false;
+      stopWatching();
+      clearTimeout(timer);
+      await watchdog;
+    }
+  }
+
+  /** A call through the ingress exactly as given (for `restate/workflow/...` paths and the like). */
+  async request<T = any>(method: "GET" | "POST", path: string, body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: T; text: string }> {
+    const response = await fetch(`${this.ingressUrl}${path}`, {
+      method,
+      headers: body === undefined ? headers : { "content-type": "application/json", ...headers },
+      body: body === undefined ? undefined : JSON.stringify(body),
+      signal: AbortSignal.timeout(30_000),
+    });
+    const text = await response.text();
+    return { status: response.status, body: parseJson(text) as T, text };
+  }
+
+  async sql<Row = Record<string, unknown>>(query: string): Promise<Row[]> {
+    const response = await fetch(`${this.adminUrl}/query`, {
+      method: "POST",
+      headers: { "content-type": "application/json", accept: "application/json" },
+      body: JSON.stringify({ query }),
+      signal: AbortSignal.timeout(10_000),
+    });
+    if (!response.ok) throw new Error(`admin query failed (${response.status}): ${await response.text()}`);
+    return ((await response.json()) as { rows: Row[] }).rows;
+  }
+
+  async invocation(invocationId: string): Promise<InvocationRow | undefined> {
+    if (!/^inv_[A-Za-z0-9]+$/.test(invocationId)) throw new Error(`not an invocation id: ${invocationId}`);
+    const rows = await this.sql<InvocationRow>(
+      `SELECT id, status, retry_count, last_failure, target FROM sys_invocation WHERE id = '${invocationId}'`,
+    );
+    return rows[0];
+  }
+
+  async kill(invocationId: string): Promise<void> {
+    await fetch(`${this.adminUrl}/invocations/${invocationId}/kill`, { method: "PATCH", signal: AbortSignal.timeout(10_000) });
+  }
+
+  /** Kills every invocation of these services that has not completed (a run's leftovers, still retrying). */
+  async killUnfinished(services: string[]): Promise<number> {
+    const names = services.filter((name) => /^[A-Za-z0-9_]+$/.test(name)).map((name) => `'${name}'`);
+    if (names.length === 0) return 0;
+    const rows = await this.sql<{ id: string }>(
+      `SELECT id FROM sys_invocation WHERE target_service_name IN (${names.join(", ")}) AND status <> 'completed'`,
+    );
+    await Promise.all(rows.map((row) => this.kill(row.id).catch(() => {})));
+    return rows.length;
+  }
+}
+
+export function describeTarget(target: Target): string {
+  return [target.service, target.key, target.handler].filter((part) => part !== undefined).join("/");
+}
+
+function targetPath(target: Target): string {
+  return `/${[target.service, target.key, target.handler].filter((part) => part !== undefined).map((part) => encodeURIComponent(part!)).join("/")}`;
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return text.length > 0 ? JSON.parse(text) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function firstLine(text: string): string {
+  return text.split("\n")[0]!.trim();
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

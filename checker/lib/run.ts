@@ -1,0 +1,337 @@
+// One exercise against one implementation folder: start its endpoint (and
+// apps), register it with the stack's restate-server, run the checks one by one,
+// clean up. Failures become one-line hints, never stack traces (those go to
+// `detail`, shown with --verbose).
+import { existsSync } from "node:fs";
+import * as path from "node:path";
+import { type EndpointProcess, registerDeployment, startEndpoint } from "../../code/launcher.js";
+import { NO_FAULTS } from "../../exercises/support/provider_kit.js";
+import { type Check, type CheckContext, CheckFailure, type RestartableProcess, type Section } from "./check.js";
+import type { AppSpec, ExerciseDefinition } from "./exercise.js";
+import { NoAnswer, StuckInvocation } from "./restate.js";
+import type { CheckerStack } from "./stack.js";
+
+export type ResultKind = "passed" | "failed" | "error" | "not-run";
+
+export interface CheckResult {
+  id: string;
+  name: string;
+  kind: ResultKind;
+  /** For anything but "passed": what to do, in one line. */
+  hint?: string;
+  section: Section;
+  /** For --verbose. */
+  detail?: string;
+  durationMs: number;
+}
+
+export interface ExerciseReport {
+  exercise: ExerciseDefinition;
+  dir: string;
+  results: CheckResult[];
+  /** Set when the checks could not run at all (no folder, the endpoint did not start, ...). */
+  setupProblem?: string;
+  /** The endpoint's log, for --verbose. */
+  endpointLog: string;
+}
+
+export type RunEvent =
+  | { type: "exercise"; exercise: ExerciseDefinition; dir: string }
+  | { type: "progress"; line: string }
+  | { type: "check"; result: CheckResult }
+  | { type: "done"; report: ExerciseReport };
+
+export interface RunOptions {
+  onEvent?: (event: RunEvent) => void;
+}
+
+const DEFAULT_CHECK_TIMEOUT_MS = 45_000;
+
+/** One exercise against the implementation in `implementationRoot/<exercise folder>`. */
+export async function runExercise(
+  stack: CheckerStack,
+  exercise: ExerciseDefinition,
+  implementationRoot: string,
+  options: RunOptions = {},
+): Promise<ExerciseReport> {
+  return execute(stack, exercise, implementationRoot, prepare(stack, exercise, implementationRoot), options);
+}
+
+async function execute(
+  stack: CheckerStack,
+  exercise: ExerciseDefinition,
+  implementationRoot: string,
+  preparing: Promise<Prepared>,
+  options: RunOptions,
+): Promise<ExerciseReport> {
+  const report = await checkPrepared(stack, exercise, implementationRoot, preparing, options);
+  options.onEvent?.({ type: "done", report });
+  return report;
+}
+
+/**
+ * Several runs, one after the other (they share the gateway's and providers'
+ * faults, and a service name can only point at one deployment at a time), but
+ * each run's processes start while the previous run's checks are going on.
+ * Returns one promise per run, in order.
+ */
+export function runExercises(
+  stack: CheckerStack,
+  runs: { exercise: ExerciseDefinition; implementationRoot: string }[],
+  options: RunOptions = {},
+): Promise<ExerciseReport>[] {
+  const prepared = new Map<number, Promise<Prepared>>();
+  const prepareRun = (index: number) => {
+    const run = runs[index];
+    if (run && !prepared.has(index)) prepared.set(index, prepare(stack, run.exercise, run.implementationRoot));
+  };
+  let previous: Promise<unknown> = Promise.resolve();
+  return runs.map((run, index) => {
+    const report = previous.then(() => {
+      prepareRun(index);
+      prepareRun(index + 1);
+      return execute(stack, run.exercise, run.implementationRoot, prepared.get(index)!, options);
+    });
+    previous = report;
+    return report;
+  });
+}
+
+/** The processes of a run, started but not yet registered with restate-server. */
+interface Prepared {
+  processes: ManagedApp[];
+  endpoint?: ManagedApp;
+  apps: Record<string, RestartableProcess>;
+  problem?: string;
+}
+
+async function prepare(stack: CheckerStack, exercise: ExerciseDefinition, implementationRoot: string): Promise<Prepared> {
+  const dir = path.resolve(implementationRoot, exercise.folder);
+  const entry = path.join(dir, "endpoint.ts");
+  const prepared: Prepared = { processes: [], apps: {} };
+  if (!existsSync(dir)) {
+    return { ...prepared, problem: `there is no folder ${dir}; copy exercises/${exercise.folder} there, or point --dir at the folder that holds it` };
+  }
+  if (!existsSync(entry)) {
+    return { ...prepared, problem: `there is no ${path.join(exercise.folder, "endpoint.ts")} in ${implementationRoot}: it is the file the checker starts` };
+  }
+  const logName = logNameOf(exercise, implementationRoot);
+  const endpoint = new ManagedApp("endpoint", await stack.port(), (port) =>
+    startEndpoint({ port, entry, gatewayUrl: stack.urls.gateway, output: { kind: "file", path: stack.logPath(logName) }, env: endpointEnv(stack) }),
+  );
+  prepared.processes.push(endpoint);
+  prepared.endpoint = endpoint;
+  const apps = await Promise.all((exercise.apps ?? []).map((spec) => appProcess(stack, spec, dir, `${logName}-${spec.name.replaceAll(" ", "-")}`)));
+  prepared.processes.push(...apps);
+  const launches = await Promise.allSettled([endpoint.start(), ...apps.map((app) => app.start())]);
+  const failed = launches.findIndex((launch) => launch.status === "rejected");
+  if (failed >= 0) {
+    const reason = (launches[failed] as PromiseRejectedResult).reason;
+    const who = failed === 0 ? "your endpoint" : apps[failed - 1]!.name;
+    return { ...prepared, problem: `${who} did not start: ${firstProblemLine(reason)} (run with --verbose for its output)` };
+  }
+  apps.forEach((app) => (prepared.apps[app.name] = app));
+  return prepared;
+}
+
+async function checkPrepared(
+  stack: CheckerStack,
+  exercise: ExerciseDefinition,
+  implementationRoot: string,
+  preparing: Promise<Prepared>,
+  options: RunOptions,
+): Promise<ExerciseReport> {
+  const emit = options.onEvent ?? (() => {});
+  const dir = path.resolve(implementationRoot, exercise.folder);
+  const logName = logNameOf(exercise, implementationRoot);
+  const report: ExerciseReport = { exercise, dir, results: [], endpointLog: "" };
+  const notRun = (problem: string): ExerciseReport => {
+    report.setupProblem = problem;
+    report.results = exercise.checks.map((check) => ({ id: check.id, name: check.name, kind: "not-run", hint: problem, section: check.section, durationMs: 0 }));
+    report.endpointLog = stack.logTail(logName);
+    return report;
+  };
+
+  emit({ type: "exercise", exercise, dir });
+  emit({ type: "progress", line: `starting your endpoint (${displayPath(path.join(dir, "endpoint.ts"))}) and registering it with restate-server` });
+  for (const spec of exercise.apps ?? []) emit({ type: "progress", line: `starting ${spec.name} (${displayPath(path.join(dir, spec.entry))})` });
+  const prepared = await preparing;
+  try {
+    if (prepared.problem || !prepared.endpoint) return notRun(prepared.problem ?? "your endpoint did not start");
+    const endpoint = prepared.endpoint;
+    let served: string[];
+    try {
+      served = (await registerDeployment(stack.adminUrl, endpoint.url)).services.map((service) => service.name);
+    } catch (error) {
+      return notRun(`restate-server could not register your endpoint: ${firstProblemLine(error)}`);
+    }
+    const missing = exercise.services.filter((name) => !served.includes(name));
+    if (missing.length > 0) {
+      return notRun(`your endpoint does not serve ${missing.join(", ")} (it serves: ${served.join(", ") || "nothing"}); keep the service names of the exercise`);
+    }
+
+    const runTag = Math.random().toString(36).slice(2, 8);
+    let counter = 0;
+    for (const check of exercise.checks) {
+      const notes: string[] = [];
+      const context: CheckContext = {
+        restate: stack.restate,
+        gateway: stack.gateway,
+        inventory: stack.inventory,
+        mailer: stack.mailer,
+        topups: stack.topups,
+        endpoint,
+        apps: prepared.apps,
+        implementationDir: dir,
+        id: (prefix) => `${prefix}-${runTag}${(counter++).toString(36)}`,
+        note: (line) => notes.push(line),
+      };
+      const result = await runCheck(check, context, notes);
+      await clearFaults(stack);
+      report.results.push(result);
+      emit({ type: "check", result });
+    }
+    report.endpointLog = stack.logTail(logName);
+    return report;
+  } finally {
+    await stack.restate.killUnfinished(exercise.services).catch(() => 0);
+    for (const process of prepared.processes.toReversed()) await process.stop();
+  }
+}
+
+const logNameOf = (exercise: ExerciseDefinition, implementationRoot: string) =>
+  `endpoint-${exercise.folder}-${path.basename(path.resolve(implementationRoot))}`;
+
+async function runCheck(check: Check, context: CheckContext, notes: string[]): Promise<CheckResult> {
+  const startedAt = performance.now();
+  const timeoutMs = check.timeoutMs ?? DEFAULT_CHECK_TIMEOUT_MS;
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new CheckTimeout(timeoutMs)), timeoutMs);
+  });
+  const base = { id: check.id, name: check.name, section: check.section };
+  try {
+    await Promise.race([check.run(context), timeout]);
+    return { ...base, kind: "passed", durationMs: performance.now() - startedAt };
+  } catch (error) {
+    const durationMs = performance.now() - startedAt;
+    const detail = [...notes, error instanceof CheckFailure ? error.detail : undefined, describeForVerbose(error)].filter(Boolean).join("\n");
+    if (error instanceof CheckFailure) {
+      return { ...base, kind: "failed", hint: error.message, section: error.section ?? check.section, detail, durationMs };
+    }
+    if (error instanceof StuckInvocation) {
+      return {
+        ...base,
+        kind: "failed",
+        hint:
+          `Restate keeps retrying ${error.target}: it throws "${error.reason}". ` +
+          `An error that a retry cannot fix must be a TerminalError with a 4xx code and a message; any other error is retried forever`,
+        section: "remembering-failures",
+        detail,
+        durationMs,
+      };
+    }
+    if (error instanceof NoAnswer) {
+      return { ...base, kind: "failed", hint: `${error.message}: is the handler waiting for something that never comes?`, detail, durationMs };
+    }
+    if (error instanceof CheckTimeout) {
+      return { ...base, kind: "failed", hint: `the check did not finish within ${timeoutMs / 1000} s: something waits forever (run with --verbose)`, detail, durationMs };
+    }
+    return { ...base, kind: "error", hint: `the check could not complete: ${firstProblemLine(error)} (run with --verbose for details)`, detail, durationMs };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+class CheckTimeout extends Error {
+  constructor(readonly timeoutMs: number) {
+    super(`check timed out after ${timeoutMs} ms`);
+  }
+}
+
+/** A process the checker can crash and start again on the same port. */
+class ManagedApp implements RestartableProcess {
+  private current?: EndpointProcess;
+
+  constructor(
+    readonly name: string,
+    readonly port: number,
+    private readonly launch: (port: number) => Promise<EndpointProcess>,
+  ) {}
+
+  get url(): string {
+    return `http://127.0.0.1:${this.port}`;
+  }
+
+  async start(): Promise<void> {
+    if (this.current && !this.current.hasExited()) return;
+    this.current = await this.launch(this.port);
+  }
+
+  async kill(): Promise<void> {
+    await this.current?.kill();
+  }
+
+  async restart(): Promise<void> {
+    await this.kill();
+    await this.start();
+  }
+
+  async stop(): Promise<void> {
+    await this.current?.stop(5_000);
+  }
+}
+
+async function appProcess(stack: CheckerStack, spec: AppSpec, dir: string, logName: string): Promise<ManagedApp> {
+  const entry = path.join(dir, spec.entry);
+  return new ManagedApp(spec.name, await stack.port(), (port) =>
+    startEndpoint({
+      port,
+      entry,
+      gatewayUrl: stack.urls.gateway,
+      output: { kind: "file", path: stack.logPath(logName) },
+      env: { ...endpointEnv(stack), APP_PORT: String(port), ...spec.env(stack) },
+    }),
+  );
+}
+
+function endpointEnv(stack: CheckerStack): Record<string, string> {
+  return {
+    INVENTORY_URL: stack.urls.inventory,
+    MAILER_URL: stack.urls.mailer,
+    TOPUPS_URL: stack.urls.topups,
+    INGRESS_URL: stack.ingressUrl,
+    RESTATE_LOGGING: "WARN",
+  };
+}
+
+/** Whatever a check switched on (a dropped answer, latency) must not leak into the next one. */
+async function clearFaults(stack: CheckerStack): Promise<void> {
+  await Promise.all([
+    stack.gateway.setFaults({ latencyMs: 0, failureRate: 0, failNext: 0, dropNext: 0 }),
+    stack.inventory.setFaults(NO_FAULTS),
+    stack.mailer.setFaults(NO_FAULTS),
+    stack.topups.setFaults(NO_FAULTS),
+  ]);
+}
+
+function firstProblemLine(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  const lines = message.split("\n").map((line) => line.trim()).filter(Boolean);
+  // A crashed process's output: the line that names the error ("TypeError: ..."), not the banner or the source line.
+  const output = lines.slice(1);
+  const errorLine = output.find((line) => /^([A-Z]\w*)?Error\b.*:/.test(line)) ?? output.find((line) => /error|cannot|not found/i.test(line));
+  return (errorLine ?? lines[0] ?? "unknown error").slice(0, 300);
+}
+
+function describeForVerbose(error: unknown): string {
+  if (error instanceof StuckInvocation) return `last failure recorded by Restate:\n${error.lastFailure}`;
+  if (error instanceof CheckFailure) return "";
+  return error instanceof Error ? (error.stack ?? error.message) : String(error);
+}
+
+/** Relative to where the learner typed the command (npm runs scripts from the package root, and says where in INIT_CWD). */
+export function displayPath(file: string): string {
+  const relative = path.relative(process.env.INIT_CWD ?? process.cwd(), file);
+  return relative === "" ? "." : relative.startsWith("..") ? file : relative;
+}

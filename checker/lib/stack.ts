@@ -1,0 +1,131 @@
+// The stack the checks run against, started with code/launcher.ts's functions:
+// a real restate-server, the mock payment gateway and the exercises' mock
+// providers, on free ports, with data and logs in a temporary directory. One
+// stack serves any number of exercise runs; each run adds its endpoint.
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { createRequire } from "node:module";
+import { tmpdir } from "node:os";
+import * as path from "node:path";
+import { pathToFileURL } from "node:url";
+import { GatewayClient } from "../../code/gateway.js";
+import {
+  type ManagedProcess,
+  REPO_ROOT,
+  freePort,
+  spawnManaged,
+  startGatewayProcess,
+  startRestateServer,
+  waitFor,
+} from "../../code/launcher.js";
+import type { ProviderUrls } from "../../exercises/support/env.js";
+import { InventoryClient } from "../../exercises/support/inventory.js";
+import { MailerClient } from "../../exercises/support/mailer.js";
+import { providerUrlsFor } from "../../exercises/support/providers.js";
+import { TopUpClient } from "../../exercises/support/topups.js";
+import { RestateCalls } from "./restate.js";
+
+const PROVIDERS_ENTRY = path.join(REPO_ROOT, "exercises", "support", "providers.ts");
+const TSX = pathToFileURL(createRequire(import.meta.url).resolve("tsx")).href;
+
+export interface CheckerStack {
+  dir: string;
+  ingressUrl: string;
+  adminUrl: string;
+  urls: ProviderUrls;
+  restate: RestateCalls;
+  gateway: GatewayClient;
+  inventory: InventoryClient;
+  mailer: MailerClient;
+  topups: TopUpClient;
+  /** A log file in the stack's directory. */
+  logPath(name: string): string;
+  /** The last lines of a log file, for --verbose and failing tests. */
+  logTail(name: string, lines?: number): string;
+  /** A free port for an endpoint or app. */
+  port(): Promise<number>;
+  stop(): Promise<void>;
+}
+
+export async function startCheckerStack(options: { progress?: (line: string) => void } = {}): Promise<CheckerStack> {
+  const progress = options.progress ?? (() => {});
+  const dir = mkdtempSync(path.join(tmpdir(), "idempotency-checker-"));
+  const logPath = (name: string) => path.join(dir, `${name}.log`);
+  const taken = new Set<number>();
+  const port = async () => {
+    for (;;) {
+      const candidate = await freePort();
+      if (!taken.has(candidate)) {
+        taken.add(candidate);
+        return candidate;
+      }
+    }
+  };
+
+  const [ingressPort, adminPort, nodePort, gatewayPort, providersPort] = [await port(), await port(), await port(), await port(), await port()];
+  progress("starting restate-server, the mock payment gateway and the mock providers");
+  const launches = await Promise.allSettled<ManagedProcess>([
+    startRestateServer({
+      dataDir: path.join(dir, "restate-data"),
+      ingressPort,
+      adminPort,
+      nodePort,
+      output: { kind: "file", path: logPath("restate") },
+    }),
+    startGatewayProcess({ port: gatewayPort, output: { kind: "file", path: logPath("gateway") } }),
+    startProviders(providersPort, logPath("providers")),
+  ]);
+  const started = launches.flatMap((launch) => (launch.status === "fulfilled" ? [launch.value] : []));
+  const failure = launches.find((launch): launch is PromiseRejectedResult => launch.status === "rejected");
+  if (failure) {
+    await Promise.all(started.map((process) => process.stop(5_000)));
+    rmSync(dir, { recursive: true, force: true });
+    throw failure.reason;
+  }
+
+  const ingressUrl = `http://127.0.0.1:${ingressPort}`;
+  const adminUrl = `http://127.0.0.1:${adminPort}`;
+  const gatewayUrl = `http://127.0.0.1:${gatewayPort}`;
+  const urls: ProviderUrls = { gateway: gatewayUrl, ...providerUrlsFor(`http://127.0.0.1:${providersPort}`) };
+  return {
+    dir,
+    ingressUrl,
+    adminUrl,
+    urls,
+    restate: new RestateCalls(ingressUrl, adminUrl),
+    gateway: new GatewayClient(gatewayUrl),
+    inventory: new InventoryClient(urls.inventory),
+    mailer: new MailerClient(urls.mailer),
+    topups: new TopUpClient(urls.topups),
+    logPath,
+    logTail(name, lines = 40) {
+      try {
+        return readFileSync(logPath(name), "utf8").trimEnd().split("\n").slice(-lines).join("\n");
+      } catch {
+        return "(no log)";
+      }
+    },
+    port,
+    async stop() {
+      // The providers and the gateway first: restate-server is the slowest to stop.
+      try {
+        await Promise.all(started.slice(1).map((process) => process.stop(5_000)));
+        await started[0]!.stop(15_000);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    },
+  };
+}
+
+async function startProviders(port: number, logFile: string): Promise<ManagedProcess> {
+  const providers = spawnManaged("providers", process.execPath, ["--import", TSX, PROVIDERS_ENTRY], {
+    output: { kind: "file", path: logFile },
+    env: { PROVIDERS_PORT: String(port) },
+  });
+  await waitFor(
+    "the mock providers",
+    async () => (await fetch(`http://127.0.0.1:${port}/health`, { signal: AbortSignal.timeout(2_000) })).ok,
+    { process: providers },
+  );
+  return providers;
+}

@@ -1,0 +1,48 @@
+// Exercise 4's contract: the plain HTTP charge API (express, no Restate in front)
+// that the idempotency middleware protects, and how the checker starts it.
+// The starter, the solution and the checker share it, so keep it as it is.
+import { z } from "zod";
+import { Amount, Currency, Source } from "../../code/types.js";
+
+export const ChargeApiRequest = z.strictObject({
+  amount: Amount,
+  currency: Currency,
+  source: Source,
+  /** The caller's order id: the gateway's ledger can be searched by it. */
+  reference: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/, "reference must be 1-64 letters, digits, '-' or '_'"),
+});
+export type ChargeApiRequest = z.infer<typeof ChargeApiRequest>;
+
+/** 201 Created. */
+export interface ChargeApiResponse {
+  id: string;
+  amount: number;
+  currency: string;
+  reference: string;
+  status: "succeeded";
+}
+
+/** Every error answer: 400, 402, 409, 422, 503. */
+export interface ChargeApiError {
+  error: { code: string; message: string };
+}
+
+/** The header a replayed answer carries, as at Stripe. */
+export const REPLAYED_HEADER = "Idempotent-Replayed";
+
+/** How app.ts is configured; the checker sets these when it starts it. */
+export const APP_ENV = {
+  /** Port to listen on (default 9095). */
+  port: "APP_PORT",
+  /** Where the payment gateway is. */
+  gatewayUrl: "GATEWAY_URL",
+  /** Restate's ingress, for the Restate-backed store. */
+  ingressUrl: "INGRESS_URL",
+  /** "memory" (default) or "restate". */
+  store: "IDEMPOTENCY_STORE",
+  /** How long a completed key is remembered, in ms (default 24 h). */
+  ttlMs: "IDEMPOTENCY_TTL_MS",
+} as const;
+
+export const DEFAULT_APP_PORT = 9095;
+export const DEFAULT_TTL_MS = 24 * 60 * 60 * 1000;

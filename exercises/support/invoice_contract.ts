@@ -1,0 +1,63 @@
+// Exercise 7's contract: the invoice workflow, the export task, and the
+// functions of keys.ts and enqueue.ts that the checker imports and calls.
+// The starter, the solution and the checker share it, so keep it as it is.
+import { z } from "zod";
+import { Amount, Currency, Source } from "../../code/types.js";
+
+const Identifier = (what: string) =>
+  z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/, `${what} must be 1-64 letters, digits, '-' or '_'`);
+
+/** Bill a customer for one period: charge the card, then email the invoice. */
+export const InvoiceRequest = z.strictObject({
+  customerId: Identifier("customerId"),
+  /** The billing period, "YYYY-MM". */
+  period: z.string().regex(/^\d{4}-(0[1-9]|1[0-2])$/, "period must be YYYY-MM"),
+  amount: Amount,
+  currency: Currency,
+  source: Source,
+  email: z.email(),
+});
+export type InvoiceRequest = z.infer<typeof InvoiceRequest>;
+
+export interface InvoiceResult {
+  runId: string;
+  chargeId: string;
+  emailId: string;
+}
+
+/** The workflow's two tasks, by name. */
+export const INVOICE_TASKS = ["charge", "send-invoice"] as const;
+
+/** Export a user's data and email it to them: a task with no business id of its own. */
+export const ExportRequest = z.strictObject({
+  userId: Identifier("userId"),
+  format: z.enum(["csv", "json"]),
+  filters: z.record(z.string(), z.string()),
+  email: z.email(),
+});
+export type ExportRequest = z.infer<typeof ExportRequest>;
+
+export interface ExportResult {
+  emailId: string;
+}
+
+export interface Enqueued {
+  invocationId: string;
+  status: "Accepted" | "PreviouslyAccepted";
+}
+
+/** keys.ts exports these. */
+export interface KeysModule {
+  /** The workflow id (run id) for an invoice: the same intent must give the same id. */
+  invoiceRunId(request: InvoiceRequest): string;
+  /** A task's idempotency key at a provider, from the run id and the task's name. */
+  taskKey(runId: string, task: string): string;
+  /** An idempotency key from the payload itself (for the export, which has no id). */
+  payloadKey(payload: unknown): string;
+}
+
+/** enqueue.ts exports these: the client side, which the checker calls like an application would. */
+export interface EnqueueModule {
+  enqueueInvoice(ingressUrl: string, request: InvoiceRequest): Promise<Enqueued & { runId: string }>;
+  enqueueExport(ingressUrl: string, request: ExportRequest): Promise<Enqueued>;
+}

@@ -1,0 +1,24 @@
+// Serves an exercise's Restate services on SERVICE_PORT (default 9080), like
+// code/main.ts does for PaymentService. Each exercise's endpoint.ts calls it.
+// (endpoint.ts itself must import the Promise.withResolvers polyfill first.)
+import * as http2 from "node:http2";
+import * as restate from "@restatedev/restate-sdk";
+import { portsFromEnv } from "../../code/types.js";
+
+type Services = Parameters<typeof restate.createEndpointHandler>[0]["services"];
+
+export function serve(title: string, services: Services): http2.Http2Server {
+  const port = portsFromEnv().service;
+  const host = process.env.SERVICE_HOST ?? "127.0.0.1";
+  const server = http2.createServer(restate.createEndpointHandler({ services }));
+  server.listen(port, host, () => {
+    console.log(`${title}: endpoint listening on http://${host}:${port}`);
+  });
+  server.on("error", (error) => {
+    console.error(`${title}: endpoint could not listen on ${host}:${port}: ${error.message}`);
+    process.exit(1);
+  });
+  // In-flight invocations need no draining: restate-server retries them on the next endpoint.
+  for (const signal of ["SIGINT", "SIGTERM"] as const) process.on(signal, () => process.exit(0));
+  return server;
+}

@@ -1,0 +1,68 @@
+import "core-js/actual/promise/with-resolvers.js";
+// Exercise 4, solved: a plain express charge API (no Restate in front of it),
+// made safe to retry by the idempotency middleware. The checker starts it twice:
+// with the in-memory store and with the Restate store (see the variables in
+// exercises/support/charge_api_contract.ts).
+import express, { type Request, type Response } from "express";
+import { z } from "zod";
+import { GatewayClient, GatewayRejection } from "../../code/gateway.js";
+import { APP_ENV, ChargeApiRequest, type ChargeApiResponse, DEFAULT_APP_PORT, DEFAULT_TTL_MS } from "../../exercises/support/charge_api_contract.js";
+import { type IdempotencyLocals, idempotency } from "./middleware.js";
+import { RestateStore } from "./restate_store.js";
+import { type IdempotencyStore, InMemoryStore } from "./store.js";
+
+const env = (name: string) => process.env[name] || undefined;
+
+export function createApp(store: IdempotencyStore, options: { gatewayUrl: string; ttlMs: number }): express.Express {
+  const gateway = new GatewayClient(options.gatewayUrl);
+  const app = express();
+  app.disable("x-powered-by");
+  app.use(express.json());
+  app.get("/health", (_req, res) => {
+    res.json({ status: "ok" });
+  });
+
+  app.post("/charges", idempotency(store, { ttlMs: options.ttlMs }), async (req: Request, res: Response) => {
+    const parsed = ChargeApiRequest.safeParse(req.body);
+    if (!parsed.success) {
+      res.status(400).json({ error: { code: "invalid_request", message: z.prettifyError(parsed.error) } });
+      return;
+    }
+    const { key, fingerprint } = res.locals.idempotency as IdempotencyLocals;
+    try {
+      // The gateway's key is derived from the request's key and payload: a retry of this request
+      // (after a lost answer, a crash, an expired claim) is recognised by the gateway, while the same
+      // key reused for another payload after its retention is a new charge.
+      const charge = await gateway.charge({ ...parsed.data }, `charge-api-${key}-${fingerprint.slice(0, 16)}`);
+      const body: ChargeApiResponse = { id: charge.id, amount: charge.amount, currency: charge.currency, reference: charge.reference, status: "succeeded" };
+      res.status(201).json(body);
+    } catch (error) {
+      if (error instanceof GatewayRejection) {
+        res.status(error.status === 402 ? 402 : 400).json({ error: { code: error.body.error.code, message: error.message } });
+        return;
+      }
+      res.status(503).json({ error: { code: "provider_unavailable", message: `The payment provider did not answer; retry with the same Idempotency-Key. (${(error as Error).message})` } });
+    }
+  });
+  return app;
+}
+
+function storeFromEnv(): IdempotencyStore {
+  const kind = env(APP_ENV.store) ?? "memory";
+  if (kind === "memory") return new InMemoryStore();
+  if (kind === "restate") return new RestateStore(env(APP_ENV.ingressUrl) ?? "http://127.0.0.1:8080");
+  throw new Error(`${APP_ENV.store}=${kind}: use "memory" or "restate"`);
+}
+
+const port = Number(env(APP_ENV.port) ?? DEFAULT_APP_PORT);
+const ttlMs = Number(env(APP_ENV.ttlMs) ?? DEFAULT_TTL_MS);
+const store = storeFromEnv();
+const app = createApp(store, { gatewayUrl: env(APP_ENV.gatewayUrl) ?? "http://127.0.0.1:9090", ttlMs });
+app.listen(port, "127.0.0.1", (error?: Error) => {
+  if (error) {
+    console.error(`the charge API could not listen on ${port}: ${error.message}`);
+    process.exit(1);
+  }
+  console.log(`charge API (${env(APP_ENV.store) ?? "memory"} store, keys kept ${ttlMs} ms) on http://127.0.0.1:${port}`);
+});
+for (const signal of ["SIGINT", "SIGTERM"] as const) process.on(signal, () => process.exit(0));

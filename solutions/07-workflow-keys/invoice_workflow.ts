@@ -1,0 +1,52 @@
+// Exercise 7, solved: the invoice workflow (unchanged from the starter: the
+// keys it uses changed). See README.md for why.
+//
+// One run bills one customer for one period: charge the card, then email the
+// invoice. Restate runs a workflow's `run` once per workflow id (the run id);
+// each task is journaled (a replay returns the recorded result: memoisation)
+// and gives its provider taskKey(runId, task), stable across retries, for the
+// window the journal cannot cover.
+import * as restate from "@restatedev/restate-sdk";
+import { TerminalError, type WorkflowContext } from "@restatedev/restate-sdk";
+import { GatewayClient, GatewayRejection } from "../../code/gateway.js";
+import { providerUrls } from "../../exercises/support/env.js";
+import { InvoiceRequest, type InvoiceResult } from "../../exercises/support/invoice_contract.js";
+import { MailerClient } from "../../exercises/support/mailer.js";
+import { taskKey } from "./keys.js";
+
+const gateway = new GatewayClient(providerUrls().gateway);
+const mailer = new MailerClient(providerUrls().mailer);
+
+export const invoiceWorkflow = restate.workflow({
+  name: "InvoiceWorkflow",
+  handlers: {
+    run: restate.handlers.workflow.workflow(
+      { input: restate.serde.schema(InvoiceRequest) },
+      async (ctx: WorkflowContext, request: InvoiceRequest): Promise<InvoiceResult> => {
+        const runId = ctx.key;
+        const charge = await ctx.run("charge", () =>
+          gateway
+            .charge({ amount: request.amount, currency: request.currency, source: request.source, reference: runId }, taskKey(runId, "charge"))
+            .catch((error: unknown) => {
+              if (error instanceof GatewayRejection) throw new TerminalError(`Invoice ${runId}: ${error.message}`, { errorCode: 402 });
+              throw error;
+            }),
+        );
+        const email = await ctx.run("send-invoice", () =>
+          mailer.send(
+            {
+              to: request.email,
+              subject: `Your invoice for ${request.period}`,
+              body: `We charged ${request.amount} ${request.currency} (charge ${charge.id}).`,
+              reference: runId,
+            },
+            taskKey(runId, "send-invoice"),
+          ),
+        );
+        return { runId, chargeId: charge.id, emailId: email.id };
+      },
+    ),
+  },
+});
+
+export type InvoiceWorkflow = typeof invoiceWorkflow;

@@ -1,0 +1,348 @@
+// The exercise checker, run as a learner runs it: against solutions/ every
+// check passes; against the untouched starters in exercises/ exactly the checks
+// that the exercise is about fail, each with a one-line hint and a link into the
+// concept chapter. One restate-server (plus gateway and providers) serves every
+// run; each run starts and registers its own endpoint.
+import { execFile } from "node:child_process";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import type { Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import * as path from "node:path";
+import { promisify } from "node:util";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { EXERCISES, findExercise } from "../checker/exercises.js";
+import { CHAPTER, SECTIONS } from "../checker/lib/check.js";
+import { type ExerciseReport, runExercise, runExercises } from "../checker/lib/run.js";
+import { type CheckerStack, startCheckerStack } from "../checker/lib/stack.js";
+import { REPO_ROOT } from "../code/launcher.js";
+import { InventoryClient } from "../exercises/support/inventory.js";
+import { MailerClient } from "../exercises/support/mailer.js";
+import { ProviderRejection, ProviderUnavailable } from "../exercises/support/provider_client.js";
+import { createProviders, listenProviders, providerUrlsFor } from "../exercises/support/providers.js";
+import { TopUpClient } from "../exercises/support/topups.js";
+
+/** What the untouched starter gets wrong, by check id; and, for some, words the hint must contain. */
+const STARTER: Record<string, { fails: string[]; hints: Record<string, RegExp> }> = {
+  "01-order-creation": {
+    fails: ["duplicate-create", "concurrent-duplicates", "lost-gateway-answer", "lost-inventory-answer", "crash-mid-order", "different-items", "declined-card"],
+    hints: {
+      "duplicate-create": /^charged 2 times for one order: answer a duplicate from the order stored/,
+      "concurrent-duplicates": /^charged 10 times for one order/,
+      "lost-gateway-answer": /^charged 2 times for one order: run the charge inside ctx\.run and pass the gateway an idempotency key derived from the order id/,
+      "lost-inventory-answer": /^reserved stock 2 times for one order/,
+      "crash-mid-order": /times for one order: after a crash Restate runs the handler again/,
+      "different-items": /accepted and charged again.*422/,
+      "declined-card": /^Restate keeps retrying OrderService\/.*Your card was declined.*TerminalError/,
+    },
+  },
+  "02-refunds": {
+    fails: ["duplicate-refund", "lost-refund-answer", "never-exceeds-charge", "refund-id-reuse", "declined-payment", "unknown-payment"],
+    hints: {
+      "duplicate-refund": /^refunded 2 times for one refundId/,
+      "lost-refund-answer": /^refunded 2 times for one refund: run the refund inside ctx\.run/,
+      "refund-id-reuse": /made as a second refund/,
+      "unknown-payment": /Restate keeps retrying .*Cannot read properties of null/,
+    },
+  },
+  "03-email-dedup": {
+    fails: ["concurrent-duplicates", "duplicate-after-restart", "lost-mailer-answer", "same-content-other-order"],
+    hints: {
+      "concurrent-duplicates": /^the user got [2-5] times the same email for one intent/,
+      "duplicate-after-restart": /endpoint's memory, which a restart/,
+      "same-content-other-order": /deduplicate by intent \(user \+ template \+ order\), not by content/,
+    },
+  },
+  "04-custom-idempotency": {
+    fails: [
+      "missing-key",
+      "memory-remembers-failure",
+      "memory-concurrent-409",
+      "memory-payload-mismatch",
+      "memory-ttl-expiry",
+      "memory-lost-answer",
+      "restate-remembers-failure",
+      "restate-concurrent-409",
+      "restate-payload-mismatch",
+      "restate-ttl-expiry",
+    ],
+    hints: {
+      "memory-concurrent-409": /^both requests with the same key ran \(2 charges\)/,
+      "restate-payload-mismatch": /keep a fingerprint of the request/,
+      "memory-ttl-expiry": /past its TTL of 1500 ms/,
+      "memory-lost-answer": /^charged 2 times for one key: the retry charged again/,
+    },
+  },
+  "05-batch-topup": {
+    fails: ["duplicate-batch", "lost-topup-answer", "some-fail-refunded", "none-succeed-refunded", "declined-card", "deadline-passed", "deadline-on-retry"],
+    hints: {
+      "some-fail-refunded": /refund each failed item's amount \(compensation\)/,
+      "deadline-on-retry": /^the batch ran after its deadline/,
+    },
+  },
+  "06-exactly-once-beyond-idempotency": {
+    fails: ["duplicate-after-move", "reordered-fire", "late-move", "leaderboard-dedup", "message-storm", "deterministic-code"],
+    hints: {
+      "duplicate-after-move": /^the same shot got Hit, then Missed/,
+      "leaderboard-dedup": /gave ann 2 hits/,
+      "deterministic-code": /^shooting_range\.ts:\d+ uses Math\.random.*ctx\.rand\.random\(\)/,
+    },
+  },
+  "07-workflow-keys": {
+    fails: ["same-invoice-same-run", "task-keys", "same-export-once", "export-field-order"],
+    hints: {
+      "same-invoice-same-run": /^the same invoice got two runs/,
+      "task-keys": /^one run charged 2 times/,
+      "export-field-order": /canonical form/,
+    },
+  },
+};
+
+const SOLUTIONS = path.join(REPO_ROOT, "solutions");
+const STARTERS = path.join(REPO_ROOT, "exercises");
+
+interface CliRun {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** The checker as a learner types it (`npm run check -- ...`), or straight through tsx where only argument handling is tested. */
+function checkCommand(args: string[], options: { viaNpm?: boolean; env?: Record<string, string> } = {}): Promise<CliRun> {
+  const command = options.viaNpm ? "npm" : process.execPath;
+  const prefix = options.viaNpm ? ["run", "--silent", "check", "--"] : ["--import", "tsx", "checker/check.ts"];
+  return promisify(execFile)(command, [...prefix, ...args], {
+    cwd: REPO_ROOT,
+    // As if typed at the repository's root, wherever `npm test` itself was started.
+    env: { ...process.env, NO_COLOR: "1", INIT_CWD: REPO_ROOT, ...options.env },
+    timeout: 120_000,
+  }).then(
+    ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
+    (error: { code?: number; stdout?: string; stderr?: string }) => ({ code: error.code ?? -1, stdout: error.stdout ?? "", stderr: error.stderr ?? "" }),
+  );
+}
+
+const emptyDir = mkdtempSync(path.join(tmpdir(), "idempotency-empty-"));
+/** Started with the runs below, on a stack of their own: they take a while, mostly waiting. */
+let cli: { starter: Promise<CliRun>; verbose: Promise<CliRun>; usageErrors: Promise<CliRun[]> };
+
+let stack: CheckerStack;
+/** Every exercise against solutions/ and against the starters, run one after the other on one stack, each run's endpoint started during the run before. */
+const reports = new Map<string, Promise<ExerciseReport>>();
+
+beforeAll(async () => {
+  cli = {
+    starter: checkCommand(["1"], { viaNpm: true }),
+    verbose: checkCommand(["2", "--dir", "exercises", "--verbose"]),
+    usageErrors: Promise.all([
+      checkCommand(["9"]),
+      checkCommand(["all", "--dir", emptyDir]),
+      checkCommand(["2"], { env: { EXERCISES_DIR: emptyDir } }),
+      checkCommand(["3", "--dir", "exercises/03-email-dedup"]),
+    ]),
+  };
+  stack = await startCheckerStack();
+  const runs = EXERCISES.flatMap((exercise) => [
+    { exercise, implementationRoot: SOLUTIONS },
+    { exercise, implementationRoot: STARTERS },
+  ]);
+  runExercises(stack, runs).forEach((report, index) => reports.set(`${runs[index]!.exercise.folder} ${runs[index]!.implementationRoot}`, report));
+});
+
+afterAll(async () => {
+  await Promise.allSettled([cli?.starter, cli?.verbose, cli?.usageErrors]);
+  await stack?.stop();
+  rmSync(emptyDir, { recursive: true, force: true });
+});
+
+function explain(report: ExerciseReport): string {
+  const failures = report.results.filter((result) => result.kind !== "passed");
+  return [
+    report.setupProblem ?? "",
+    ...failures.map((result) => `${result.id} [${result.kind}]: ${result.hint}\n${result.detail ?? ""}`),
+    "--- endpoint log ---",
+    report.endpointLog,
+  ].join("\n");
+}
+
+describe.each(EXERCISES.map((exercise) => [exercise.folder, exercise] as const))("exercise %s", (folder, exercise) => {
+  it("passes every check on solutions/", async () => {
+    const report = await reports.get(`${folder} ${SOLUTIONS}`)!;
+    const failed = report.results.filter((result) => result.kind !== "passed").map((result) => result.id);
+    expect(failed, explain(report)).toEqual([]);
+    expect(report.results).toHaveLength(exercise.checks.length);
+  }, 120_000);
+
+  it("fails on the untouched starter, exactly where the exercise's behaviour is missing, with a hint and a chapter link each", async () => {
+    const expected = STARTER[folder];
+    if (!expected) throw new Error(`no expectations for the starter of ${folder}`);
+    const report = await reports.get(`${folder} ${STARTERS}`)!;
+    expect(report.setupProblem).toBeUndefined();
+    const failed = report.results.filter((result) => result.kind !== "passed");
+    expect(failed.map((result) => result.id).sort(), explain(report)).toEqual([...expected.fails].sort());
+    for (const result of failed) {
+      expect(result.kind, `${result.id}: ${result.hint}\n${result.detail}`).toBe("failed"); // diagnosed, not a crash of the check
+      expect(result.hint, result.id).toMatch(/\w/);
+      expect(result.hint, `${result.id}: a hint is one line, not a stack trace`).not.toMatch(/\n|\s+at \S+ \(/);
+      expect(SECTIONS, result.id).toContain(result.section);
+    }
+    for (const [id, words] of Object.entries(expected.hints)) {
+      expect(failed.find((result) => result.id === id)?.hint, id).toMatch(words);
+    }
+  }, 120_000);
+});
+
+describe("what the hints point at", () => {
+  it("links only sections that are headings of the concept chapter", () => {
+    const slug = (heading: string) =>
+      heading
+        .toLowerCase()
+        .replace(/[^\p{L}\p{N}\s-]/gu, "")
+        .trim()
+        .replace(/\s/g, "-");
+    const headings = readFileSync(path.join(REPO_ROOT, CHAPTER), "utf8")
+      .split("\n")
+      .filter((line) => line.startsWith("## "))
+      .map((line) => slug(line.slice(3)));
+    expect(headings).toEqual(expect.arrayContaining([...SECTIONS]));
+    const used = new Set(EXERCISES.flatMap((exercise) => exercise.checks.map((check) => check.section)));
+    for (const section of used) expect(SECTIONS).toContain(section);
+  });
+});
+
+describe("the mock providers (in process)", () => {
+  let server: Server;
+  let inventory: InventoryClient;
+  let mailer: MailerClient;
+  let topups: TopUpClient;
+
+  beforeAll(async () => {
+    server = await listenProviders(createProviders().app, 0);
+    const urls = providerUrlsFor(`http://127.0.0.1:${(server.address() as AddressInfo).port}`);
+    [inventory, mailer, topups] = [new InventoryClient(urls.inventory), new MailerClient(urls.mailer), new TopUpClient(urls.topups)];
+  });
+
+  afterAll(async () => {
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+  });
+
+  it("replays the first answer for a repeated key, refuses the key with other parameters, and records one entry", async () => {
+    const email = { to: "ann@example.com", subject: "Hi", body: "Hello", reference: "order-1" };
+    const first = await mailer.send(email, "key-1");
+    const repeat = await mailer.send(email, "key-1");
+    expect(repeat).toEqual(first);
+    const reused = await mailer.send({ ...email, body: "Other" }, "key-1").catch((error: unknown) => error);
+    expect(reused).toBeInstanceOf(ProviderRejection);
+    expect((reused as ProviderRejection).code).toBe("idempotency_key_reused");
+    expect(await mailer.listEmails({ to: "ann@example.com" })).toHaveLength(1);
+    await mailer.send(email);
+    expect(await mailer.listEmails({ to: "ann@example.com" })).toHaveLength(2); // no key, no deduplication
+  });
+
+  it("answers 409 while the first request with a key is running, and the client treats it as retryable", async () => {
+    await mailer.setFaults({ latencyMs: 300 });
+    const email = { to: "bob@example.com", subject: "Hi", body: "Hello" };
+    const [first, second] = await Promise.allSettled([mailer.send(email, "key-2"), mailer.send(email, "key-2")]);
+    await mailer.setFaults({ latencyMs: 0 });
+    expect(first.status).toBe("fulfilled");
+    expect(second.status === "rejected" && second.reason instanceof ProviderUnavailable && /409/.test(second.reason.message)).toBe(true);
+    expect(await mailer.listEmails({ to: "bob@example.com" })).toHaveLength(1);
+  });
+
+  it("with dropNext does the work and cuts the connection; with failNext does nothing; a retry with the key completes it once", async () => {
+    await inventory.setFaults({ dropNext: 1 });
+    const reservation = { sku: "MUG-RED", quantity: 3, reference: "order-drop" };
+    await expect(inventory.reserve(reservation, "key-3")).rejects.toBeInstanceOf(ProviderUnavailable);
+    expect(await inventory.listReservations({ reference: "order-drop" })).toHaveLength(1); // done, answer lost
+    const retried = await inventory.reserve(reservation, "key-3");
+    expect(await inventory.listReservations({ reference: "order-drop" })).toEqual([retried]);
+    expect(await inventory.requestsWithKey("key-3")).toBe(2);
+
+    await inventory.setFaults({ failNext: 1 });
+    await expect(inventory.reserve({ ...reservation, reference: "order-fail" }, "key-4")).rejects.toBeInstanceOf(ProviderUnavailable);
+    expect(await inventory.listReservations({ reference: "order-fail" })).toHaveLength(0);
+    expect(await inventory.getFaults()).toEqual({ latencyMs: 0, failNext: 0, dropNext: 0 });
+  });
+
+  it("keeps stock: refuses more than is left, and a release puts the units back", async () => {
+    const big = await inventory.reserve({ sku: "LAMP", quantity: 1_000, reference: "order-big" });
+    const refused = await inventory.reserve({ sku: "LAMP", quantity: 1, reference: "order-more" }).catch((error: unknown) => error);
+    expect(refused).toBeInstanceOf(ProviderRejection);
+    expect((refused as ProviderRejection).code).toBe("insufficient_stock");
+    expect((await inventory.release(big.id)).status).toBe("released");
+    expect(await inventory.stock("LAMP")).toBe(1_000);
+  });
+
+  it("refuses top-ups to numbers ending in 0000 (recorded as failed) and tops up the others", async () => {
+    const refused = await topups.topUp({ phoneNumber: "+447700990000", amount: 500, currency: "GBP", reference: "batch-1" }).catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(ProviderRejection);
+    expect((refused as ProviderRejection).status).toBe(422);
+    const done = await topups.topUp({ phoneNumber: "+14155550123", amount: 500, currency: "USD", reference: "batch-1" });
+    expect(done.status).toBe("succeeded");
+    expect((await topups.listTopUps({ reference: "batch-1" })).map((t) => t.status).sort()).toEqual(["failed", "succeeded"]);
+    await topups.reset();
+    expect(await topups.listTopUps({ reference: "batch-1" })).toEqual([]);
+  });
+});
+
+describe("setup problems", () => {
+  it("reports an endpoint that does not start as one problem, with every check not run", async () => {
+    const root = mkdtempSync(path.join(tmpdir(), "idempotency-learner-"));
+    try {
+      mkdirSync(path.join(root, "01-order-creation"));
+      writeFileSync(path.join(root, "01-order-creation", "endpoint.ts"), 'throw new Error("my endpoint is broken");\n');
+      const report = await runExercise(stack, findExercise("1")!, root);
+      expect(report.setupProblem).toMatch(/^your endpoint did not start: .*my endpoint is broken/);
+      expect(report.results.map((result) => result.kind)).toEqual(findExercise("1")!.checks.map(() => "not-run"));
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+
+  it("finds an exercise by number, padded number, folder or name", () => {
+    for (const name of ["3", "03", "03-email-dedup", "email-dedup"]) expect(findExercise(name)?.number, name).toBe(3);
+    expect(findExercise("8")).toBeUndefined();
+  });
+});
+
+describe("the command line", () => {
+  it("shows progress, ✓ and ✗ per check, a hint and a chapter link per failure, a summary, and exits 1 on the starter of exercise 1", async () => {
+    const { code, stdout } = await cli.starter;
+    expect(code, stdout).toBe(1);
+    expect(stdout).toContain("Checking exercise 1, Idempotent order creation, in exercises/01-order-creation");
+    expect(stdout).toMatch(/· starting restate-server, the mock payment gateway and the mock providers\.\.\./);
+    expect(stdout).toMatch(/· ready in \d+\.\d s/);
+    expect(stdout).toContain("  ✓ places an order: one reservation, one charge, the order confirmed");
+    expect(stdout).toMatch(
+      /  ✗ the gateway charges but its answer is lost: the retry charges nothing more\n      charged 2 times for one order: run the charge inside ctx\.run and pass the gateway an idempotency key derived from the order id.*\n      see modules\/07-idempotency\/01-concepts\.md#at-least-once-delivery-exactly-once-processing\n/,
+    );
+    const links = stdout.match(/see (\S+)/g) ?? [];
+    expect(links).toHaveLength(STARTER["01-order-creation"]!.fails.length);
+    for (const link of links) expect(link).toMatch(new RegExp(`^see ${CHAPTER.replaceAll(".", "\\.")}#(${SECTIONS.join("|")})$`));
+    expect(stdout).not.toMatch(/\s+at \S+ \(/); // no stack traces without --verbose
+    expect(stdout.trimEnd().split("\n").at(-1)).toBe("1 passed, 7 failed");
+  }, 120_000);
+
+  it("with --verbose, adds what each failing check saw (Restate's error with its stack) and the endpoint's log", async () => {
+    const { code, stdout } = await cli.verbose;
+    expect(code, stdout).toBe(1);
+    expect(stdout).toContain("Checking exercise 2, Refund processing, in exercises/02-refunds");
+    expect(stdout).toMatch(/  ✗ refunding a payment that does not exist answers 404 \(\d+\.\d s\)\n      Restate keeps retrying Payments\/.*\n      see .*\n      \| last failure recorded by Restate:\n      \| \[500 Internal\] Cannot read properties of null/);
+    expect(stdout).toContain("--- the last lines of your endpoint's log ---");
+    expect(stdout.trimEnd().split("\n").at(-1)).toBe("1 passed, 6 failed");
+  }, 120_000);
+
+  it("refuses an unknown exercise, and a folder without exercises, with a message and exit code 2, before starting anything", async () => {
+    const [unknown, wrongDir, viaEnv, exerciseItself] = await cli.usageErrors;
+    expect(unknown!.code).toBe(2);
+    expect(unknown!.stderr).toContain('There is no exercise "9".');
+    expect(unknown!.stderr).toContain("Usage: npm run check -- <exercise>");
+    expect(wrongDir!.code).toBe(2);
+    expect(wrongDir!.stderr).toContain("holds none of the exercise folders");
+    expect(viaEnv!.code).toBe(2);
+    expect(viaEnv!.stderr).toContain(emptyDir);
+    expect(exerciseItself!.code).toBe(2);
+    expect(exerciseItself!.stderr).toContain("is an exercise folder itself; --dir takes the folder that holds it");
+  }, 60_000);
+});
