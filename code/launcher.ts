@@ -128,6 +128,16 @@ export async function waitFor(
   }
 }
 
+/** A process that never became ready is stopped before the error is passed on: nothing half-started stays behind. */
+async function readyOrStopped(process: ManagedProcess, ready: () => Promise<void>): Promise<void> {
+  try {
+    await ready();
+  } catch (error) {
+    await process.stop(5_000);
+    throw error;
+  }
+}
+
 const httpOk = (url: string) => async () => (await fetch(url, { signal: AbortSignal.timeout(2_000) })).ok;
 
 const tcpOpen = (port: number, host = "127.0.0.1") => () =>
@@ -200,14 +210,20 @@ export async function startRestateServer(options: {
         RESTATE_LOG_FILTER: "warn,octocrab=off",
         RESTATE_LOG_FORMAT: "compact",
         RESTATE_LOG_DISABLE_ANSI_CODES: options.output.kind === "file" ? "true" : "false",
+        // Restate's default, 24 partitions, is sized for clusters: on 2 cores each one costs CPU
+        // per request and start-up time (bench/README.md has the numbers). A data dir keeps the
+        // count it was created with; the variable still overrides it for a new one.
+        RESTATE_DEFAULT_NUM_PARTITIONS: process.env.RESTATE_DEFAULT_NUM_PARTITIONS ?? "2",
         ...options.env,
       },
     },
   );
   const ingressUrl = `http://127.0.0.1:${options.ingressPort}`;
   const adminUrl = `http://127.0.0.1:${options.adminPort}`;
-  await waitFor("restate-server admin API", httpOk(`${adminUrl}/health`), { process: server });
-  await waitFor("restate-server ingress", httpOk(`${ingressUrl}/restate/health`), { process: server });
+  await readyOrStopped(server, async () => {
+    await waitFor("restate-server admin API", httpOk(`${adminUrl}/health`), { process: server });
+    await waitFor("restate-server ingress", httpOk(`${ingressUrl}/restate/health`), { process: server });
+  });
   return Object.assign(server, { ingressUrl, adminUrl });
 }
 
@@ -232,7 +248,7 @@ export async function startGatewayProcess(options: {
   if (faults.answerDelayMs !== undefined) env.GATEWAY_ANSWER_DELAY_MS = String(faults.answerDelayMs);
   const gateway = spawnManaged("gateway", process.execPath, [...tsxArgs(), GATEWAY_ENTRY], { output: options.output, env });
   const url = `http://127.0.0.1:${options.port}`;
-  await waitFor("the mock gateway", httpOk(`${url}/health`), { process: gateway });
+  await readyOrStopped(gateway, () => waitFor("the mock gateway", httpOk(`${url}/health`), { process: gateway }));
   return Object.assign(gateway, { url });
 }
 
@@ -252,7 +268,7 @@ export async function startEndpoint(options: {
     output: options.output,
     env: { SERVICE_PORT: String(options.port), GATEWAY_URL: options.gatewayUrl, ...options.env },
   });
-  await waitFor("the service endpoint", tcpOpen(options.port), { process: endpoint });
+  await readyOrStopped(endpoint, () => waitFor("the service endpoint", tcpOpen(options.port), { process: endpoint }));
   return Object.assign(endpoint, { url: `http://127.0.0.1:${options.port}` });
 }
 

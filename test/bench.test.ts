@@ -1,0 +1,53 @@
+// `npm run bench` still runs end to end: a small quick run (its own stack on
+// free ports) writes a report whose answers are all right. No timing is
+// asserted: the numbers depend on the machine; only their consistency is.
+import { execFile } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import * as path from "node:path";
+import { promisify } from "node:util";
+import { afterAll, describe, expect, it } from "vitest";
+import { REPO_ROOT } from "../code/launcher.js";
+import type { BenchReport } from "../bench/report.js";
+
+const dir = mkdtempSync(path.join(tmpdir(), "idempotency-bench-test-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe("npm run bench -- --quick", () => {
+  it("measures create, replay and concurrent duplicates, and writes a consistent JSON report", async () => {
+    const out = path.join(dir, "report.json");
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      ["--import", "tsx", "bench/run.ts", "--quick", "--scenarios", "create-key,replay,concurrent", "--duplicates", "50", "--out", out],
+      { cwd: REPO_ROOT, timeout: 55_000 },
+    );
+    const report = JSON.parse(readFileSync(out, "utf8")) as BenchReport;
+
+    expect(report.schema).toBe(1);
+    expect(report.machine.cpus).toBeGreaterThan(0);
+    expect(report.machine.node).toBe(process.version);
+    expect(report.scenarios.map((s) => s.scenario)).toEqual(["create-key", "replay"]);
+    for (const scenario of report.scenarios) {
+      expect(scenario.ok).toBeGreaterThan(0);
+      expect(scenario.requests).toBe(scenario.ok);
+      expect(scenario.errors).toBe(0);
+      expect(scenario.latencyMs.p50).toBeLessThanOrEqual(scenario.latencyMs.p95);
+      expect(scenario.latencyMs.p95).toBeLessThanOrEqual(scenario.latencyMs.p99);
+      expect(scenario.restate?.partitions).toBeGreaterThan(0);
+    }
+    const [firstCall, replay] = report.scenarios;
+    // A replay is answered from the stored result: the endpoint runs nothing.
+    expect(firstCall!.restate!.invocationsPerRequest).toBeGreaterThan(0.9);
+    expect(replay!.restate!.invocationsPerRequest).toBe(0);
+    expect(report.ratios.map((r) => r.name)).toContain("replay / first call (create with key)");
+
+    expect(report.concurrentDuplicates.map((d) => d.variant)).toEqual(["key", "id", "keyNewConnections"]);
+    for (const duplicates of report.concurrentDuplicates) {
+      expect(duplicates.ok).toBe(50);
+      expect(duplicates.charges).toBe(1);
+      expect(duplicates.distinctAnswers).toBe(1);
+    }
+    expect(stdout).toContain("| 2b. durable create, new payment id + new idempotency-key | 0 ms |");
+    expect(stdout).toContain("[met] concurrent duplicates: charges per payment, every run: 1, 1, 1");
+  });
+});
