@@ -436,26 +436,15 @@ export class GatewayClient {
   }
 
   private async post<T>(path: string, body: unknown, idempotencyKey: string): Promise<T> {
-    let response: globalThis.Response;
-    try {
-      response = await fetch(`${this.baseUrl}${path}`, {
-        method: "POST",
-        headers: { "content-type": "application/json", "idempotency-key": idempotencyKey },
-        body: JSON.stringify(body),
-        signal: AbortSignal.timeout(this.timeoutMs),
-      });
-    } catch (error) {
-      throw new GatewayUnavailable(`no answer from the payment provider (${describe(error)})`);
+    const outcome = await postToProvider<T>(`${this.baseUrl}${path}`, body, { idempotencyKey, timeoutMs: this.timeoutMs });
+    switch (outcome.kind) {
+      case "answered":
+        return outcome.value;
+      case "unavailable":
+        throw new GatewayUnavailable(`payment provider: ${outcome.reason}`);
+      case "rejected":
+        throw new GatewayRejection(outcome.status, outcome.body as GatewayErrorBody);
     }
-    const text = await response.text().catch((error: unknown) => {
-      throw new GatewayUnavailable(`the payment provider's answer was cut off (${describe(error)})`);
-    });
-    if (response.ok) return JSON.parse(text) as T;
-    const parsed = parseErrorBody(text, response.status);
-    if (response.status >= 500 || response.status === 409 || response.status === 429) {
-      throw new GatewayUnavailable(`payment provider answered ${response.status}: ${parsed.error.message}`);
-    }
-    throw new GatewayRejection(response.status, parsed);
   }
 
   private async get<T>(path: string, query: Record<string, string | undefined>): Promise<T> {
@@ -479,10 +468,46 @@ export class GatewayClient {
   }
 }
 
-function parseErrorBody(text: string, status: number): GatewayErrorBody {
+/** What one POST to a provider came to, sorted by what a caller should do about it. */
+export type ProviderOutcome<T> =
+  | { kind: "answered"; value: T }
+  /** The provider answered on purpose (4xx): retrying will not change it. */
+  | { kind: "rejected"; status: number; body: { error: { type: string; code: string; message: string } } }
+  /** No usable answer (5xx, 409 still in progress, 429, timeout, cut connection): the same call may succeed later. */
+  | { kind: "unavailable"; reason: string };
+
+/** One state-changing call to a provider in the Stripe style (JSON in and out, `Idempotency-Key`, `{error: {...}}` bodies). */
+export async function postToProvider<T>(
+  url: string,
+  body: unknown,
+  options: { idempotencyKey?: string; timeoutMs: number },
+): Promise<ProviderOutcome<T>> {
+  const headers: Record<string, string> = { "content-type": "application/json" };
+  if (options.idempotencyKey !== undefined) headers["idempotency-key"] = options.idempotencyKey;
+  let response: globalThis.Response;
+  let text: string;
   try {
-    const body = JSON.parse(text) as GatewayErrorBody;
-    if (body?.error?.message) return body;
+    response = await fetch(url, { method: "POST", headers, body: JSON.stringify(body), signal: AbortSignal.timeout(options.timeoutMs) });
+  } catch (error) {
+    return { kind: "unavailable", reason: `no answer (${describe(error)})` };
+  }
+  try {
+    text = await response.text();
+  } catch (error) {
+    return { kind: "unavailable", reason: `the answer was cut off (${describe(error)})` };
+  }
+  if (response.ok) return { kind: "answered", value: JSON.parse(text) as T };
+  const parsed = parseErrorBody(text, response.status);
+  if (response.status >= 500 || response.status === 409 || response.status === 429) {
+    return { kind: "unavailable", reason: `answered ${response.status}: ${parsed.error.message}` };
+  }
+  return { kind: "rejected", status: response.status, body: parsed };
+}
+
+function parseErrorBody(text: string, status: number): { error: { type: string; code: string; message: string } } {
+  try {
+    const body = JSON.parse(text) as { error?: { type: string; code: string; message: string } };
+    if (body?.error?.message) return body as { error: { type: string; code: string; message: string } };
   } catch {
     // not JSON: fall through
   }

@@ -2,6 +2,7 @@
 // an answer the provider gave on purpose is a ProviderRejection (retrying will
 // not change it); no usable answer is ProviderUnavailable (the same call may
 // succeed later, and may even have succeeded already).
+import { postToProvider } from "../../code/gateway.js";
 import type { ProviderErrorBody, ProviderFaults } from "./provider_kit.js";
 
 /** A 4xx answer: a refused request, a business rule, an idempotency-key conflict. Do not retry it. */
@@ -39,28 +40,15 @@ export class ProviderClient {
 
   /** A state-changing call; pass an idempotency key to make a repeat safe. */
   protected async post<T>(path: string, body: unknown, idempotencyKey?: string): Promise<T> {
-    const headers: Record<string, string> = { "content-type": "application/json" };
-    if (idempotencyKey !== undefined) headers["idempotency-key"] = idempotencyKey;
-    let response: Response;
-    try {
-      response = await fetch(`${this.baseUrl}${path}`, {
-        method: "POST",
-        headers,
-        body: JSON.stringify(body),
-        signal: AbortSignal.timeout(this.timeoutMs),
-      });
-    } catch (error) {
-      throw new ProviderUnavailable(`no answer from the ${this.providerName} (${describe(error)})`);
+    const outcome = await postToProvider<T>(`${this.baseUrl}${path}`, body, { idempotencyKey, timeoutMs: this.timeoutMs });
+    switch (outcome.kind) {
+      case "answered":
+        return outcome.value;
+      case "unavailable":
+        throw new ProviderUnavailable(`the ${this.providerName}: ${outcome.reason}`);
+      case "rejected":
+        throw new ProviderRejection(this.providerName, outcome.status, outcome.body as ProviderErrorBody);
     }
-    const text = await response.text().catch((error: unknown) => {
-      throw new ProviderUnavailable(`the ${this.providerName}'s answer was cut off (${describe(error)})`);
-    });
-    if (response.ok) return JSON.parse(text) as T;
-    const parsed = parseErrorBody(text, response.status);
-    if (response.status >= 500 || response.status === 409 || response.status === 429) {
-      throw new ProviderUnavailable(`the ${this.providerName} answered ${response.status}: ${parsed.error.message}`);
-    }
-    throw new ProviderRejection(this.providerName, response.status, parsed);
   }
 
   protected async get<T>(path: string, query: Record<string, string | undefined> = {}): Promise<T> {
@@ -105,22 +93,4 @@ export class ProviderClient {
     if (!response.ok) throw new Error(`${method} ${this.baseUrl}${path} answered ${response.status}: ${await response.text()}`);
     return (await response.json()) as T;
   }
-}
-
-function parseErrorBody(text: string, status: number): ProviderErrorBody {
-  try {
-    const body = JSON.parse(text) as ProviderErrorBody;
-    if (body?.error?.message) return body;
-  } catch {
-    // not JSON: fall through
-  }
-  return { error: { type: "api_error", code: `http_${status}`, message: text.slice(0, 200) || `HTTP ${status}` } };
-}
-
-function describe(error: unknown): string {
-  if (error instanceof Error) {
-    const cause = (error as { cause?: unknown }).cause;
-    return cause instanceof Error ? `${error.message}: ${cause.message}` : error.message;
-  }
-  return String(error);
 }
