@@ -3,7 +3,7 @@
 // deployment; Ctrl-C stops all three. The same functions start the stacks
 // of the tests, the benchmark and the exercise checker.
 import { spawn, type ChildProcess } from "node:child_process";
-import { createWriteStream, mkdirSync, type WriteStream } from "node:fs";
+import { createWriteStream, mkdirSync, rmSync, type WriteStream } from "node:fs";
 import { createRequire } from "node:module";
 import * as net from "node:net";
 import { arch, platform } from "node:os";
@@ -195,6 +195,11 @@ export async function startRestateServer(options: {
   env?: Record<string, string>;
 }): Promise<RestateServer> {
   mkdirSync(options.dataDir, { recursive: true });
+  // restate-server makes scratch dirs (invoker-<id>) in TMPDIR and leaves them behind; keep them in the
+  // data dir, emptied at each start, so a test's temp dir takes them along and /tmp stays clean.
+  const scratchDir = path.join(options.dataDir, "tmp");
+  rmSync(scratchDir, { recursive: true, force: true });
+  mkdirSync(scratchDir, { recursive: true });
   const server = spawnManaged(
     "restate",
     restateServerBinary(),
@@ -202,6 +207,7 @@ export async function startRestateServer(options: {
     {
       output: options.output,
       env: {
+        TMPDIR: scratchDir,
         RESTATE_INGRESS__BIND_ADDRESS: `127.0.0.1:${options.ingressPort}`,
         RESTATE_ADMIN__BIND_ADDRESS: `127.0.0.1:${options.adminPort}`,
         RESTATE_BIND_ADDRESS: `127.0.0.1:${options.nodePort}`,
