@@ -9,7 +9,7 @@ import * as path from "node:path";
 import { pathToFileURL } from "node:url";
 import { promisify } from "node:util";
 import { GatewayClient } from "../code/gateway.js";
-import { type ManagedProcess, PAYMENT_ENDPOINT, REPO_ROOT, type Stack, freePort, spawnManaged, startStack, waitFor } from "../code/launcher.js";
+import { type ManagedProcess, PAYMENT_ENDPOINT, REPO_ROOT, type Stack, freePorts, spawnManaged, startStack, waitFor } from "../code/launcher.js";
 
 const require = createRequire(import.meta.url);
 const BASELINE_ENTRY = path.join(REPO_ROOT, "bench", "baseline_server.ts");
@@ -45,7 +45,7 @@ export async function startBenchStack(options: BenchStackOptions = {}): Promise<
   const logPath = (part: string) => path.join(dir, `${part}.log`);
   const started: ManagedProcess[] = [];
   try {
-    const [ingress, admin, service, gatewayPort, node, baselinePort] = (await distinctFreePorts(6)) as [number, number, number, number, number, number];
+    const [ingress, admin, service, gatewayPort, node, baselinePort] = (await freePorts(6)) as [number, number, number, number, number, number];
     const endpointEnv: Record<string, string> = { ...options.endpointEnv };
     if (options.cpuProfileDir) {
       mkdirSync(options.cpuProfileDir, { recursive: true });
@@ -108,11 +108,6 @@ async function startBaseline(port: number, gatewayUrl: string, logFile: string, 
   return { url, process: child };
 }
 
-async function distinctFreePorts(count: number): Promise<number[]> {
-  const ports = new Set<number>();
-  while (ports.size < count) ports.add(await freePort());
-  return [...ports];
-}
 
 // ---------------------------------------------------------------------------
 // What a process uses, from /proc (Linux), and what a directory holds on disk.

@@ -1,7 +1,7 @@
 // The scenarios: each one a load run against a started stack, returning what
 // the report shows. Payment ids carry a per-run prefix, so runs never collide.
 import { type BenchStack, type RestateBreakdown, diskUsage, residentBytes, restateBreakdown, restateSnapshot } from "./bench_stack.js";
-import { burst } from "./burst.js";
+import { type BurstResult, burst } from "./burst.js";
 import { type BenchRequest, type LatencySummary, type LoadResult, runLoad } from "./load.js";
 import type { Progress } from "./progress.js";
 
@@ -48,22 +48,14 @@ export const DUPLICATE_VARIANTS = {
 } as const;
 export type DuplicateVariant = keyof typeof DUPLICATE_VARIANTS;
 
-export interface ConcurrentDuplicatesResult {
+/** A burst's figures (see BurstResult), and the charges it caused. */
+export interface ConcurrentDuplicatesResult extends Omit<BurstResult, "warmConnections"> {
   scenario: "concurrent";
   variant: DuplicateVariant;
   description: string;
   gatewayLatencyMs: number;
-  requests: number;
-  ok: number;
-  statusCounts: Record<string, number>;
-  errors: number;
-  /** From sending the burst to the last answer. */
-  timeToAllAnsweredMs: number;
-  latencyMs: LatencySummary;
   /** Charges for this payment in the gateway's ledger; 1 is the only right answer. */
   charges: number;
-  /** Distinct payment bodies among the 2xx answers; 1 when every duplicate got the first result. */
-  distinctAnswers: number;
   /** Connections open before the burst (null: each request opened its own). */
   warmConnections: number | null;
 }

@@ -13,6 +13,7 @@ import {
   type Charge,
   ChargeRequest,
   DEFAULT_PORTS,
+  FAULT_VARIABLES,
   FaultSettings,
   type GatewayErrorBody,
   type GatewayRefund,
@@ -47,14 +48,8 @@ const MAX_IDEMPOTENCY_KEY_LENGTH = 255;
 export const NO_FAULTS: FaultSettings = { latencyMs: 0, failureRate: 0, failNext: 0, dropNext: 0, answerDelayMs: 0 };
 
 export function faultsFromEnv(env: NodeJS.ProcessEnv = process.env): FaultSettings {
-  const read = (name: string) => (env[name] === undefined || env[name] === "" ? undefined : Number(env[name]));
-  const parsed = FaultSettings.partial().safeParse({
-    latencyMs: read("GATEWAY_LATENCY_MS"),
-    failureRate: read("GATEWAY_FAILURE_RATE"),
-    failNext: read("GATEWAY_FAIL_NEXT"),
-    dropNext: read("GATEWAY_DROP_NEXT"),
-    answerDelayMs: read("GATEWAY_ANSWER_DELAY_MS"),
-  });
+  const set = Object.entries(FAULT_VARIABLES).filter(([, name]) => env[name] !== undefined && env[name] !== "");
+  const parsed = FaultSettings.partial().safeParse(Object.fromEntries(set.map(([fault, name]) => [fault, Number(env[name])])));
   if (!parsed.success) throw new Error(`bad gateway fault settings in the environment: ${z.prettifyError(parsed.error)}`);
   return { ...NO_FAULTS, ...stripUndefined(parsed.data) };
 }

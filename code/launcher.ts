@@ -10,7 +10,7 @@ import { arch, platform } from "node:os";
 import * as path from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { type FaultSettings, PORT_VARIABLES, type Ports, portsFromEnv } from "./types.js";
+import { FAULT_VARIABLES, type FaultSettings, PORT_VARIABLES, type Ports, portsFromEnv } from "./types.js";
 
 const require = createRequire(import.meta.url);
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
@@ -140,7 +140,8 @@ async function readyOrStopped(process: ManagedProcess, ready: () => Promise<void
 
 const httpOk = (url: string) => async () => (await fetch(url, { signal: AbortSignal.timeout(2_000) })).ok;
 
-const tcpOpen = (port: number, host = "127.0.0.1") => () =>
+/** A readiness check: whether something accepts TCP connections on the port. */
+export const tcpOpen = (port: number, host = "127.0.0.1") => () =>
   new Promise<boolean>((resolve) => {
     const socket = net.connect({ port, host }, () => {
       socket.destroy();
@@ -162,7 +163,14 @@ export async function freePort(): Promise<number> {
   });
 }
 
-async function portInUse(port: number): Promise<boolean> {
+/** `count` distinct ports, each free a moment ago. */
+export async function freePorts(count: number): Promise<number[]> {
+  const ports = new Set<number>();
+  while (ports.size < count) ports.add(await freePort());
+  return [...ports];
+}
+
+export async function portInUse(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const server = net.createServer();
     server.once("error", () => resolve(true));
@@ -244,14 +252,11 @@ export async function startGatewayProcess(options: {
   /** Keep the provider's ledger in this file across restarts (in memory when unset). */
   ledgerFile?: string;
 }): Promise<GatewayProcess> {
-  const faults = options.faults ?? {};
   const env: Record<string, string> = { GATEWAY_PORT: String(options.port) };
   if (options.ledgerFile) env.GATEWAY_LEDGER_FILE = options.ledgerFile;
-  if (faults.latencyMs !== undefined) env.GATEWAY_LATENCY_MS = String(faults.latencyMs);
-  if (faults.failureRate !== undefined) env.GATEWAY_FAILURE_RATE = String(faults.failureRate);
-  if (faults.failNext !== undefined) env.GATEWAY_FAIL_NEXT = String(faults.failNext);
-  if (faults.dropNext !== undefined) env.GATEWAY_DROP_NEXT = String(faults.dropNext);
-  if (faults.answerDelayMs !== undefined) env.GATEWAY_ANSWER_DELAY_MS = String(faults.answerDelayMs);
+  for (const [fault, value] of Object.entries(options.faults ?? {})) {
+    if (value !== undefined) env[FAULT_VARIABLES[fault as keyof FaultSettings]] = String(value);
+  }
   const gateway = spawnManaged("gateway", process.execPath, [...tsxArgs(), GATEWAY_ENTRY], { output: options.output, env });
   const url = `http://127.0.0.1:${options.port}`;
   await readyOrStopped(gateway, () => waitFor("the mock gateway", httpOk(`${url}/health`), { process: gateway }));

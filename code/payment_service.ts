@@ -126,14 +126,15 @@ export const paymentService = restate.object({
         if (result.outcome === "rejected") {
           throw new TerminalError(`The payment provider refused the refund: ${result.message}`, { errorCode: 422 });
         }
+        const refundedAt = await now(ctx);
         const refunded: Payment = {
           ...payment,
           refundedAmount: payment.refundedAmount + request.amount,
           refunds: [
             ...payment.refunds,
-            { refundId: request.refundId, amount: request.amount, gatewayRefundId: result.value.id, createdAt: await now(ctx) },
+            { refundId: request.refundId, amount: request.amount, gatewayRefundId: result.value.id, createdAt: refundedAt },
           ],
-          updatedAt: await now(ctx),
+          updatedAt: refundedAt,
         };
         ctx.set("payment", refunded);
         return refunded;

@@ -150,6 +150,15 @@ export const FaultSettings = z.strictObject({
 });
 export type FaultSettings = z.infer<typeof FaultSettings>;
 
+/** The environment variable that sets each fault when the gateway starts. */
+export const FAULT_VARIABLES: Record<keyof FaultSettings, string> = {
+  latencyMs: "GATEWAY_LATENCY_MS",
+  failureRate: "GATEWAY_FAILURE_RATE",
+  failNext: "GATEWAY_FAIL_NEXT",
+  dropNext: "GATEWAY_DROP_NEXT",
+  answerDelayMs: "GATEWAY_ANSWER_DELAY_MS",
+};
+
 // ---- Ports: the defaults of the contract, each overridable by an environment variable ----
 
 export const DEFAULT_PORTS = {
