@@ -4,11 +4,10 @@
 // shows. Links and file paths must resolve.
 import { execFile } from "node:child_process";
 import { existsSync, readFileSync, readdirSync, statSync } from "node:fs";
-import * as net from "node:net";
 import * as path from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { REPO_ROOT } from "../code/launcher.js";
+import { REPO_ROOT, portInUse } from "../code/launcher.js";
 import { DEFAULT_PORTS } from "../code/types.js";
 import GithubSlugger from "github-slugger";
 import { type CodeBlock, type CurlStep, type MarkdownDoc, mismatch, readMarkdown, shellSteps } from "./support/markdown.js";
@@ -113,8 +112,8 @@ describe("curl lines, in reading order, against one stack", () => {
 
   beforeAll(async () => {
     // The lines are run as written, on the default ports, when those are free here.
-    const free = await Promise.all(Object.values(DEFAULT_PORTS).map(portIsFree));
-    if (free.every(Boolean)) {
+    const busy = await Promise.all(Object.values(DEFAULT_PORTS).map(portInUse));
+    if (!busy.some(Boolean)) {
       stack = await startTestStack({ ports: { ...DEFAULT_PORTS } });
     } else {
       stack = await startTestStack();
@@ -181,10 +180,3 @@ function containsVerbatim(source: string, excerpt: string): boolean {
   return false;
 }
 
-function portIsFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const server = net.createServer();
-    server.once("error", () => resolve(false));
-    server.listen(port, "127.0.0.1", () => server.close(() => resolve(true)));
-  });
-}

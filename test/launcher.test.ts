@@ -1,65 +1,34 @@
 // `npm start` as a learner runs it: ready banner, the banner's curl lines work
 // verbatim, Ctrl-C stops everything, and a second start keeps the payments.
-import { execFile, spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
+import { execFile } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import * as net from "node:net";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { promisify } from "node:util";
 import { afterAll, describe, expect, it } from "vitest";
-import { REPO_ROOT, freePort, waitFor } from "../code/launcher.js";
+import { tcpOpen, waitFor } from "../code/launcher.js";
+import { type NpmStartEnv, type NpmStartRun, npmStartPorts, startNpmStart } from "./support/npm_start.js";
 
 const dataDir = mkdtempSync(path.join(tmpdir(), "idempotency-course-start-"));
-const starts: ChildProcessWithoutNullStreams[] = [];
+const runs: NpmStartRun[] = [];
 
 afterAll(() => {
-  for (const child of starts) {
-    try {
-      process.kill(-child.pid!, "SIGKILL");
-    } catch {
-      // the group is gone already: the normal case
-    }
-  }
+  for (const run of runs) run.killGroup();
   rmSync(dataDir, { recursive: true, force: true });
 });
 
-async function portsEnv() {
-  const ports = new Set<number>();
-  while (ports.size < 6) ports.add(await freePort());
-  const [ingress, admin, service, gateway, node, playground] = [...ports];
-  return {
-    INGRESS_PORT: String(ingress),
-    ADMIN_PORT: String(admin),
-    SERVICE_PORT: String(service),
-    GATEWAY_PORT: String(gateway),
-    NODE_PORT: String(node),
-    PLAYGROUND_PORT: String(playground),
-  };
+function npmStart(env: NpmStartEnv) {
+  const run = startNpmStart({ ...env, DATA_DIR: dataDir });
+  runs.push(run);
+  return run;
 }
-
-function npmStart(env: Record<string, string>) {
-  // Its own process group, like a terminal's foreground job: Ctrl-C signals the whole group.
-  const child = spawn("npm", ["start"], { cwd: REPO_ROOT, env: { ...process.env, ...env, DATA_DIR: dataDir }, detached: true });
-  starts.push(child);
-  let output = "";
-  child.stdout.on("data", (chunk) => (output += chunk));
-  child.stderr.on("data", (chunk) => (output += chunk));
-  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
-  const ctrlC = () => process.kill(-child.pid!, "SIGINT");
-  return { child, output: () => output, exited, ctrlC };
-}
-
-const listening = (port: string) =>
-  new Promise<boolean>((resolve) => {
-    const socket = net.connect({ port: Number(port), host: "127.0.0.1" }, () => (socket.destroy(), resolve(true)));
-    socket.on("error", () => resolve(false));
-  });
 
 describe("npm start", () => {
-  let env: Record<string, string>;
+  let env: NpmStartEnv;
 
   it("gets ready, prints working curl lines, and stops all three parts on Ctrl-C", async () => {
-    env = await portsEnv();
+    env = await npmStartPorts();
     const run = npmStart(env);
     await waitFor("the ready banner", async () => run.output().includes("Ctrl-C stops all three."), { timeoutMs: 30_000 });
     const banner = run.output();
@@ -81,7 +50,7 @@ describe("npm start", () => {
     // npm itself dies of the signal at once; the launcher finishes the shutdown and says so.
     await waitFor("the launcher to stop everything", async () => run.output().includes("Stopped."), { timeoutMs: 30_000 });
     await run.exited;
-    for (const port of Object.values(env)) expect(await listening(port)).toBe(false);
+    for (const port of Object.values(env)) expect(await tcpOpen(Number(port))()).toBe(false);
   });
 
   it("keeps the payments in the data dir across a restart", async () => {
@@ -99,7 +68,7 @@ describe("npm start", () => {
   });
 
   it("says which variable to set when a port is taken", async () => {
-    const taken = await portsEnv();
+    const taken = await npmStartPorts();
     const blocker = net.createServer().listen(Number(taken.INGRESS_PORT), "127.0.0.1");
     await new Promise((resolve) => blocker.once("listening", resolve));
     try {

@@ -1,17 +1,15 @@
 // PaymentService end to end: real restate-server, mock gateway, endpoint.
 import { execFile } from "node:child_process";
-import { randomUUID } from "node:crypto";
 import { promisify } from "node:util";
 import { afterAll, afterEach, beforeAll, describe, expect, it, onTestFailed } from "vitest";
 import { NO_FAULTS } from "../code/gateway.js";
-import { REPO_ROOT } from "../code/launcher.js";
+import { REPO_ROOT, waitFor } from "../code/launcher.js";
 import type { Payment } from "../code/types.js";
 import { auditLedger } from "./support/audit.js";
 import { Ingress } from "./support/ingress.js";
+import { succeededCharges, uniqueId, visa } from "./support/payments.js";
 import { type TestStack, startTestStack } from "./support/stack.js";
 
-const visa = { amount: 10_000, currency: "USD", source: "tok_visa" };
-const uniqueId = (prefix: string) => `${prefix}-${randomUUID().slice(0, 8)}`;
 
 let stack: TestStack;
 let ingress: Ingress;
@@ -39,9 +37,6 @@ function newPaymentId(prefix: string): string {
   return id;
 }
 
-async function succeededCharges(paymentId: string) {
-  return (await stack.gatewayClient.listCharges({ reference: paymentId })).filter((c) => c.status === "succeeded");
-}
 
 describe("create", () => {
   it("answers a duplicate with the same idempotency key with the identical body and charges once", async () => {
@@ -55,7 +50,7 @@ describe("create", () => {
     expect(second.text).toBe(first.text);
     expect(second.headers.get("x-restate-id")).toBe(first.headers.get("x-restate-id"));
     expect(second.headers.get("idempotency-expires")).toBeTruthy();
-    const charges = await succeededCharges(id);
+    const charges = await succeededCharges(stack.gatewayClient, id);
     expect(charges).toHaveLength(1);
     expect(charges[0]!.id).toBe(first.body.chargeId);
   });
@@ -71,7 +66,7 @@ describe("create", () => {
       expect(response.status).toBe(200);
       expect(response.body).toEqual(first.body);
     }
-    expect(await succeededCharges(id)).toHaveLength(1);
+    expect(await succeededCharges(stack.gatewayClient, id)).toHaveLength(1);
     expect(await stack.gatewayClient.listCharges({ reference: id })).toHaveLength(1);
   });
 
@@ -115,7 +110,7 @@ describe("create", () => {
 
     expect(response.status).toBe(200);
     expect(response.body.status).toBe("succeeded");
-    expect(await succeededCharges(id)).toHaveLength(1);
+    expect(await succeededCharges(stack.gatewayClient, id)).toHaveLength(1);
     expect((await stack.gatewayClient.setFaults({})).failNext).toBe(0); // all three faults were used up by retries
   });
 
@@ -125,7 +120,7 @@ describe("create", () => {
     const response = await ingress.createPayment(id, visa);
 
     expect(response.status).toBe(200);
-    const charges = await succeededCharges(id);
+    const charges = await succeededCharges(stack.gatewayClient, id);
     expect(charges).toHaveLength(1);
     expect(charges[0]!.id).toBe(response.body.chargeId);
     expect(charges[0]!.idempotencyKey).toBe(`payment-${id}-charge`);
@@ -136,12 +131,15 @@ describe("create", () => {
     await stack.gatewayClient.setFaults({ latencyMs: 1_500 });
     const creating = ingress.createPayment(id, visa);
     let seen: Payment | undefined;
-    const deadline = Date.now() + 10_000;
-    while (!seen && Date.now() < deadline) {
-      const status = await ingress.getStatus(id);
-      if (status.status === 200) seen = status.body as Payment;
-      else await new Promise((resolve) => setTimeout(resolve, 20));
-    }
+    await waitFor(
+      "the payment to be stored",
+      async () => {
+        const status = await ingress.getStatus(id);
+        if (status.status === 200) seen = status.body as Payment;
+        return seen !== undefined;
+      },
+      { timeoutMs: 10_000, intervalMs: 20 },
+    );
     expect(seen?.status).toBe("pending");
     expect((await creating).body.status).toBe("succeeded");
     expect((await ingress.getStatus(id)).body.status).toBe("succeeded");
@@ -154,13 +152,13 @@ describe("create", () => {
     expect(failed.status).toBe(502);
     expect(failed.body.message).toContain("did not answer after 8 attempts");
     expect((await ingress.getStatus(id)).body).toMatchObject({ status: "failed", failure: { code: "gateway_unavailable" } });
-    expect(await succeededCharges(id)).toHaveLength(0);
+    expect(await succeededCharges(stack.gatewayClient, id)).toHaveLength(0);
 
     await stack.gatewayClient.setFaults({ failNext: 0 });
     const retried = await ingress.createPayment(id, visa);
     expect(retried.status).toBe(200);
     expect(retried.body.status).toBe("succeeded");
-    expect(await succeededCharges(id)).toHaveLength(1);
+    expect(await succeededCharges(stack.gatewayClient, id)).toHaveLength(1);
   }, 30_000);
 });
 
@@ -181,7 +179,7 @@ describe("send, attach and output", () => {
     const output = await ingress.request(`/restate/invocation/PaymentService/${id}/create/key-${id}/output`, undefined, { method: "GET" });
     expect(output.status).toBe(200);
     expect(output.text).toBe(attached.text);
-    expect(await succeededCharges(id)).toHaveLength(1);
+    expect(await succeededCharges(stack.gatewayClient, id)).toHaveLength(1);
   });
 });
 
@@ -279,7 +277,7 @@ describe("the typed client example", () => {
     expect(stdout).toContain("(the same charge)");
     expect(stdout).toContain("refunded 1000 of 4200");
     expect(stdout).toContain("declined card: HTTP 402");
-    expect(await succeededCharges(id)).toHaveLength(1);
+    expect(await succeededCharges(stack.gatewayClient, id)).toHaveLength(1);
     expect(await stack.gatewayClient.listRefunds({ reference: id })).toHaveLength(1);
   });
 });

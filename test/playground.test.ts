@@ -3,7 +3,6 @@
 // and a service crashed mid-charge each end in exactly one charge, on the page's
 // ledger panel and in the provider's own ledger. Then `npm start` itself: it
 // serves the page and starts a killed endpoint again.
-import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync } from "node:fs";
 import * as http from "node:http";
 import { tmpdir } from "node:os";
@@ -14,6 +13,8 @@ import { type EndpointSupervisor, REPO_ROOT, freePort, superviseEndpoints, waitF
 import type { FaultSettings } from "../code/types.js";
 import { type Playground, startPlayground } from "../playground/server.js";
 import { sql } from "./support/admin.js";
+import { type NpmStartRun, npmStartPorts, startNpmStart } from "./support/npm_start.js";
+import { succeededCharges } from "./support/payments.js";
 import { type TestStack, startTestStack } from "./support/stack.js";
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
@@ -112,10 +113,6 @@ async function announced(text: string): Promise<void> {
   await page.getByRole("status").filter({ hasText: text }).waitFor();
 }
 
-async function succeededCharges(paymentId: string) {
-  return (await stack.gatewayClient.listCharges({ reference: paymentId })).filter((charge) => charge.status === "succeeded");
-}
-
 async function gatewayFaults(): Promise<FaultSettings> {
   return (await (await fetch(`${stack.gatewayUrl}/admin/faults`)).json()) as FaultSettings;
 }
@@ -155,7 +152,7 @@ describeWithBrowser("the playground page", () => {
     }
 
     await expect.poll(() => chargesOfThisPaymentOnThePage().count(), { timeout: UI_TIMEOUT_MS }).toBe(1);
-    const charges = await succeededCharges(paymentId);
+    const charges = await succeededCharges(stack.gatewayClient, paymentId);
     expect(charges).toHaveLength(1);
     expect(await chargesOfThisPaymentOnThePage().getAttribute("data-charge")).toBe(charges[0]!.id);
     expect(await page.locator("#ledger-summary").textContent()).toContain(`${paymentId}: 1 successful charge,`);
@@ -175,7 +172,7 @@ describeWithBrowser("the playground page", () => {
     expect((await gatewayFaults()).dropNext).toBe(0); // the provider really did drop an answer
     await expect.poll(() => dropSwitch.isChecked(), { timeout: UI_TIMEOUT_MS }).toBe(false);
     await expect.poll(() => chargesOfThisPaymentOnThePage().count(), { timeout: UI_TIMEOUT_MS }).toBe(1);
-    const charges = await succeededCharges(paymentId);
+    const charges = await succeededCharges(stack.gatewayClient, paymentId);
     expect(charges).toHaveLength(1);
     expect(await chargesOfThisPaymentOnThePage().getAttribute("data-charge")).toBe(charges[0]!.id);
   });
@@ -198,7 +195,7 @@ describeWithBrowser("the playground page", () => {
     expect(launcherLog.join("\n")).toContain(`(pid ${endpointBefore}) was killed on purpose (SIGKILL)`);
 
     // Mid-charge: the provider recorded the charge only after the kill, and only once.
-    const charges = await succeededCharges(paymentId);
+    const charges = await succeededCharges(stack.gatewayClient, paymentId);
     expect(charges).toHaveLength(1);
     expect(Date.parse(charges[0]!.created)).toBeGreaterThan(crashes[0]!.askedAt);
     await expect.poll(() => chargesOfThisPaymentOnThePage().count(), { timeout: UI_TIMEOUT_MS }).toBe(1);
@@ -241,7 +238,7 @@ describeWithBrowser("the playground server", () => {
 
     const notJson = await post("/api/service/crash", {}, "text/plain");
     expect(notJson.status).toBe(415);
-    expect(await succeededCharges("p-1")).toHaveLength(0);
+    expect(await succeededCharges(stack.gatewayClient, "p-1")).toHaveLength(0);
   });
 
   it("refuses requests that name a host other than loopback (DNS rebinding)", async () => {
@@ -259,48 +256,25 @@ describeWithBrowser("the playground server", () => {
 });
 
 describeWithBrowser("npm start", () => {
-  let child: ChildProcessWithoutNullStreams | undefined;
+  let run: NpmStartRun | undefined;
   let dataDir: string | undefined;
 
   afterAll(() => {
-    if (child?.pid !== undefined && child.exitCode === null) {
-      try {
-        process.kill(-child.pid, "SIGKILL"); // its own process group, as in a terminal
-      } catch {
-        // gone already
-      }
-    }
+    run?.killGroup();
     if (dataDir) rmSync(dataDir, { recursive: true, force: true });
   });
 
   it("serves the playground, lists it in the banner, and starts a killed service endpoint again", async () => {
-    const ports = new Set<number>();
-    while (ports.size < 6) ports.add(await freePort());
-    const [ingress, admin, service, gateway, node, playgroundPort] = [...ports];
+    const ports = await npmStartPorts();
+    const [ingress, playgroundPort] = [ports.INGRESS_PORT, ports.PLAYGROUND_PORT];
     dataDir = mkdtempSync(path.join(tmpdir(), "playground-start-"));
-    child = spawn("npm", ["start"], {
-      cwd: REPO_ROOT,
-      detached: true,
-      env: {
-        ...process.env,
-        INGRESS_PORT: String(ingress),
-        ADMIN_PORT: String(admin),
-        SERVICE_PORT: String(service),
-        GATEWAY_PORT: String(gateway),
-        NODE_PORT: String(node),
-        PLAYGROUND_PORT: String(playgroundPort),
-        DATA_DIR: dataDir,
-      },
-    });
-    let output = "";
-    child.stdout.on("data", (chunk) => (output += chunk));
-    child.stderr.on("data", (chunk) => (output += chunk));
-    const exited = new Promise<void>((resolve) => child!.on("exit", () => resolve()));
-    onTestFailed(() => console.error(`--- npm start ---\n${output}`));
+    run = startNpmStart({ ...ports, DATA_DIR: dataDir });
+    const { output, exited } = run;
+    onTestFailed(() => console.error(`--- npm start ---\n${output()}`));
 
-    await waitFor("the ready banner", async () => output.includes("Ctrl-C stops all three."), { timeoutMs: UI_TIMEOUT_MS });
+    await waitFor("the ready banner", async () => output().includes("Ctrl-C stops all three."), { timeoutMs: UI_TIMEOUT_MS });
     const playgroundUrl = `http://127.0.0.1:${playgroundPort}/`;
-    expect(output).toMatch(new RegExp(`playground +${playgroundUrl.replaceAll(".", "\\.")}`));
+    expect(output()).toMatch(new RegExp(`playground +${playgroundUrl.replaceAll(".", "\\.")}`));
     const pageHtml = await (await fetch(playgroundUrl)).text();
     expect(pageHtml).toContain("<title>Idempotency playground</title>");
 
@@ -309,11 +283,11 @@ describeWithBrowser("npm start", () => {
     expect(crash.status).toBe(200);
     const { killedPid, restartedPid } = (await crash.json()) as { killedPid: number; restartedPid: number };
     expect(restartedPid).not.toBe(killedPid);
-    expect(output).toContain(`[launcher] service endpoint (pid ${killedPid}) was killed on purpose (SIGKILL)`);
+    expect(output()).toContain(`[launcher] service endpoint (pid ${killedPid}) was killed on purpose (SIGKILL)`);
 
     // An unexpected death is survived too, and logged.
     process.kill(restartedPid, "SIGKILL");
-    await waitFor("the launcher to restart the endpoint", async () => output.includes(`(pid ${restartedPid}) exited unexpectedly`) && /is back \(pid \d+\)[\s\S]*is back \(pid \d+\)/.test(output), {
+    await waitFor("the launcher to restart the endpoint", async () => output().includes(`(pid ${restartedPid}) exited unexpectedly`) && /is back \(pid \d+\)[\s\S]*is back \(pid \d+\)/.test(output()), {
       timeoutMs: UI_TIMEOUT_MS,
     });
     const payment = await fetch(`http://127.0.0.1:${ingress}/PaymentService/pay-after-crash/create`, {
@@ -323,10 +297,10 @@ describeWithBrowser("npm start", () => {
     });
     expect(payment.status).toBe(200);
 
-    const lastEndpointPid = Number([...output.matchAll(/is back \(pid (\d+)\)/g)].at(-1)![1]);
+    const lastEndpointPid = Number([...output().matchAll(/is back \(pid (\d+)\)/g)].at(-1)![1]);
 
-    process.kill(-child.pid!, "SIGINT"); // Ctrl-C
-    await waitFor("npm start to stop", async () => output.includes("Stopped."), { timeoutMs: UI_TIMEOUT_MS });
+    run.ctrlC();
+    await waitFor("npm start to stop", async () => output().includes("Stopped."), { timeoutMs: UI_TIMEOUT_MS });
     await exited;
     expect(isAlive(lastEndpointPid)).toBe(false); // the restarted endpoint was stopped with the rest
     expect((await fetch(playgroundUrl).catch(() => null))?.status).toBeUndefined();

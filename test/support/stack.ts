@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import type { Ports } from "../../code/types.js";
-import { PAYMENT_ENDPOINT, type Stack, type StackOptions, freePort, startStack } from "../../code/launcher.js";
+import { PAYMENT_ENDPOINT, type Stack, type StackOptions, freePorts, startStack } from "../../code/launcher.js";
 import { GatewayClient } from "../../code/gateway.js";
 
 export interface TestStack extends Stack {
@@ -29,7 +29,7 @@ export interface TestStackOptions {
 export async function startTestStack(options: TestStackOptions = {}): Promise<TestStack> {
   const dir = mkdtempSync(path.join(tmpdir(), "idempotency-course-"));
   const extra = options.endpoints?.length ?? 0;
-  const free = await distinctFreePorts(5 + extra);
+  const free = await freePorts(5 + extra);
   const take = () => free.shift()!;
   const { ingress, admin, service, gateway } = options.ports ?? { ingress: take(), admin: take(), service: take(), gateway: take() };
   const node = take();
@@ -72,8 +72,3 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
   });
 }
 
-async function distinctFreePorts(count: number): Promise<number[]> {
-  const ports = new Set<number>();
-  while (ports.size < count) ports.add(await freePort());
-  return [...ports];
-}
