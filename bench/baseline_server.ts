@@ -7,7 +7,7 @@
 //   BASELINE_PORT=9100 GATEWAY_URL=http://127.0.0.1:9090 npx tsx bench/baseline_server.ts
 import express from "express";
 import { z } from "zod";
-import { GatewayClient, GatewayRejection } from "../code/gateway.js";
+import { GatewayClient, GatewayRejection } from "../code/gateway_client.js";
 import { chargeIdempotencyKey } from "../code/payment_service.js";
 import { CreatePaymentRequest, PaymentId } from "../code/types.js";
 

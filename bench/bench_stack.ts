@@ -1,4 +1,4 @@
-// The stacks the benchmark measures: code/launcher.ts's startStack on free
+// The stacks the benchmark measures: orchestration/stack.ts's startStack on free
 // loopback ports with a temp data dir, plus the baseline server. Everything is
 // stopped by PID and the temp dir removed, also when a scenario fails.
 import { execFile } from "node:child_process";
@@ -8,8 +8,11 @@ import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { pathToFileURL } from "node:url";
 import { promisify } from "node:util";
-import { GatewayClient } from "../code/gateway.js";
-import { type ManagedProcess, PAYMENT_ENDPOINT, REPO_ROOT, type Stack, freePorts, spawnManaged, startStack, waitFor } from "../code/launcher.js";
+import { GatewayClient } from "../code/gateway_client.js";
+import { type ManagedProcess, spawnManaged, waitFor } from "../orchestration/processes.js";
+import { PAYMENT_ENDPOINT, REPO_ROOT } from "../orchestration/paths.js";
+import { type Stack, startStack } from "../orchestration/stack.js";
+import { freePorts } from "../orchestration/ports.js";
 
 const require = createRequire(import.meta.url);
 const BASELINE_ENTRY = path.join(REPO_ROOT, "bench", "baseline_server.ts");
@@ -31,7 +34,7 @@ export interface BenchStack {
 export interface BenchStackOptions {
   restateEnv?: Record<string, string>;
   endpointEnv?: Record<string, string>;
-  /** The endpoint's entry file (default code/main.ts), to measure a variant of the service. */
+  /** The endpoint's entry file (default code/endpoint.ts), to measure a variant of the service. */
   endpointEntry?: string;
   /** Run the endpoint under V8's CPU profiler, writing the profile into this directory when it stops. */
   cpuProfileDir?: string;

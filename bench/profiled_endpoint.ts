@@ -1,4 +1,4 @@
-// The endpoint (code/main.ts, or BENCH_PROFILED_ENTRY) under V8's CPU profiler, for `npm run bench -- --cpu-prof <dir>`.
+// The endpoint (code/endpoint.ts, or BENCH_PROFILED_ENTRY) under V8's CPU profiler, for `npm run bench -- --cpu-prof <dir>`.
 // Node refuses --cpu-prof in NODE_OPTIONS, so the profiler is started from
 // here; the profile is written when the endpoint is stopped, and opens in
 // Chrome DevTools (Performance tab) or speedscope.
@@ -16,7 +16,7 @@ session.connect();
 session.post("Profiler.enable");
 session.post("Profiler.start");
 
-// Registered before main.ts's own handlers, which exit at once: the main-thread
+// Registered before endpoint.ts's own handlers, which exit at once: the main-thread
 // inspector session answers synchronously, so the profile is on disk first.
 const writeProfile = () => {
   session.post("Profiler.stop", (error, result) => {
@@ -31,4 +31,4 @@ const writeProfile = () => {
 };
 for (const signal of ["SIGINT", "SIGTERM"] as const) process.once(signal, writeProfile);
 
-await import(process.env.BENCH_PROFILED_ENTRY ? pathToFileURL(process.env.BENCH_PROFILED_ENTRY).href : "../code/main.js");
+await import(process.env.BENCH_PROFILED_ENTRY ? pathToFileURL(process.env.BENCH_PROFILED_ENTRY).href : "../code/endpoint.js");

@@ -4,7 +4,7 @@ import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import * as os from "node:os";
-import { restateServerBinary } from "../code/launcher.js";
+import { restateServerBinary } from "../orchestration/parts.js";
 import type { ConcurrentDuplicatesResult, LoadScenarioResult, ManyKeysResult, ScenarioName, Settings } from "./scenarios.js";
 
 const require = createRequire(import.meta.url);
@@ -65,7 +65,7 @@ export interface BenchReport {
     gatewayLatenciesMs: number[];
     restateEnv: Record<string, string>;
     endpointEnv: Record<string, string>;
-    /** Relative to the repository; code/main.ts unless a variant was measured. */
+    /** Relative to the repository; code/endpoint.ts unless a variant was measured. */
     endpointEntry: string;
   };
   wallTimeSec: number;
@@ -166,7 +166,7 @@ export function renderReport(report: BenchReport): string {
       `load generator (autocannon) included.` +
       (Object.keys(settings.restateEnv).length > 0 ? ` restate-server overrides: ${formatEnv(settings.restateEnv)}.` : "") +
       (Object.keys(settings.endpointEnv).length > 0 ? ` endpoint env: ${formatEnv(settings.endpointEnv)}.` : "") +
-      (settings.endpointEntry !== "code/main.ts" ? ` endpoint: ${settings.endpointEntry}.` : ""),
+      (settings.endpointEntry !== "code/endpoint.ts" ? ` endpoint: ${settings.endpointEntry}.` : ""),
   );
   lines.push("");
 

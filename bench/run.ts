@@ -9,7 +9,7 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
-import { PAYMENT_ENDPOINT, REPO_ROOT } from "../code/launcher.js";
+import { PAYMENT_ENDPOINT, REPO_ROOT } from "../orchestration/paths.js";
 import { type BenchStack, startBenchStack } from "./bench_stack.js";
 import { Progress } from "./progress.js";
 import { type BenchReport, checkTargets, computeRatios, describeMachine, loadAverage, renderReport } from "./report.js";
@@ -39,7 +39,7 @@ const HELP = `npm run bench -- [options]
   --scenarios <list>        a subset of: ${SCENARIOS.join(",")}
   --restate-env K=V         extra restate-server setting, repeatable (e.g. RESTATE_DEFAULT_NUM_PARTITIONS=24)
   --endpoint-env K=V        extra endpoint environment, repeatable (e.g. RESTATE_LOGGING=INFO)
-  --endpoint-entry <file>   the endpoint to measure instead of code/main.ts (a variant of the service)
+  --endpoint-entry <file>   the endpoint to measure instead of code/endpoint.ts (a variant of the service)
   --cpu-prof <dir>          write a V8 CPU profile of the endpoint into <dir>
   --label <text>            recorded in the report, to tell runs apart
   --out <file>              where the JSON goes (default bench/results/<timestamp>.json)`;

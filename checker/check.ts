@@ -8,7 +8,7 @@
 import { existsSync, readdirSync, statSync } from "node:fs";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
-import { REPO_ROOT } from "../code/launcher.js";
+import { REPO_ROOT } from "../orchestration/paths.js";
 import { EXERCISES, findExercise } from "./exercises.js";
 import type { ExerciseDefinition } from "./lib/exercise.js";
 import { type Painter, formatResult, painter, summaryLine } from "./lib/report.js";

@@ -12,7 +12,7 @@
 // deduplicates whole invocations and replays their stored result.
 import * as restate from "@restatedev/restate-sdk";
 import { type ObjectContext, type ObjectSharedContext, type RunOptions, TerminalError } from "@restatedev/restate-sdk";
-import { GatewayClient, GatewayRejection } from "./gateway.js";
+import { GatewayClient, GatewayRejection } from "./gateway_client.js";
 import {
   CreatePaymentRequest,
   type Payment,

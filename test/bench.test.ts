@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { promisify } from "node:util";
 import { afterAll, describe, expect, it } from "vitest";
-import { REPO_ROOT } from "../code/launcher.js";
+import { REPO_ROOT } from "../orchestration/paths.js";
 import type { BenchReport } from "../bench/report.js";
 
 const dir = mkdtempSync(path.join(tmpdir(), "idempotency-bench-test-"));

@@ -15,7 +15,7 @@ import { EXERCISES, findExercise } from "../checker/exercises.js";
 import { CHAPTER, SECTIONS } from "../checker/lib/check.js";
 import { type ExerciseReport, runExercise, runExercises } from "../checker/lib/run.js";
 import { type CheckerStack, startCheckerStack } from "../checker/lib/stack.js";
-import { REPO_ROOT } from "../code/launcher.js";
+import { REPO_ROOT } from "../orchestration/paths.js";
 import { InventoryClient } from "../exercises/support/inventory.js";
 import { MailerClient } from "../exercises/support/mailer.js";
 import { ProviderRejection, ProviderUnavailable } from "../exercises/support/provider_client.js";

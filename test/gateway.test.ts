@@ -6,15 +6,8 @@ import { tmpdir } from "node:os";
 import * as path from "node:path";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import {
-  GatewayClient,
-  GatewayRejection,
-  GatewayUnavailable,
-  type MockGateway,
-  createGateway,
-  faultsFromEnv,
-  listenGateway,
-} from "../code/gateway.js";
+import { GatewayClient, GatewayRejection, GatewayUnavailable } from "../code/gateway_client.js";
+import { type MockGateway, createGateway, faultsFromEnv, listenGateway } from "../code/mock_gateway.js";
 
 let gateway: MockGateway;
 let server: Server;

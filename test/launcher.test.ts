@@ -1,20 +1,26 @@
 // `npm start` as a learner runs it: ready banner, the banner's curl lines work
 // verbatim, Ctrl-C stops everything, and a second start keeps the payments.
-import { execFile } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { execFile, spawn } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import * as net from "node:net";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { promisify } from "node:util";
 import { afterAll, describe, expect, it } from "vitest";
-import { tcpOpen, waitFor } from "../code/launcher.js";
+import { tcpOpen } from "../orchestration/ports.js";
+import { waitFor } from "../orchestration/processes.js";
+import { RECORD_FILE } from "../orchestration/process_record.js";
 import { type NpmStartEnv, type NpmStartRun, npmStartPorts, startNpmStart } from "./support/npm_start.js";
 
 const dataDir = mkdtempSync(path.join(tmpdir(), "idempotency-course-start-"));
 const runs: NpmStartRun[] = [];
 
+/** Every child PID a record named: a failed test must not leave a killed launcher's children running. */
+const recordedPids = new Set<number>();
+
 afterAll(() => {
   for (const run of runs) run.killGroup();
+  for (const pid of recordedPids) if (isAlive(pid)) process.kill(pid, "SIGKILL");
   rmSync(dataDir, { recursive: true, force: true });
 });
 
@@ -22,6 +28,27 @@ function npmStart(env: NpmStartEnv) {
   const run = startNpmStart({ ...env, DATA_DIR: dataDir });
   runs.push(run);
   return run;
+}
+
+type RecordedProcess = { name: string; pid: number };
+function readRecord() {
+  const record = JSON.parse(readFileSync(path.join(dataDir, RECORD_FILE), "utf8")) as { launcher: RecordedProcess; children: RecordedProcess[] };
+  for (const child of record.children) recordedPids.add(child.pid);
+  return record;
+}
+
+/** Alive and not a zombie: `ps` knows it and it is not <defunct>. */
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return false;
+  }
+  try {
+    return !readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.startsWith("Z");
+  } catch {
+    return true; // no /proc (macOS): kill(0) is all there is
+  }
 }
 
 describe("npm start", () => {
@@ -65,6 +92,59 @@ describe("npm start", () => {
     expect(ledger.data.map((c) => c.id)).toEqual([payment.chargeId]);
     run.ctrlC();
     await waitFor("the launcher to stop everything", async () => run.output().includes("Stopped."), { timeoutMs: 30_000 });
+  });
+
+  it("recovers from its own SIGKILL: the next start stops what it left, by PID, and keeps the data", async () => {
+    const first = npmStart(env);
+    await waitFor("the ready banner", async () => first.output().includes("Ctrl-C stops all three."), { timeoutMs: 30_000 });
+    const before = readRecord();
+    expect(before.launcher.pid).toBeGreaterThan(0);
+    expect(before.children.map((c) => c.name).sort()).toEqual(["gateway", "restate", "service"]);
+
+    // What a closed terminal or the OOM killer does: the launcher dies at once, no handler runs.
+    process.kill(before.launcher.pid, "SIGKILL");
+    await first.exited;
+    const restate = before.children.find((c) => c.name === "restate")!;
+    expect(isAlive(restate.pid), "restate-server runs on in its own process group").toBe(true);
+
+    const second = npmStart(env);
+    await waitFor("the ready banner", async () => second.output().includes("Ctrl-C stops all three."), { timeoutMs: 45_000 });
+    expect(second.output()).toContain(`The previous npm start (pid ${before.launcher.pid}) ended without stopping its processes`);
+    expect(second.output()).toContain(`restate (pid ${restate.pid})`);
+    for (const child of before.children) expect(isAlive(child.pid), `${child.name} (pid ${child.pid}) of the killed launcher`).toBe(false);
+
+    const payment = (await (await fetch(`http://127.0.0.1:${env.INGRESS_PORT}/PaymentService/pay-1/getStatus`)).json()) as { chargeId: string; status: string };
+    expect(payment.status).toBe("succeeded");
+    const ledger = (await (await fetch(`http://127.0.0.1:${env.GATEWAY_PORT}/v1/charges?reference=pay-1`)).json()) as { data: { id: string }[] };
+    expect(ledger.data.map((c) => c.id)).toEqual([payment.chargeId]);
+
+    const after = readRecord();
+    second.ctrlC();
+    await waitFor("the launcher to stop everything", async () => second.output().includes("Stopped."), { timeoutMs: 30_000 });
+    for (const child of after.children) expect(isAlive(child.pid), `${child.name} (pid ${child.pid})`).toBe(false);
+    expect(existsSync(path.join(dataDir, RECORD_FILE)), "a clean stop removes the record").toBe(false);
+  });
+
+  it("never stops a process it did not start, even when a stale record names its PID", async () => {
+    const bystander = spawn(process.execPath, ["-e", "setTimeout(() => {}, 60_000)"], { stdio: "ignore" });
+    try {
+      // A record whose launcher is gone and whose "child" PID now belongs to another program.
+      writeFileSync(
+        path.join(dataDir, RECORD_FILE),
+        JSON.stringify({
+          launcher: { name: "launcher", pid: 999_999, identity: "Thu Jan  1 00:00:00 1970 node launcher" },
+          children: [{ name: "restate", pid: bystander.pid, identity: "Thu Jan  1 00:00:00 1970 restate-server --base-dir elsewhere" }],
+        }),
+      );
+      const run = npmStart(env);
+      await waitFor("the ready banner", async () => run.output().includes("Ctrl-C stops all three."), { timeoutMs: 30_000 });
+      expect(run.output()).not.toContain("ended without stopping its processes");
+      expect(isAlive(bystander.pid!)).toBe(true);
+      run.ctrlC();
+      await waitFor("the launcher to stop everything", async () => run.output().includes("Stopped."), { timeoutMs: 30_000 });
+    } finally {
+      bystander.kill("SIGKILL");
+    }
   });
 
   it("says which variable to set when a port is taken", async () => {

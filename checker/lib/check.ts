@@ -1,6 +1,6 @@
 // What a check is, and how it says what is wrong: in a learner's words, with
 // the section of the concept chapter that teaches the missing behaviour.
-import type { GatewayClient } from "../../code/gateway.js";
+import type { GatewayClient } from "../../code/gateway_client.js";
 import type { InventoryClient } from "../../exercises/support/inventory.js";
 import type { MailerClient } from "../../exercises/support/mailer.js";
 import type { TopUpClient } from "../../exercises/support/topups.js";

@@ -4,7 +4,7 @@
 // `detail`, shown with --verbose).
 import { existsSync } from "node:fs";
 import * as path from "node:path";
-import { type EndpointProcess, registerDeployment, startEndpoint } from "../../code/launcher.js";
+import { type EndpointProcess, registerDeployment, startEndpoint } from "../../orchestration/parts.js";
 import { NO_FAULTS } from "../../exercises/support/provider_kit.js";
 import { type Check, type CheckContext, CheckFailure, type RestartableProcess, type Section } from "./check.js";
 import type { AppSpec, ExerciseDefinition } from "./exercise.js";

@@ -1,4 +1,4 @@
-// The stack the checks run against, started with code/launcher.ts's functions:
+// The stack the checks run against, started with orchestration/'s functions:
 // a real restate-server, the mock payment gateway and the exercises' mock
 // providers, on free ports, with data and logs in a temporary directory. One
 // stack serves any number of exercise runs; each run adds its endpoint.
@@ -7,16 +7,11 @@ import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { pathToFileURL } from "node:url";
-import { GatewayClient } from "../../code/gateway.js";
-import {
-  type ManagedProcess,
-  REPO_ROOT,
-  freePort,
-  spawnManaged,
-  startGatewayProcess,
-  startRestateServer,
-  waitFor,
-} from "../../code/launcher.js";
+import { GatewayClient } from "../../code/gateway_client.js";
+import { type ManagedProcess, spawnManaged, waitFor } from "../../orchestration/processes.js";
+import { REPO_ROOT } from "../../orchestration/paths.js";
+import { freePort } from "../../orchestration/ports.js";
+import { startGatewayProcess, startRestateServer } from "../../orchestration/parts.js";
 import type { ProviderUrls } from "../../exercises/support/env.js";
 import { InventoryClient } from "../../exercises/support/inventory.js";
 import { MailerClient } from "../../exercises/support/mailer.js";

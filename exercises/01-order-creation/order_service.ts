@@ -9,7 +9,7 @@
 import { randomUUID } from "node:crypto";
 import * as restate from "@restatedev/restate-sdk";
 import { type ObjectContext, type ObjectSharedContext, TerminalError } from "@restatedev/restate-sdk";
-import { GatewayClient } from "../../code/gateway.js";
+import { GatewayClient } from "../../code/gateway_client.js";
 import { providerUrls } from "../support/env.js";
 import { InventoryClient } from "../support/inventory.js";
 import { CreateOrderRequest, type Order } from "../support/order_contract.js";

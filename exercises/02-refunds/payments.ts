@@ -8,7 +8,7 @@
 import { randomUUID } from "node:crypto";
 import * as restate from "@restatedev/restate-sdk";
 import { type ObjectContext, type ObjectSharedContext, TerminalError } from "@restatedev/restate-sdk";
-import { GatewayClient, GatewayRejection } from "../../code/gateway.js";
+import { GatewayClient, GatewayRejection } from "../../code/gateway_client.js";
 import { providerUrls } from "../support/env.js";
 import { ChargeRequest, type Payment, RefundRequest } from "../support/payment_contract.js";
 

@@ -8,7 +8,7 @@
 import { randomUUID } from "node:crypto";
 import * as restate from "@restatedev/restate-sdk";
 import type { ObjectContext } from "@restatedev/restate-sdk";
-import { GatewayClient } from "../../code/gateway.js";
+import { GatewayClient } from "../../code/gateway_client.js";
 import { providerUrls } from "../support/env.js";
 import { ProviderRejection } from "../support/provider_client.js";
 import { type BatchReport, type ItemOutcome, TopUpBatchRequest, outcomeOf } from "../support/topup_batch_contract.js";

@@ -5,7 +5,7 @@
 // inside it, each task needs a key of its own for its provider.
 import * as restate from "@restatedev/restate-sdk";
 import { TerminalError, type WorkflowContext } from "@restatedev/restate-sdk";
-import { GatewayClient, GatewayRejection } from "../../code/gateway.js";
+import { GatewayClient, GatewayRejection } from "../../code/gateway_client.js";
 import { providerUrls } from "../support/env.js";
 import { InvoiceRequest, type InvoiceResult } from "../support/invoice_contract.js";
 import { MailerClient } from "../support/mailer.js";

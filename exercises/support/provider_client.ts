@@ -1,8 +1,8 @@
-// The client side of the mock providers, like GatewayClient in code/gateway.ts:
+// The client side of the mock providers, like GatewayClient in code/gateway_client.ts:
 // an answer the provider gave on purpose is a ProviderRejection (retrying will
 // not change it); no usable answer is ProviderUnavailable (the same call may
 // succeed later, and may even have succeeded already).
-import { postToProvider } from "../../code/gateway.js";
+import { postToProvider } from "../../code/gateway_client.js";
 import type { ProviderErrorBody, ProviderFaults } from "./provider_kit.js";
 
 /** A 4xx answer: a refused request, a business rule, an idempotency-key conflict. Do not retry it. */

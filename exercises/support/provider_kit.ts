@@ -1,5 +1,5 @@
 // What the exercises' mock providers (inventory, mailer, top-ups) have in common,
-// modelled on the payment gateway in code/gateway.ts: an `Idempotency-Key`
+// modelled on the payment gateway in code/mock_gateway.ts: an `Idempotency-Key`
 // header that replays the first answer, a ledger of everything done, and faults
 // to switch on at run time, the most important being `dropNext`: do the work,
 // then cut the connection before the answer.

@@ -4,7 +4,7 @@
 //   http://127.0.0.1:9091/topups      phone top-ups
 // Each has its ledger, `Idempotency-Key` handling and `/admin/faults` + `/admin/reset`.
 // The checker starts it for you; to experiment by hand: `npx tsx exercises/support/providers.ts`
-// (port PROVIDERS_PORT, default 9091). Charges go through the payment gateway of code/gateway.ts.
+// (port PROVIDERS_PORT, default 9091). Charges go through the payment gateway of code/mock_gateway.ts.
 import type { Server } from "node:http";
 import { pathToFileURL } from "node:url";
 import express from "express";

@@ -1,5 +1,5 @@
 // Serves an exercise's Restate services on SERVICE_PORT (default 9080), like
-// code/main.ts does for PaymentService. Each exercise's endpoint.ts calls it.
+// code/endpoint.ts does for PaymentService. Each exercise's endpoint.ts calls it.
 // (endpoint.ts itself must import the Promise.withResolvers polyfill first.)
 import * as http2 from "node:http2";
 import * as restate from "@restatedev/restate-sdk";

@@ -10,7 +10,7 @@
 //     acted but before its answer was journaled.
 import * as restate from "@restatedev/restate-sdk";
 import { type ObjectContext, type ObjectSharedContext, TerminalError } from "@restatedev/restate-sdk";
-import { GatewayClient, GatewayRejection } from "../../code/gateway.js";
+import { GatewayClient, GatewayRejection } from "../../code/gateway_client.js";
 import { providerUrls } from "../../exercises/support/env.js";
 import { InventoryClient } from "../../exercises/support/inventory.js";
 import { CreateOrderRequest, type Order } from "../../exercises/support/order_contract.js";

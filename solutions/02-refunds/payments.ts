@@ -6,7 +6,7 @@
 // refundId, so a retry (or a lost answer) cannot refund twice.
 import * as restate from "@restatedev/restate-sdk";
 import { type ObjectContext, type ObjectSharedContext, TerminalError } from "@restatedev/restate-sdk";
-import { GatewayClient, GatewayRejection } from "../../code/gateway.js";
+import { GatewayClient, GatewayRejection } from "../../code/gateway_client.js";
 import { providerUrls } from "../../exercises/support/env.js";
 import { ChargeRequest, type Payment, RefundRequest } from "../../exercises/support/payment_contract.js";
 

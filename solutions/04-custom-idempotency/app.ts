@@ -5,7 +5,7 @@ import "core-js/actual/promise/with-resolvers.js";
 // exercises/support/charge_api_contract.ts).
 import express, { type Request, type Response } from "express";
 import { z } from "zod";
-import { GatewayClient, GatewayRejection } from "../../code/gateway.js";
+import { GatewayClient, GatewayRejection } from "../../code/gateway_client.js";
 import { APP_ENV, ChargeApiRequest, type ChargeApiResponse, DEFAULT_APP_PORT, DEFAULT_TTL_MS } from "../../exercises/support/charge_api_contract.js";
 import { type IdempotencyLocals, idempotency } from "./middleware.js";
 import { RestateStore } from "./restate_store.js";

@@ -9,7 +9,7 @@
 // the time of the first attempt).
 import * as restate from "@restatedev/restate-sdk";
 import { type ObjectContext, TerminalError } from "@restatedev/restate-sdk";
-import { GatewayClient, GatewayRejection } from "../../code/gateway.js";
+import { GatewayClient, GatewayRejection } from "../../code/gateway_client.js";
 import { providerUrls } from "../../exercises/support/env.js";
 import { ProviderRejection } from "../../exercises/support/provider_client.js";
 import { type BatchReport, type ItemOutcome, TopUpBatchRequest, outcomeOf } from "../../exercises/support/topup_batch_contract.js";

@@ -8,7 +8,7 @@
 // window the journal cannot cover.
 import * as restate from "@restatedev/restate-sdk";
 import { TerminalError, type WorkflowContext } from "@restatedev/restate-sdk";
-import { GatewayClient, GatewayRejection } from "../../code/gateway.js";
+import { GatewayClient, GatewayRejection } from "../../code/gateway_client.js";
 import { providerUrls } from "../../exercises/support/env.js";
 import { InvoiceRequest, type InvoiceResult } from "../../exercises/support/invoice_contract.js";
 import { MailerClient } from "../../exercises/support/mailer.js";

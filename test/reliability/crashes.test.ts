@@ -1,8 +1,8 @@
 // Cases 1 and 2: the service endpoint and restate-server die (SIGKILL) with
 // payments in flight. Every case ends with the ledger audit.
 import { describe, expect, it } from "vitest";
-import { NO_FAULTS } from "../../code/gateway.js";
-import { waitFor } from "../../code/launcher.js";
+import { NO_FAULTS } from "../../code/mock_gateway.js";
+import { waitFor } from "../../orchestration/processes.js";
 import { CHAOS, createWithRetries, succeededCharges, uniqueId, visa, waitForStatus } from "../support/payments.js";
 import { reliabilityFile } from "../support/reliability.js";
 

@@ -2,7 +2,7 @@
 // (no invocation left retrying), and charge nothing.
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { waitFor } from "../../code/launcher.js";
+import { waitFor } from "../../orchestration/processes.js";
 import { MAX_AMOUNT } from "../../code/types.js";
 import { unfinishedInvocations } from "../support/admin.js";
 import { CHAOS, visa } from "../support/payments.js";

@@ -1,7 +1,7 @@
 // Case 6: an idempotency key reused with a different payload. Case 8: what is
 // left once Restate's idempotency retention has expired.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { waitFor } from "../../code/launcher.js";
+import { waitFor } from "../../orchestration/processes.js";
 import { sql } from "../support/admin.js";
 import { auditLedger } from "../support/audit.js";
 import { Ingress, succeededCharges, uniqueId, visa } from "../support/payments.js";

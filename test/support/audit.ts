@@ -2,7 +2,7 @@
 // For every payment id: at most one successful charge; refunds never exceed the
 // charge; a payment the service reports as succeeded has exactly its charge in
 // the ledger, and a charge in the ledger belongs to a payment reported succeeded.
-import type { GatewayClient } from "../../code/gateway.js";
+import type { GatewayClient } from "../../code/gateway_client.js";
 import type { Payment } from "../../code/types.js";
 import type { Ingress } from "./ingress.js";
 

@@ -1,7 +1,8 @@
 // `npm start` as a learner runs it in a terminal: its own process group (Ctrl-C
 // signals the whole group), free ports for every part, output collected.
 import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process";
-import { REPO_ROOT, freePorts } from "../../code/launcher.js";
+import { REPO_ROOT } from "../../orchestration/paths.js";
+import { freePorts } from "../../orchestration/ports.js";
 
 export interface NpmStartEnv {
   INGRESS_PORT: string;

@@ -1,8 +1,8 @@
 // Small helpers the reliability cases share: the standard request, unique ids,
 // polling, and a client that retries the way a real one would (same key).
 import { randomUUID } from "node:crypto";
-import { waitFor } from "../../code/launcher.js";
-import type { GatewayClient } from "../../code/gateway.js";
+import { waitFor } from "../../orchestration/processes.js";
+import type { GatewayClient } from "../../code/gateway_client.js";
 import { type CallOptions, Ingress, type IngressResponse } from "./ingress.js";
 
 export const visa = { amount: 10_000, currency: "USD", source: "tok_visa" } as const;

@@ -1,7 +1,7 @@
 // What every reliability file shares: one stack for the file, the table of
 // cases printed at the end, and the audit every case ends with.
 import { afterAll, beforeAll, expect } from "vitest";
-import { waitFor } from "../../code/launcher.js";
+import { waitFor } from "../../orchestration/processes.js";
 import { unfinishedInvocations } from "./admin.js";
 import { type AuditReport, auditLedger } from "./audit.js";
 import { Ingress } from "./ingress.js";

@@ -3,7 +3,7 @@
 // would for a learner's file), compiled with the repo's tsconfig options.
 import * as path from "node:path";
 import ts from "typescript";
-import { REPO_ROOT } from "../../code/launcher.js";
+import { REPO_ROOT } from "../../orchestration/paths.js";
 import type { CodeBlock } from "./markdown.js";
 
 export interface SnippetResult {

@@ -4,8 +4,10 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import type { Ports } from "../../code/types.js";
-import { PAYMENT_ENDPOINT, type Stack, type StackOptions, freePorts, startStack } from "../../code/launcher.js";
-import { GatewayClient } from "../../code/gateway.js";
+import { PAYMENT_ENDPOINT } from "../../orchestration/paths.js";
+import { type Stack, type StackOptions, startStack } from "../../orchestration/stack.js";
+import { freePorts } from "../../orchestration/ports.js";
+import { GatewayClient } from "../../code/gateway_client.js";
 
 export interface TestStack extends Stack {
   gatewayClient: GatewayClient;

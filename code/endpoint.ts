@@ -1,6 +1,6 @@
 // The service endpoint: the HTTP/2 server that restate-server calls to run
-// PaymentService handlers. Start it with `npx tsx code/main.ts`, then register
-// it with restate-server (code/launcher.ts does both for you).
+// PaymentService handlers. Start it with `npx tsx code/endpoint.ts`, then register
+// it with restate-server (`npm start` does both for you).
 
 // SDK 1.17 calls Promise.withResolvers, which Node 20 lacks (Node 22 has it).
 import "core-js/actual/promise/with-resolvers.js";

@@ -1,0 +1,157 @@
+// The three parts of a stack, each started, waited for and registered:
+// restate-server, the mock gateway and a service endpoint.
+import { createRequire } from "node:module";
+import { mkdirSync, rmSync } from "node:fs";
+import { arch, platform } from "node:os";
+import * as path from "node:path";
+import { FAULT_VARIABLES, type FaultSettings } from "../code/types.js";
+import { GATEWAY_ENTRY, PAYMENT_ENDPOINT, tsxArgs } from "./paths.js";
+import { tcpOpen } from "./ports.js";
+import { type ManagedProcess, type Output, httpOk, readyOrStopped, spawnManaged, waitFor } from "./processes.js";
+
+const require = createRequire(import.meta.url);
+
+export function restateServerBinary(): string {
+  // The npm wrapper would run the binary as its own child; we want the real PID.
+  return require.resolve(`@restatedev/restate-server-${platform()}-${arch()}/bin/restate-server`);
+}
+
+export interface RestateServer extends ManagedProcess {
+  ingressUrl: string;
+  adminUrl: string;
+}
+
+export async function startRestateServer(options: {
+  dataDir: string;
+  ingressPort: number;
+  adminPort: number;
+  /** Node-to-node port; unused by a single node, but it must not collide. */
+  nodePort: number;
+  output: Output;
+  /** Extra server settings, e.g. RESTATE_DEFAULT_IDEMPOTENCY_RETENTION. */
+  env?: Record<string, string>;
+}): Promise<RestateServer> {
+  mkdirSync(options.dataDir, { recursive: true });
+  // restate-server makes scratch dirs (invoker-<id>) in TMPDIR and leaves them behind; keep them in the
+  // data dir, emptied at each start, so a test's temp dir takes them along and /tmp stays clean.
+  const scratchDir = path.join(options.dataDir, "tmp");
+  rmSync(scratchDir, { recursive: true, force: true });
+  mkdirSync(scratchDir, { recursive: true });
+  const server = spawnManaged(
+    "restate",
+    restateServerBinary(),
+    ["--no-logo", "--base-dir", options.dataDir, "--node-name", "course", "--listen-mode", "tcp"],
+    {
+      output: options.output,
+      env: {
+        TMPDIR: scratchDir,
+        RESTATE_INGRESS__BIND_ADDRESS: `127.0.0.1:${options.ingressPort}`,
+        RESTATE_ADMIN__BIND_ADDRESS: `127.0.0.1:${options.adminPort}`,
+        RESTATE_BIND_ADDRESS: `127.0.0.1:${options.nodePort}`,
+        RESTATE_DISABLE_TELEMETRY: "true",
+        // octocrab is the update check; there is no internet to reach here.
+        RESTATE_LOG_FILTER: "warn,octocrab=off",
+        RESTATE_LOG_FORMAT: "compact",
+        RESTATE_LOG_DISABLE_ANSI_CODES: options.output.kind === "file" ? "true" : "false",
+        // Restate's default, 24 partitions, is sized for clusters: on 2 cores each one costs CPU
+        // per request and start-up time (bench/README.md has the numbers). A data dir keeps the
+        // count it was created with; the variable still overrides it for a new one.
+        RESTATE_DEFAULT_NUM_PARTITIONS: process.env.RESTATE_DEFAULT_NUM_PARTITIONS ?? "2",
+        ...options.env,
+      },
+    },
+  );
+  const ingressUrl = `http://127.0.0.1:${options.ingressPort}`;
+  const adminUrl = `http://127.0.0.1:${options.adminPort}`;
+  await readyOrStopped(server, async () => {
+    await waitFor("restate-server admin API", httpOk(`${adminUrl}/health`), { process: server });
+    await waitFor("restate-server ingress", httpOk(`${ingressUrl}/restate/health`), { process: server });
+  });
+  return Object.assign(server, { ingressUrl, adminUrl });
+}
+
+export interface GatewayProcess extends ManagedProcess {
+  url: string;
+}
+
+export async function startGatewayProcess(options: {
+  port: number;
+  output: Output;
+  faults?: Partial<FaultSettings>;
+  /** Keep the provider's ledger in this file across restarts (in memory when unset). */
+  ledgerFile?: string;
+}): Promise<GatewayProcess> {
+  const env: Record<string, string> = { GATEWAY_PORT: String(options.port) };
+  if (options.ledgerFile) env.GATEWAY_LEDGER_FILE = options.ledgerFile;
+  for (const [fault, value] of Object.entries(options.faults ?? {})) {
+    if (value !== undefined) env[FAULT_VARIABLES[fault as keyof FaultSettings]] = String(value);
+  }
+  const gateway = spawnManaged("gateway", process.execPath, [...tsxArgs(), GATEWAY_ENTRY], { output: options.output, env });
+  const url = `http://127.0.0.1:${options.port}`;
+  await readyOrStopped(gateway, () => waitFor("the mock gateway", httpOk(`${url}/health`), { process: gateway }));
+  return Object.assign(gateway, { url });
+}
+
+export interface EndpointProcess extends ManagedProcess {
+  url: string;
+}
+
+/** Starts a service endpoint (by default code/endpoint.ts) and waits until it accepts connections. */
+export async function startEndpoint(options: {
+  port: number;
+  gatewayUrl: string;
+  output: Output;
+  entry?: string;
+  env?: Record<string, string>;
+}): Promise<EndpointProcess> {
+  const endpoint = spawnManaged("service", process.execPath, [...tsxArgs(), options.entry ?? PAYMENT_ENDPOINT], {
+    output: options.output,
+    env: { SERVICE_PORT: String(options.port), GATEWAY_URL: options.gatewayUrl, ...options.env },
+  });
+  await readyOrStopped(endpoint, () => waitFor("the service endpoint", tcpOpen(options.port), { process: endpoint }));
+  return Object.assign(endpoint, { url: `http://127.0.0.1:${options.port}` });
+}
+
+type Deployment = { id: string; uri?: string; services: { name: string; handlers?: { name: string }[] }[] };
+
+/**
+ * Registers an endpoint with restate-server (service discovery). restate-server
+ * 1.7 answers a plain re-registration of a known URI with the deployment it
+ * already has, without looking at what the endpoint now serves; so every
+ * registration is forced, which discovers the endpoint again and replaces the
+ * deployment at that URI (fine in development, where the code at a URI is the
+ * code in the working tree). A change of services is reported, not guessed.
+ */
+export async function registerDeployment(adminUrl: string, endpointUrl: string, options: { log?: (line: string) => void } = {}) {
+  const before = await registeredAt(adminUrl, endpointUrl);
+  const response = await fetch(`${adminUrl}/deployments`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ uri: endpointUrl, force: true }),
+    signal: AbortSignal.timeout(30_000),
+  });
+  if (!response.ok) throw new Error(`registering ${endpointUrl} with ${adminUrl} failed: ${response.status} ${await response.text()}`);
+  const after = (await response.json()) as Deployment;
+  if (before && handlerNames(before) !== handlerNames(after)) {
+    options.log?.(`the services at ${endpointUrl} changed since they were registered (${handlerNames(before)} -> ${handlerNames(after)}); registered again`);
+  }
+  return after;
+}
+
+async function registeredAt(adminUrl: string, endpointUrl: string): Promise<Deployment | undefined> {
+  const response = await fetch(`${adminUrl}/deployments`, { signal: AbortSignal.timeout(10_000) });
+  if (!response.ok) return undefined;
+  const { deployments } = (await response.json()) as { deployments: Deployment[] };
+  const normalize = (uri: string | undefined) => uri?.replace(/\/+$/, "");
+  const known = deployments.find((d) => normalize(d.uri) === normalize(endpointUrl));
+  if (!known) return undefined;
+  // The list names the services only; the deployment itself has their handlers.
+  const detail = await fetch(`${adminUrl}/deployments/${known.id}`, { signal: AbortSignal.timeout(10_000) });
+  return detail.ok ? ((await detail.json()) as Deployment) : undefined;
+}
+
+const handlerNames = (deployment: Deployment) =>
+  deployment.services
+    .flatMap((service) => (service.handlers ?? []).map((handler) => `${service.name}/${handler.name}`))
+    .sort()
+    .join(", ");

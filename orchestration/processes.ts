@@ -1,0 +1,139 @@
+// Child processes for the course's stacks, each stopped by its own PID: the
+// one place that spawns, waits for readiness and cleans up after a crash.
+import { spawn, type ChildProcess } from "node:child_process";
+import { createWriteStream, mkdirSync, type WriteStream } from "node:fs";
+import * as path from "node:path";
+import { createInterface } from "node:readline";
+import { REPO_ROOT } from "./paths.js";
+
+/** Where a child's output goes: the terminal with a `[name]` prefix, or a log file. */
+export type Output = { kind: "terminal" } | { kind: "file"; path: string };
+
+const running = new Set<ChildProcess>();
+process.on("exit", () => {
+  // Last resort if our owner forgot to stop us: no orphans. (A SIGKILLed owner runs no handler at all;
+  // `npm start` keeps a record of its children for that case: see process_record.ts.)
+  for (const child of running) if (child.pid !== undefined) tryKill(child.pid, "SIGKILL");
+});
+
+type SpawnListener = (process: ManagedProcess) => void;
+const spawnListeners = new Set<SpawnListener>();
+
+/** Calls `listener` for every process this process spawns from now on, as soon as it has a PID. */
+export function onEverySpawn(listener: SpawnListener): void {
+  spawnListeners.add(listener);
+}
+
+export interface ManagedProcess {
+  readonly name: string;
+  readonly pid: number;
+  /** Resolves when the process has exited, for whatever reason. */
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  readonly hasExited: () => boolean;
+  /** SIGTERM, then SIGKILL after `graceMs`; resolves once the process is gone. */
+  stop(graceMs?: number): Promise<void>;
+  /** SIGKILL: a crash, as far as everyone else can tell. */
+  kill(): Promise<void>;
+  /** The last lines it printed, for error messages. */
+  recentOutput(): string;
+}
+
+export function spawnManaged(
+  name: string,
+  command: string,
+  args: string[],
+  options: { env?: NodeJS.ProcessEnv; output: Output; cwd?: string },
+): ManagedProcess {
+  const child = spawn(command, args, {
+    cwd: options.cwd ?? REPO_ROOT,
+    env: { ...process.env, ...options.env },
+    stdio: ["ignore", "pipe", "pipe"],
+    detached: true, // own process group: Ctrl-C reaches only the launcher, which stops children in order
+  });
+  if (child.pid === undefined) throw new Error(`could not start ${name} (${command})`);
+  const pid = child.pid;
+  running.add(child);
+
+  const recent: string[] = [];
+  let file: WriteStream | undefined;
+  if (options.output.kind === "file") {
+    mkdirSync(path.dirname(options.output.path), { recursive: true });
+    file = createWriteStream(options.output.path, { flags: "a" });
+  }
+  for (const stream of [child.stdout, child.stderr]) {
+    createInterface({ input: stream! }).on("line", (line) => {
+      recent.push(line);
+      if (recent.length > 40) recent.shift();
+      if (file) file.write(`${line}\n`);
+      else process.stdout.write(`[${name}] ${line}\n`);
+    });
+  }
+
+  let exitedFlag = false;
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
+    child.on("exit", (code, signal) => {
+      exitedFlag = true;
+      running.delete(child);
+      file?.end();
+      resolve({ code, signal });
+    });
+  });
+
+  const stop = async (graceMs = 10_000) => {
+    if (exitedFlag) return;
+    tryKill(pid, "SIGTERM");
+    const timer = setTimeout(() => tryKill(pid, "SIGKILL"), graceMs);
+    await exited;
+    clearTimeout(timer);
+  };
+  const kill = async () => {
+    if (exitedFlag) return;
+    tryKill(pid, "SIGKILL");
+    await exited;
+  };
+  const managed: ManagedProcess = { name, pid, exited, hasExited: () => exitedFlag, stop, kill, recentOutput: () => recent.join("\n") };
+  for (const listener of spawnListeners) listener(managed);
+  return managed;
+}
+
+
+export function tryKill(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(pid, signal);
+  } catch {
+    // already gone
+  }
+}
+
+/** Polls `check` until it returns true; fails at the deadline or as soon as `process` exits. */
+export async function waitFor(
+  description: string,
+  check: () => Promise<boolean>,
+  options: { timeoutMs?: number; intervalMs?: number; process?: ManagedProcess } = {},
+): Promise<void> {
+  const deadline = Date.now() + (options.timeoutMs ?? 30_000);
+  for (;;) {
+    if (options.process?.hasExited()) {
+      throw new Error(`${options.process.name} exited before ${description}:\n${options.process.recentOutput()}`);
+    }
+    if (await check().catch(() => false)) return;
+    if (Date.now() > deadline) {
+      const output = options.process ? `\nlast output of ${options.process.name}:\n${options.process.recentOutput()}` : "";
+      throw new Error(`timed out after ${options.timeoutMs ?? 30_000} ms waiting for ${description}${output}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, options.intervalMs ?? 50));
+  }
+}
+
+/** A process that never became ready is stopped before the error is passed on: nothing half-started stays behind. */
+export async function readyOrStopped(process: ManagedProcess, ready: () => Promise<void>): Promise<void> {
+  try {
+    await ready();
+  } catch (error) {
+    await process.stop(5_000);
+    throw error;
+  }
+}
+
+
+export const httpOk = (url: string) => async () => (await fetch(url, { signal: AbortSignal.timeout(2_000) })).ok;
