@@ -89,7 +89,7 @@ export class ProcessRecord {
     const entry: RecordedProcess = { name: child.name, pid: child.pid, identity: null };
     this.record.children.push(entry);
     this.save();
-    void processIdentity(child.pid).then((identity) => {
+    void identityOnceExecuted(child).then((identity) => {
       entry.identity = identity;
       this.save();
     });
@@ -110,6 +110,21 @@ export class ProcessRecord {
     writeFileSync(temporary, `${JSON.stringify(this.record, null, 2)}\n`);
     renameSync(temporary, this.file);
   }
+}
+
+/**
+ * The child's identity once it runs its own program: between fork and exec, `ps`
+ * still shows the launcher's command line, which must not be recorded as the child's.
+ */
+async function identityOnceExecuted(child: ManagedProcess): Promise<string | null> {
+  const commandLine = child.argv.join(" ");
+  const deadline = Date.now() + 10_000;
+  while (Date.now() < deadline && !child.hasExited()) {
+    const identity = await processIdentity(child.pid);
+    if (identity?.endsWith(commandLine)) return identity;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  return null;
 }
 
 /** Whether the recorded process still runs: the same PID with the same start time and command line. */

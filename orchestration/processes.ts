@@ -27,6 +27,8 @@ export function onEverySpawn(listener: SpawnListener): void {
 export interface ManagedProcess {
   readonly name: string;
   readonly pid: number;
+  /** The command line it was started with. */
+  readonly argv: readonly string[];
   /** Resolves when the process has exited, for whatever reason. */
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   readonly hasExited: () => boolean;
@@ -91,7 +93,7 @@ export function spawnManaged(
     tryKill(pid, "SIGKILL");
     await exited;
   };
-  const managed: ManagedProcess = { name, pid, exited, hasExited: () => exitedFlag, stop, kill, recentOutput: () => recent.join("\n") };
+  const managed: ManagedProcess = { name, pid, argv: [command, ...args], exited, hasExited: () => exitedFlag, stop, kill, recentOutput: () => recent.join("\n") };
   for (const listener of spawnListeners) listener(managed);
   return managed;
 }

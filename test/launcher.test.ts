@@ -24,6 +24,19 @@ afterAll(() => {
   rmSync(dataDir, { recursive: true, force: true });
 });
 
+/** Polls for the ready banner; a start that exits first fails at once, with its output. */
+async function ready(run: NpmStartRun, timeoutMs = 30_000) {
+  let exited = false;
+  void run.exited.then(() => (exited = true));
+  const isReady = () => run.output().includes("Ctrl-C stops all three.");
+  try {
+    await waitFor("the ready banner", async () => exited || isReady(), { timeoutMs });
+  } catch (error) {
+    throw new Error(`${(error as Error).message}\n--- npm start printed ---\n${run.output()}`);
+  }
+  if (!isReady()) throw new Error(`npm start exited before it was ready:\n${run.output()}`);
+}
+
 function npmStart(env: NpmStartEnv) {
   const run = startNpmStart({ ...env, DATA_DIR: dataDir });
   runs.push(run);
@@ -57,7 +70,7 @@ describe("npm start", () => {
   it("gets ready, prints working curl lines, and stops all three parts on Ctrl-C", async () => {
     env = await npmStartPorts();
     const run = npmStart(env);
-    await waitFor("the ready banner", async () => run.output().includes("Ctrl-C stops all three."), { timeoutMs: 30_000 });
+    await ready(run);
     const banner = run.output();
     expect(banner).toMatch(/Ready in \d+\.\d s/);
     expect(banner).toContain(`http://127.0.0.1:${env.ADMIN_PORT}/ui/`);
@@ -82,7 +95,7 @@ describe("npm start", () => {
 
   it("keeps the payments in the data dir across a restart", async () => {
     const run = npmStart(env);
-    await waitFor("the ready banner", async () => run.output().includes("Ctrl-C stops all three."), { timeoutMs: 30_000 });
+    await ready(run);
     const status = await fetch(`http://127.0.0.1:${env.INGRESS_PORT}/PaymentService/pay-1/getStatus`);
     expect(status.status).toBe(200);
     const payment = (await status.json()) as { chargeId: string };
@@ -96,7 +109,7 @@ describe("npm start", () => {
 
   it("recovers from its own SIGKILL: the next start stops what it left, by PID, and keeps the data", async () => {
     const first = npmStart(env);
-    await waitFor("the ready banner", async () => first.output().includes("Ctrl-C stops all three."), { timeoutMs: 30_000 });
+    await ready(first);
     const before = readRecord();
     expect(before.launcher.pid).toBeGreaterThan(0);
     expect(before.children.map((c) => c.name).sort()).toEqual(["gateway", "restate", "service"]);
@@ -108,7 +121,7 @@ describe("npm start", () => {
     expect(isAlive(restate.pid), "restate-server runs on in its own process group").toBe(true);
 
     const second = npmStart(env);
-    await waitFor("the ready banner", async () => second.output().includes("Ctrl-C stops all three."), { timeoutMs: 45_000 });
+    await ready(second, 45_000);
     expect(second.output()).toContain(`The previous npm start (pid ${before.launcher.pid}) ended without stopping its processes`);
     expect(second.output()).toContain(`restate (pid ${restate.pid})`);
     for (const child of before.children) expect(isAlive(child.pid), `${child.name} (pid ${child.pid}) of the killed launcher`).toBe(false);
@@ -137,7 +150,7 @@ describe("npm start", () => {
         }),
       );
       const run = npmStart(env);
-      await waitFor("the ready banner", async () => run.output().includes("Ctrl-C stops all three."), { timeoutMs: 30_000 });
+      await ready(run);
       expect(run.output()).not.toContain("ended without stopping its processes");
       expect(isAlive(bystander.pid!)).toBe(true);
       run.ctrlC();
