@@ -1,0 +1,118 @@
+// The idempotency_keys table, after Brandur Leach's "Implementing Stripe-like
+// idempotency keys in Postgres": a key is taken (or refused) in one
+// transaction, carries a recovery point that each later atomic phase advances,
+// and ends `finished` with the stored response that every retry replays.
+// `locked_at` is a lease: a key locked longer ago than the lease was abandoned
+// by a crashed process, and the next request or the completer takes it over.
+import { createHash } from "node:crypto";
+import type { Database, Queryable } from "./database.js";
+
+export const FINISHED = "finished";
+
+export interface KeyRow {
+  id: string;
+  request_path: string;
+  request_params: unknown;
+  recovery_point: string;
+  response_code: number | null;
+  response_body: string | null;
+}
+
+export const storedAnswer = (row: Pick<KeyRow, "response_code" | "response_body">): StoredResponse => ({
+  status: row.response_code!,
+  body: JSON.parse(row.response_body!),
+});
+
+export interface StoredResponse {
+  status: number;
+  body: unknown;
+}
+
+export type Acquired =
+  | { kind: "run"; key: KeyRow }
+  | { kind: "replay"; response: StoredResponse }
+  | { kind: "refused"; response: StoredResponse };
+
+/** The request fingerprint of the IETF draft: the same key with another payload is a client bug (422). */
+export const fingerprint = (path: string, params: unknown) => createHash("sha256").update(`${path}\n${JSON.stringify(params)}`).digest("hex");
+
+/** Phase one: insert the key locked by us, or find it and decide (replay, 409, 422, or take over an expired lease). */
+export async function acquireKey(db: Database, key: string, path: string, params: unknown, leaseMs: number): Promise<Acquired> {
+  const print = fingerprint(path, params);
+  return db.transaction(async (tx) => {
+    const inserted = await tx.query<KeyRow>(
+      `INSERT INTO idempotency_keys (idempotency_key, request_path, request_params, fingerprint, recovery_point)
+       VALUES ($1, $2, $3, $4, 'started') ON CONFLICT (request_path, idempotency_key) DO NOTHING RETURNING *`,
+      [key, path, JSON.stringify(params), print],
+    );
+    if (inserted.rows[0]) return { kind: "run", key: inserted.rows[0] };
+    const found = await tx.query<KeyRow & { fingerprint: string; lease_live: boolean }>(
+      `SELECT *, locked_at > now() - $3 * interval '1 millisecond' AS lease_live
+       FROM idempotency_keys WHERE request_path = $1 AND idempotency_key = $2 FOR UPDATE`,
+      [path, key, leaseMs],
+    );
+    const row = found.rows[0];
+    if (!row) return refused(503, "The idempotency key was being deleted by the reaper at this moment; send the request again.");
+    if (row.fingerprint !== print) {
+      return refused(422, `Idempotency key '${key}' was already used for ${path} with a different request body; use a new key for a different request.`);
+    }
+    if (row.recovery_point === FINISHED) return { kind: "replay", response: storedAnswer(row) };
+    if (row.lease_live) {
+      return refused(409, `A request with idempotency key '${key}' is still in progress; retry after it has finished.`);
+    }
+    const taken = await tx.query<KeyRow>("UPDATE idempotency_keys SET locked_at = now(), last_run_at = now() WHERE id = $1 RETURNING *", [row.id]);
+    return { kind: "run", key: taken.rows[0]! };
+  });
+}
+
+/** The completer's claim: takes over an abandoned key only if nobody else did since it was listed. */
+export async function claimAbandoned(db: Database, id: string, leaseMs: number): Promise<KeyRow | undefined> {
+  const claimed = await db.query<KeyRow>(
+    `UPDATE idempotency_keys SET locked_at = now(), last_run_at = now()
+     WHERE id = $1 AND recovery_point <> 'finished' AND (locked_at IS NULL OR locked_at < now() - $2 * interval '1 millisecond')
+     RETURNING *`,
+    [id, leaseMs],
+  );
+  return claimed.rows[0];
+}
+
+export async function abandonedKeys(db: Database, leaseMs: number, limit = 100): Promise<string[]> {
+  const rows = await db.query<{ id: string }>(
+    `SELECT id FROM idempotency_keys
+     WHERE recovery_point <> 'finished' AND (locked_at IS NULL OR locked_at < now() - $1 * interval '1 millisecond')
+     ORDER BY id LIMIT $2`,
+    [leaseMs, limit],
+  );
+  return rows.rows.map((r) => r.id);
+}
+
+/** Inside a phase's transaction: the work of the phase and this commit together. */
+export async function setRecoveryPoint(tx: Queryable, key: KeyRow, point: string): Promise<void> {
+  await tx.query("UPDATE idempotency_keys SET recovery_point = $2 WHERE id = $1", [key.id, point]);
+  key.recovery_point = point;
+}
+
+export async function finish(tx: Queryable, key: KeyRow, response: StoredResponse): Promise<StoredResponse> {
+  await tx.query(
+    "UPDATE idempotency_keys SET recovery_point = 'finished', response_code = $2, response_body = $3, locked_at = NULL WHERE id = $1",
+    [key.id, response.status, JSON.stringify(response.body)],
+  );
+  key.recovery_point = FINISHED;
+  return response;
+}
+
+/** After an unexpected error: free the key at once so a retry need not wait out the lease (Brandur does the same). */
+export async function unlock(db: Database, key: KeyRow): Promise<void> {
+  await db.query("UPDATE idempotency_keys SET locked_at = NULL WHERE id = $1 AND recovery_point <> 'finished'", [key.id]).catch(() => undefined);
+}
+
+/** The reaper: keys are forgotten after the retention; unfinished ones are the completer's. */
+export async function reapKeys(db: Database, retentionMs: number): Promise<number> {
+  const deleted = await db.query(
+    "DELETE FROM idempotency_keys WHERE recovery_point = 'finished' AND created_at < now() - $1 * interval '1 millisecond' RETURNING id",
+    [retentionMs],
+  );
+  return deleted.rows.length;
+}
+
+const refused = (status: number, message: string): Acquired => ({ kind: "refused", response: { status, body: { message } } });

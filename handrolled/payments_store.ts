@@ -1,0 +1,111 @@
+// The payments and refunds tables, read and written as the Payment type of
+// code/types.ts, and the answers the API gives for a stored payment (the same
+// status codes and messages as the Restate service).
+import type { Payment, PaymentFailure } from "../code/types.js";
+import type { Queryable } from "./database.js";
+import type { StoredResponse } from "./idempotency_keys.js";
+
+interface PaymentRow {
+  payment_id: string;
+  status: Payment["status"];
+  amount: number;
+  currency: string;
+  source: string;
+  charge_id: string | null;
+  refunded_amount: number;
+  failure: PaymentFailure | null;
+  created_at: Date;
+  updated_at: Date;
+}
+
+export async function loadPayment(db: Queryable, paymentId: string, forUpdate = false): Promise<Payment | undefined> {
+  const found = await db.query<PaymentRow>(`SELECT * FROM payments WHERE payment_id = $1${forUpdate ? " FOR UPDATE" : ""}`, [paymentId]);
+  const row = found.rows[0];
+  if (!row) return undefined;
+  const refunds = await db.query<{ refund_id: string; amount: number; gateway_refund_id: string; created_at: Date }>(
+    "SELECT * FROM refunds WHERE payment_id = $1 AND gateway_refund_id IS NOT NULL ORDER BY created_at, refund_id",
+    [paymentId],
+  );
+  return {
+    paymentId: row.payment_id,
+    status: row.status,
+    amount: Number(row.amount),
+    currency: row.currency,
+    source: row.source,
+    chargeId: row.charge_id,
+    refundedAmount: Number(row.refunded_amount),
+    refunds: refunds.rows.map((r) => ({
+      refundId: r.refund_id,
+      amount: Number(r.amount),
+      gatewayRefundId: r.gateway_refund_id,
+      createdAt: new Date(r.created_at).toISOString(),
+    })),
+    failure: row.failure,
+    createdAt: new Date(row.created_at).toISOString(),
+    updatedAt: new Date(row.updated_at).toISOString(),
+  };
+}
+
+export async function insertPendingPayment(db: Queryable, paymentId: string, request: { amount: number; currency: string; source: string }) {
+  await db.query("INSERT INTO payments (payment_id, status, amount, currency, source) VALUES ($1, 'pending', $2, $3, $4) ON CONFLICT DO NOTHING", [
+    paymentId,
+    request.amount,
+    request.currency,
+    request.source,
+  ]);
+}
+
+export async function settlePayment(db: Queryable, paymentId: string, outcome: Pick<Payment, "status" | "chargeId" | "failure">) {
+  await db.query("UPDATE payments SET status = $2, charge_id = $3, failure = $4, updated_at = now() WHERE payment_id = $1", [
+    paymentId,
+    outcome.status,
+    outcome.chargeId,
+    outcome.failure === null ? null : JSON.stringify(outcome.failure),
+  ]);
+}
+
+export const ok = (body: unknown): StoredResponse => ({ status: 200, body });
+export const error = (status: number, message: string, metadata?: Record<string, string>): StoredResponse => ({
+  status,
+  body: metadata ? { message, metadata } : { message },
+});
+
+export const notFound = (paymentId: string) =>
+  error(404, `No payment with id '${paymentId}'. Create it first with POST /PaymentService/${paymentId}/create.`);
+
+/** The stored payment as the answer to `create`, as the Restate service gives it. */
+export function createAnswer(payment: Payment): StoredResponse {
+  const failure = payment.failure;
+  if (payment.status === "succeeded" || payment.status === "pending" || failure === null) return ok(payment);
+  const metadata = { paymentId: payment.paymentId, code: failure.code, ...(failure.declineCode ? { declineCode: failure.declineCode } : {}) };
+  switch (failure.code) {
+    case "card_declined":
+      return error(402, `Payment '${payment.paymentId}' was declined: ${failure.message} (${failure.declineCode ?? "card_declined"})`, metadata);
+    case "gateway_unavailable":
+      return error(
+        502,
+        `Payment '${payment.paymentId}' failed: ${failure.message} No charge was confirmed. ` +
+          `Calling create again for this payment id retries it with the same provider key, so it cannot charge twice.`,
+        metadata,
+      );
+    default:
+      return error(400, `Payment '${payment.paymentId}' failed: the payment provider refused it: ${failure.message}`, metadata);
+  }
+}
+
+/** Same id, other parameters: refused (422) with the differences named. */
+export function differentParameters(stored: Payment, request: { amount: number; currency: string; source: string }): StoredResponse | undefined {
+  const differences = (["amount", "currency", "source"] as const)
+    .filter((field) => stored[field] !== request[field])
+    .map((field) => `${field} ${JSON.stringify(stored[field])} (now ${JSON.stringify(request[field])})`);
+  if (differences.length === 0) return undefined;
+  return error(
+    422,
+    `Payment '${stored.paymentId}' already exists with different parameters: ${differences.join(", ")}. ` +
+      `A payment id can only be used with the parameters it was first created with; use a new payment id for a different payment.`,
+  );
+}
+
+/** A failed charge whose outcome is unknown may be retried: the provider key makes it safe. */
+export const mayRetryCharge = (payment: Payment) =>
+  payment.status === "pending" || (payment.status === "failed" && payment.failure?.code === "gateway_unavailable");
