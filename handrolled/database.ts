@@ -1,6 +1,7 @@
 // One interface over the two PostgreSQLs the service runs on: PGlite (Postgres
 // compiled to WASM, embedded, a data dir on disk) by default, a real server when
 // DATABASE_URL is set. Same SQL on both: `$1` parameters, plain transactions.
+import { mkdirSync } from "node:fs";
 import { PGlite } from "@electric-sql/pglite";
 import pg from "pg";
 
@@ -21,6 +22,7 @@ export async function openDatabase(options: { url?: string; dataDir?: string }):
 
 async function openPglite(dataDir: string | undefined): Promise<Database> {
   // relaxedDurability stays off (the default): each query waits until PGlite has synced its files.
+  if (dataDir) mkdirSync(dataDir, { recursive: true });
   const db = await PGlite.create(dataDir ?? "memory://");
   return {
     kind: "pglite",
