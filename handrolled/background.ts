@@ -19,7 +19,7 @@ export async function completeAbandoned(db: Database, gateway: GatewayClient, le
   for (const id of await abandonedKeys(db, leaseMs)) {
     const key = await claimAbandoned(db, id, leaseMs);
     if (!key) continue; // a client's retry took it first
-    await runPhases(db, gateway, key, requestFromPath(key.request_path, key.request_params));
+    await runPhases(db, gateway, key, requestFromPath(key.request_path, key.request_params), leaseMs);
     completed++;
   }
   return completed;

@@ -9,20 +9,29 @@ import type { CreatePaymentRequest, Payment } from "../code/types.js";
 import type { Database } from "./database.js";
 import { FINISHED, finish, type KeyRow, setRecoveryPoint, type StoredResponse, storedAnswer } from "./idempotency_keys.js";
 import { callProvider, type GatewayClient, type ProviderResult } from "./provider.js";
-import { createAnswer, differentParameters, insertPendingPayment, loadPayment, mayRetryCharge, settlePayment } from "./payments_store.js";
+import { chargeInProgress, createAnswer, differentParameters, error, insertPendingPayment, loadPayment, mayRetryCharge, settlePayment } from "./payments_store.js";
 
 export const PAYMENT_RECORDED = "payment_recorded";
 
-export async function runCreate(db: Database, gateway: GatewayClient, key: KeyRow, paymentId: string, request: CreatePaymentRequest) {
+export async function runCreate(db: Database, gateway: GatewayClient, key: KeyRow, paymentId: string, request: CreatePaymentRequest, leaseMs: number) {
+  let busy = false;
   for (;;) {
+    if (busy) return error(409, `Payment '${paymentId}' is being charged by another request right now; retry in a moment.`);
     switch (key.recovery_point) {
       case "started":
         await db.transaction(async (tx) => {
-          await insertPendingPayment(tx, paymentId, request);
+          const ours = await insertPendingPayment(tx, paymentId, request);
           const payment = (await loadPayment(tx, paymentId, true))!;
           const refusal = differentParameters(payment, request);
           if (refusal) return finish(tx, key, refusal);
           if (!mayRetryCharge(payment)) return finish(tx, key, createAnswer(payment));
+          if (!ours && (await chargeInProgress(tx, paymentId, leaseMs))) {
+            // Another key is charging this payment (Restate would queue us behind it): nothing was done,
+            // so the key is forgotten and the client told to retry, as for a key in flight.
+            await tx.query("DELETE FROM idempotency_keys WHERE id = $1", [key.id]);
+            busy = true;
+            return;
+          }
           // visible to getStatus while the charge is in flight
           await settlePayment(tx, paymentId, { status: "pending", chargeId: null, failure: null });
           return setRecoveryPoint(tx, key, PAYMENT_RECORDED);
@@ -36,7 +45,8 @@ export async function runCreate(db: Database, gateway: GatewayClient, key: KeyRo
           ),
         );
         await db.transaction(async (tx) => {
-          await settlePayment(tx, paymentId, chargeOutcome(result));
+          // Only a pending payment is settled: one that another request settled meanwhile keeps its outcome.
+          await settlePayment(tx, paymentId, chargeOutcome(result), { onlyIfPending: true });
           return finish(tx, key, createAnswer((await loadPayment(tx, paymentId))!));
         });
         break;

@@ -46,17 +46,34 @@ export async function loadPayment(db: Queryable, paymentId: string, forUpdate = 
   };
 }
 
+/** True when this call created the row. */
 export async function insertPendingPayment(db: Queryable, paymentId: string, request: { amount: number; currency: string; source: string }) {
-  await db.query("INSERT INTO payments (payment_id, status, amount, currency, source) VALUES ($1, 'pending', $2, $3, $4) ON CONFLICT DO NOTHING", [
+  const inserted = await db.query("INSERT INTO payments (payment_id, status, amount, currency, source) VALUES ($1, 'pending', $2, $3, $4) ON CONFLICT DO NOTHING RETURNING payment_id", [
     paymentId,
     request.amount,
     request.currency,
     request.source,
   ]);
+  return inserted.rows.length > 0;
 }
 
-export async function settlePayment(db: Queryable, paymentId: string, outcome: Pick<Payment, "status" | "chargeId" | "failure">) {
-  await db.query("UPDATE payments SET status = $2, charge_id = $3, failure = $4, updated_at = now() WHERE payment_id = $1", [
+/** A pending payment touched within the lease is being charged by another request right now. */
+export async function chargeInProgress(db: Queryable, paymentId: string, leaseMs: number): Promise<boolean> {
+  const found = await db.query(
+    "SELECT 1 FROM payments WHERE payment_id = $1 AND status = 'pending' AND updated_at > now() - $2 * interval '1 millisecond'",
+    [paymentId, leaseMs],
+  );
+  return found.rows.length > 0;
+}
+
+export async function settlePayment(
+  db: Queryable,
+  paymentId: string,
+  outcome: Pick<Payment, "status" | "chargeId" | "failure">,
+  options: { onlyIfPending?: boolean } = {},
+) {
+  const condition = options.onlyIfPending ? " AND status = 'pending'" : "";
+  await db.query(`UPDATE payments SET status = $2, charge_id = $3, failure = $4, updated_at = now() WHERE payment_id = $1${condition}`, [
     paymentId,
     outcome.status,
     outcome.chargeId,

@@ -23,16 +23,16 @@ export function phasedHandler(db: Database, gateway: GatewayClient, leaseMs: num
       const acquired = await acquireKey(db, idempotencyKey, requestPath(request.paymentId, request.kind), request.body, leaseMs);
       if (acquired.kind === "replay") return { ...acquired.response, replayed: true };
       if (acquired.kind === "refused") return { ...acquired.response, replayed: false };
-      return { ...(await runPhases(db, gateway, acquired.key, request)), replayed: false };
+      return { ...(await runPhases(db, gateway, acquired.key, request, leaseMs)), replayed: false };
     },
   };
 }
 
 /** Runs a taken key's phases to the end; on an unexpected error the key is freed for the next attempt. */
-export async function runPhases(db: Database, gateway: GatewayClient, key: KeyRow, request: ParsedRequest): Promise<StoredResponse> {
+export async function runPhases(db: Database, gateway: GatewayClient, key: KeyRow, request: ParsedRequest, leaseMs: number): Promise<StoredResponse> {
   try {
     return request.kind === "create"
-      ? await runCreate(db, gateway, key, request.paymentId, request.body)
+      ? await runCreate(db, gateway, key, request.paymentId, request.body, leaseMs)
       : await runRefund(db, gateway, key, request.paymentId, request.body);
   } catch (error) {
     await unlock(db, key);

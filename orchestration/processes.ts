@@ -44,12 +44,14 @@ export function spawnManaged(
   name: string,
   command: string,
   args: string[],
-  options: { env?: NodeJS.ProcessEnv; output: Output; cwd?: string },
+  options: { env?: NodeJS.ProcessEnv; output: Output; cwd?: string; uid?: number; gid?: number },
 ): ManagedProcess {
   const child = spawn(command, args, {
     cwd: options.cwd ?? REPO_ROOT,
     env: { ...process.env, ...options.env },
     stdio: ["ignore", "pipe", "pipe"],
+    uid: options.uid, // e.g. PostgreSQL, which refuses to run as root
+    gid: options.gid,
     detached: true, // own process group: Ctrl-C reaches only the launcher, which stops children in order
   });
   if (child.pid === undefined) throw new Error(`could not start ${name} (${command})`);
