@@ -13,6 +13,8 @@ import { DEFAULT_PORTS } from "../code/types.js";
 import GithubSlugger from "github-slugger";
 import { type CodeBlock, type CurlStep, type MarkdownDoc, mismatch, readMarkdown, shellSteps } from "./support/markdown.js";
 import { typecheckSnippets } from "./support/snippets.js";
+import { type HandrolledProcess, DEFAULT_HANDROLLED_PORT, startHandrolled } from "../orchestration/handrolled.js";
+import { freePort } from "../orchestration/ports.js";
 import { type TestStack, startTestStack } from "./support/stack.js";
 
 /** Shell commands the docs show that other tests run; anything else in a ```sh block must be a curl. */
@@ -21,6 +23,8 @@ const RUN_ELSEWHERE: [RegExp, string][] = [
   [/^npm start$/, "test/launcher.test.ts"],
   [/^npm test$/, "this suite"],
   [/^npx tsx code\/client\.ts\b/, "test/payment_service.test.ts runs the client"],
+  [/^npm run start:handrolled$/, "test/handrolled/start.test.ts runs it"],
+  [/^npx vitest run test\/handrolled\/reliability\.test\.ts -t naive$/, "npm test runs test/handrolled/reliability.test.ts"],
   [/^npm run test:chaos$/, "test/reliability/*, run by npm test with smaller counts (CHAOS=1 only raises them)"],
   [/^npm run check -- (all|[1-7])( --dir \S+| --solutions| --verbose)*$/, "test/exercises.test.ts runs the checker's CLI and every exercise's checks"],
   [/^npm run check:solutions$/, "test/exercises.test.ts runs every exercise's checks against solutions/"],
@@ -108,6 +112,7 @@ describe("TypeScript blocks", () => {
 
 describe("curl lines, in reading order, against one stack", () => {
   let stack: TestStack;
+  let handrolled: HandrolledProcess | undefined;
   let portMap: [string, string][] = [];
   const steps: CurlStep[] = docs.flatMap((doc) => shellSteps(doc).curls);
 
@@ -124,9 +129,14 @@ describe("curl lines, in reading order, against one stack", () => {
       ]);
       console.warn(`default ports busy; the curl lines run with ports rewritten: ${portMap.map((p) => p.join(" -> ")).join(", ")}`);
     }
+    // Chapter 5's lines call the hand-rolled service (`npm run start:handrolled`) beside the same gateway.
+    const handrolledPort = (await portInUse(DEFAULT_HANDROLLED_PORT)) ? await freePort() : DEFAULT_HANDROLLED_PORT;
+    if (handrolledPort !== DEFAULT_HANDROLLED_PORT) portMap.push([`localhost:${DEFAULT_HANDROLLED_PORT}`, `localhost:${handrolledPort}`]);
+    handrolled = await startHandrolled({ port: handrolledPort, gatewayUrl: stack.gatewayUrl, output: { kind: "file", path: path.join(stack.dir, "handrolled.log") } });
   });
 
   afterAll(async () => {
+    await handrolled?.stop();
     await stack?.dispose();
     console.log(`docs: ${steps.length} curl lines executed from ${docs.length} markdown files`);
   });
