@@ -11,6 +11,7 @@ import * as path from "node:path";
 import { parseArgs } from "node:util";
 import { PAYMENT_ENDPOINT, REPO_ROOT } from "../orchestration/paths.js";
 import { type BenchStack, startBenchStack } from "./bench_stack.js";
+import { benchHandrolled, type HandrolledRow, renderHandrolled } from "./handrolled.js";
 import { Progress } from "./progress.js";
 import { type BenchReport, checkTargets, computeRatios, describeMachine, loadAverage, renderReport } from "./report.js";
 import {
@@ -41,6 +42,7 @@ const HELP = `npm run bench -- [options]
   --endpoint-env K=V        extra endpoint environment, repeatable (e.g. RESTATE_LOGGING=INFO)
   --endpoint-entry <file>   the endpoint to measure instead of code/endpoint.ts (a variant of the service)
   --cpu-prof <dir>          write a V8 CPU profile of the endpoint into <dir>
+  --skip-handrolled         leave out the hand-rolled PostgreSQL service (bench/handrolled.ts)
   --label <text>            recorded in the report, to tell runs apart
   --out <file>              where the JSON goes (default bench/results/<timestamp>.json)`;
 
@@ -65,6 +67,7 @@ function parseOptions() {
       "endpoint-entry": { type: "string" },
       "cpu-prof": { type: "string" },
       label: { type: "string" },
+      "skip-handrolled": { type: "boolean", default: false },
       out: { type: "string" },
       help: { type: "boolean", default: false },
     },
@@ -103,6 +106,7 @@ function parseOptions() {
     endpointEntry: values["endpoint-entry"] ? path.resolve(values["endpoint-entry"]) : undefined,
     cpuProfileDir: values["cpu-prof"] ? path.resolve(values["cpu-prof"]) : undefined,
     label: values.label ?? null,
+    handrolled: !values["skip-handrolled"],
     out: values.out,
   };
 }
@@ -228,10 +232,12 @@ async function main(): Promise<void> {
         (many.expiredAfterSec === null ? "keys still held at the deadline" : `all keys gone ${many.expiredAfterSec.toFixed(0)} s after the last one`),
     );
   }
+  // Hook for issue 11: the hand-rolled PostgreSQL service on the same work (bench/handrolled.ts).
+  const handrolled: HandrolledRow[] = options.handrolled && !interrupted ? await benchHandrolled(settings, latencies, progress) : [];
   progress.clear();
 
   const ratios = computeRatios(loadResults, latencies);
-  const report: BenchReport = {
+  const report: BenchReport & { handrolled: HandrolledRow[] } = {
     schema: 1,
     date,
     label: options.label,
@@ -250,6 +256,7 @@ async function main(): Promise<void> {
     manyKeys: many,
     ratios,
     targets: [],
+    handrolled,
   };
   report.targets = checkTargets(report);
 
@@ -257,12 +264,14 @@ async function main(): Promise<void> {
   mkdirSync(path.dirname(out), { recursive: true });
   writeFileSync(out, `${JSON.stringify(report, null, 2)}\n`);
   console.log(renderReport(report));
+  if (handrolled.length > 0) console.log(`\n${renderHandrolled(handrolled, loadResults)}`);
   console.log(`Wall time ${report.wallTimeSec} s. JSON: ${path.relative(process.cwd(), out)}`);
 
   // Wrong answers are failures; missed performance targets are findings, reported above.
   const wrong = [
     ...loadResults.filter((s) => s.non2xx > 0 || s.errors > 0).map((s) => `${s.title} at gateway ${s.gatewayLatencyMs} ms: ${s.non2xx} non-2xx, ${s.errors} errors`),
     ...duplicates.filter((d) => d.charges !== 1 || d.ok !== d.requests).map((d) => `${d.description} at gateway ${d.gatewayLatencyMs} ms: ${d.charges} charges, ${d.ok}/${d.requests} 2xx`),
+    ...handrolled.filter((h) => h.errors > 0 || (h.charges !== undefined && h.charges !== 1)).map((h) => `hand-rolled ${h.database} ${h.scenario}: ${h.errors} errors, ${h.charges ?? "-"} charges`),
     ...(many && (many.load.non2xx > 0 || many.load.errors > 0) ? [`many keys: ${many.load.non2xx} non-2xx, ${many.load.errors} errors`] : []),
   ];
   if (wrong.length > 0) {

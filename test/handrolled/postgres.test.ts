@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CASES } from "../support/handrolled_cases.js";
 import { type HandrolledStack, startHandrolledStack } from "../support/handrolled.js";
 import { uniqueId, visa } from "../support/payments.js";
-import { type PostgresServer, postgresBinDir, startPostgresServer } from "../support/postgres_server.js";
+import { type PostgresServer, postgresBinDir, startPostgresServer } from "../../orchestration/postgres_server.js";
 
 const binDir = postgresBinDir();
 if (!binDir && process.env.CI === "true") throw new Error("CI: no PostgreSQL server (/usr/lib/postgresql/*/bin/initdb); .ci/run installs Debian's postgresql");

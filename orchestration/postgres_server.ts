@@ -1,4 +1,4 @@
-// A throw-away PostgreSQL server for one test file: initdb into a temp dir,
+// A throw-away PostgreSQL server (tests, benchmark): initdb into a temp dir,
 // `postgres` itself as the child (so its PID is the one stopped), on a free
 // port, as the `postgres` user when we are root; the dir is removed after.
 import { execFileSync } from "node:child_process";
@@ -6,8 +6,8 @@ import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import pg from "pg";
-import { freePort } from "../../orchestration/ports.js";
-import { type ManagedProcess, spawnManaged, waitFor } from "../../orchestration/processes.js";
+import { freePort } from "./ports.js";
+import { type ManagedProcess, spawnManaged, waitFor } from "./processes.js";
 
 export interface PostgresServer {
   url: string;

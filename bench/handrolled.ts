@@ -1,0 +1,156 @@
+// The hand-rolled PostgreSQL service in `npm run bench`, on the same work as
+// Restate: fresh creates (each with a new key), replays by key, and N
+// concurrent duplicates with one key; on PGlite, and on a throw-away
+// PostgreSQL server when one can be started. Its own stack: the mock gateway
+// and the service on free ports, temp dirs removed, stopped by PID.
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import * as path from "node:path";
+import { GatewayClient } from "../code/gateway_client.js";
+import { startHandrolled } from "../orchestration/handrolled.js";
+import { startGatewayProcess } from "../orchestration/parts.js";
+import { freePorts } from "../orchestration/ports.js";
+import { postgresBinDir, startPostgresServer } from "../orchestration/postgres_server.js";
+import { burst } from "./burst.js";
+import { type LatencySummary, runLoad } from "./load.js";
+import type { Progress } from "./progress.js";
+import type { Settings } from "./scenarios.js";
+
+const BODY = JSON.stringify({ amount: 10_000, currency: "USD", source: "tok_visa" });
+const createPath = (id: string) => `/PaymentService/${id}/create`;
+
+export interface HandrolledRow {
+  database: "pglite" | "postgres";
+  scenario: "create-key" | "replay" | "concurrent-one-key";
+  gatewayLatencyMs: number;
+  throughput: number | null;
+  latencyMs: LatencySummary;
+  non2xx: number;
+  errors: number;
+  /** concurrent-one-key only: time to all answered, and charges made. */
+  timeToAllAnsweredMs?: number;
+  charges?: number;
+  statusCounts?: Record<string, number>;
+}
+
+export async function benchHandrolled(settings: Settings, latencies: number[], progress: Progress): Promise<HandrolledRow[]> {
+  const rows: HandrolledRow[] = [];
+  const binDir = postgresBinDir();
+  if (!binDir) progress.log("hand-rolled on PostgreSQL skipped: no /usr/lib/postgresql/*/bin/initdb");
+  for (const database of binDir ? (["pglite", "postgres"] as const) : (["pglite"] as const)) {
+    const dir = mkdtempSync(path.join(tmpdir(), "bench-handrolled-"));
+    const server = database === "postgres" ? await startPostgresServer(binDir!) : undefined;
+    const [gatewayPort, port] = await freePorts(2);
+    const gateway = await startGatewayProcess({ port: gatewayPort!, output: { kind: "file", path: path.join(dir, "gateway.log") } });
+    const gatewayClient = new GatewayClient(gateway.url);
+    try {
+      progress.log(`starting the hand-rolled service on ${database}...`);
+      const service = await startHandrolled({
+        port: port!,
+        gatewayUrl: gateway.url,
+        output: { kind: "file", path: path.join(dir, "handrolled.log") },
+        dataDir: server ? undefined : path.join(dir, "pglite"),
+        databaseUrl: server?.url,
+        env: { DATABASE_POOL_SIZE: "20" },
+      });
+      try {
+        let counter = 0;
+        const fresh = (tag: string) => `hr-${tag}-${process.pid}-${++counter}`;
+        const processes = { handrolled: service.pid, gateway: gateway.pid, ...(server ? { postgres: server.process.pid } : {}) };
+        for (const latency of latencies) {
+          await gatewayClient.setFaults({ latencyMs: latency });
+          const create = await runLoad({
+            label: `hand-rolled ${database}: fresh create (gateway ${latency} ms)`,
+            baseUrl: service.url,
+            connections: settings.concurrency,
+            durationSec: settings.durationSec,
+            nextRequest: () => {
+              const id = fresh("new");
+              return { path: createPath(id), body: BODY, headers: { "idempotency-key": `key-${id}` } };
+            },
+            processes,
+            progress,
+          });
+          rows.push({ database, scenario: "create-key", gatewayLatencyMs: latency, ...pick(create) });
+
+          const pool = Array.from({ length: settings.poolSize }, () => fresh("replay"));
+          let next = 0;
+          await runLoad({
+            label: `hand-rolled ${database}: creating ${pool.length} payments to replay`,
+            baseUrl: service.url,
+            connections: Math.min(settings.concurrency, pool.length),
+            amount: pool.length,
+            nextRequest: () => {
+              const id = pool[next++]!;
+              return { path: createPath(id), body: BODY, headers: { "idempotency-key": `key-${id}` } };
+            },
+            progress,
+          });
+          const replay = await runLoad({
+            label: `hand-rolled ${database}: replay by key (gateway ${latency} ms)`,
+            baseUrl: service.url,
+            connections: settings.concurrency,
+            durationSec: settings.durationSec,
+            nextRequest: () => {
+              const id = pool[next++ % pool.length]!;
+              return { path: createPath(id), body: BODY, headers: { "idempotency-key": `key-${id}` } };
+            },
+            processes,
+            progress,
+          });
+          rows.push({ database, scenario: "replay", gatewayLatencyMs: latency, ...pick(replay) });
+
+          const id = fresh("dup");
+          const storm = await burst(settings.concurrentDuplicates, { baseUrl: service.url, path: createPath(id), headers: { "idempotency-key": `key-${id}` }, body: BODY });
+          const charges = (await gatewayClient.listCharges({ reference: id })).filter((c) => c.status === "succeeded").length;
+          rows.push({
+            database,
+            scenario: "concurrent-one-key",
+            gatewayLatencyMs: latency,
+            throughput: null,
+            latencyMs: storm.latencyMs,
+            non2xx: storm.requests - storm.ok - storm.errors,
+            errors: storm.errors,
+            timeToAllAnsweredMs: storm.timeToAllAnsweredMs,
+            charges,
+            statusCounts: storm.statusCounts,
+          });
+        }
+      } finally {
+        await service.stop();
+      }
+    } finally {
+      await gateway.stop();
+      await server?.dispose();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+  return rows;
+}
+
+const pick = (result: Awaited<ReturnType<typeof runLoad>>) => ({
+  throughput: result.throughput,
+  latencyMs: result.latencyMs,
+  non2xx: result.non2xx,
+  errors: result.errors,
+});
+
+/** A markdown table of the rows, with throughput as a ratio of Restate's in the same run (create-key, replay). */
+export function renderHandrolled(rows: HandrolledRow[], restate: { scenario: string; gatewayLatencyMs: number; throughput: number }[]): string {
+  const ratio = (r: HandrolledRow) => {
+    const peer = restate.find((s) => s.scenario === r.scenario && s.gatewayLatencyMs === r.gatewayLatencyMs);
+    return peer && r.throughput !== null && peer.throughput > 0 ? `${(r.throughput / peer.throughput).toFixed(2)}x` : "";
+  };
+  const lines = [
+    "Hand-rolled PostgreSQL service (handrolled/), same work:",
+    "| database | scenario | gateway | req/s | vs Restate | p50 ms | p99 ms | all answered | charges | statuses |",
+    "|---|---|---:|---:|---:|---:|---:|---:|---:|---|",
+    ...rows.map(
+      (r) =>
+        `| ${r.database} | ${r.scenario} | ${r.gatewayLatencyMs} ms | ${r.throughput?.toFixed(0) ?? ""} | ${ratio(r)} | ${r.latencyMs.p50.toFixed(1)} | ` +
+        `${r.latencyMs.p99.toFixed(1)} | ${r.timeToAllAnsweredMs !== undefined ? `${r.timeToAllAnsweredMs.toFixed(0)} ms` : ""} | ` +
+        `${r.charges ?? ""} | ${r.statusCounts ? JSON.stringify(r.statusCounts) : `${r.non2xx} non-2xx, ${r.errors} errors`} |`,
+    ),
+  ];
+  return lines.join("\n");
+}
