@@ -46,6 +46,7 @@ export function paymentApp(db: Database, handler: PaymentHandler): express.Expre
   return app;
 }
 
+/** Errors carry the status as `code` beside `message`, as the Restate ingress's error bodies do. */
 function send(res: Response, status: number, body: unknown): void {
-  res.status(status).json(body);
+  res.status(status).json(status >= 400 && typeof body === "object" && body !== null ? { code: status, ...body } : body);
 }

@@ -110,3 +110,29 @@ async function waitUntilPending(id: string) {
   const { waitFor } = await import("../../orchestration/processes.js");
   await waitFor(`${id} pending`, async () => (await stack.api.getStatus(id)).body?.status === "pending");
 }
+
+describe("generated bad input", () => {
+  it("answers every generated malformed create or refund with a 4xx and a message, never a 5xx, and charges nothing", async () => {
+    const fc = (await import("fast-check")).default;
+    const id = uniqueId("hr-fuzz");
+    const junk = fc.oneof(
+      fc.json(),
+      fc.string(),
+      fc.record({ amount: fc.oneof(fc.integer({ max: 0 }), fc.double({ noInteger: true, noNaN: true }), fc.string()), currency: fc.string(), source: fc.string() }),
+      fc.record({ refundId: fc.string(), amount: fc.anything() }),
+    );
+    await fc.assert(
+      fc.asyncProperty(junk, fc.constantFrom("create", "refund"), fc.option(fc.string({ minLength: 1, maxLength: 300 })), async (body, handler, key) => {
+        const response = await stack.api.request(`/PaymentService/${id}/${handler}`, undefined, {
+          rawBody: typeof body === "string" ? body : JSON.stringify(body),
+          ...(key !== null && /^[\x21-\x7e]+$/.test(key) ? { idempotencyKey: key } : {}),
+        });
+        expect(response.status).toBeGreaterThanOrEqual(400);
+        expect(response.status).toBeLessThan(500);
+        expect(typeof response.body?.message).toBe("string");
+      }),
+      { numRuns: 150, seed: 20261124 },
+    );
+    expect(await stack.gatewayClient.listCharges({ reference: id })).toEqual([]);
+  });
+});

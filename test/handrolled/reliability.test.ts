@@ -43,7 +43,10 @@ for (const variant of ["phased", "naive"] as const) {
       await stack?.dispose();
     });
 
-    for (const testCase of CASES) {
+    // The naive variant runs the crash cases (its contrast) and one storm; it passed the outage, dropped-answer and
+    // other storm cases too when they ran (the provider key saves it there), so they are left to the phased variant.
+    const cases = variant === "phased" ? CASES : CASES.filter((c) => c.name.startsWith("SIGKILL") || c.name === "500 concurrent duplicates: one key");
+    for (const testCase of cases) {
       const expectedFailure = variant === "naive" ? NAIVE_FAILS[testCase.name] : undefined;
       it(`${testCase.name}${expectedFailure ? " (FAILS, as the contrast)" : ""}`, async () => {
         await report.measure(testCase.name, async () => {
