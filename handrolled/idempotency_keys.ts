@@ -39,6 +39,12 @@ export const fingerprint = (path: string, params: unknown) => createHash("sha256
 /** Phase one: insert the key locked by us, or find it and decide (replay, 409, 422, or take over an expired lease). */
 export async function acquireKey(db: Database, key: string, path: string, params: unknown, leaseMs: number): Promise<Acquired> {
   const print = fingerprint(path, params);
+  // A finished key never changes again: a replay is a plain read, no write and no lock.
+  const known = await db.query<KeyRow & { fingerprint: string }>(
+    "SELECT * FROM idempotency_keys WHERE request_path = $1 AND idempotency_key = $2 AND recovery_point = 'finished'",
+    [path, key],
+  );
+  if (known.rows[0]) return settled(known.rows[0], key, path, print);
   return db.transaction(async (tx) => {
     const inserted = await tx.query<KeyRow>(
       `INSERT INTO idempotency_keys (idempotency_key, request_path, request_params, fingerprint, recovery_point)
@@ -53,16 +59,21 @@ export async function acquireKey(db: Database, key: string, path: string, params
     );
     const row = found.rows[0];
     if (!row) return refused(503, "The idempotency key was being deleted by the reaper at this moment; send the request again.");
-    if (row.fingerprint !== print) {
-      return refused(422, `Idempotency key '${key}' was already used for ${path} with a different request body; use a new key for a different request.`);
-    }
-    if (row.recovery_point === FINISHED) return { kind: "replay", response: storedAnswer(row) };
+    if (row.fingerprint !== print || row.recovery_point === FINISHED) return settled(row, key, path, print);
     if (row.lease_live) {
       return refused(409, `A request with idempotency key '${key}' is still in progress; retry after it has finished.`);
     }
     const taken = await tx.query<KeyRow>("UPDATE idempotency_keys SET locked_at = now(), last_run_at = now() WHERE id = $1 RETURNING *", [row.id]);
     return { kind: "run", key: taken.rows[0]! };
   });
+}
+
+/** A key whose request is known: another payload is refused (422), a finished one replayed. */
+function settled(row: KeyRow & { fingerprint: string }, key: string, path: string, print: string): Acquired {
+  if (row.fingerprint !== print) {
+    return refused(422, `Idempotency key '${key}' was already used for ${path} with a different request body; use a new key for a different request.`);
+  }
+  return { kind: "replay", response: storedAnswer(row) };
 }
 
 /** The completer's claim: takes over an abandoned key only if nobody else did since it was listed. */
