@@ -58,6 +58,13 @@ function createBodyOf(bytes: number): Buffer {
 
 describe("oversized input", () => {
   it("refuses five 20 MB bodies with a 413 at the ingress, storing almost nothing", async () => {
+    // What the server accepted shows on disk only after its storage engine flushes, which a restart does;
+    // measured right after start, the size is still settling by a few MB.
+    const restartRestate = async () => {
+      await stack.restate.stop(30_000);
+      await stack.startRestateAgain();
+    };
+    await restartRestate();
     const before = dataDirMiB();
     const body = createBodyOf(20 * 1024 * 1024);
     for (let i = 0; i < 5; i++) {
@@ -65,11 +72,10 @@ describe("oversized input", () => {
       expect(answer.status).toBe(413);
       expect(answer.text).toMatch(/length limit exceeded/);
     }
-    // What the server accepted shows on disk only after its storage engine flushes: a restart does that.
-    await stack.restate.stop(30_000);
-    await stack.startRestateAgain();
+    await restartRestate();
     const growth = dataDirMiB() - before;
-    expect(growth, `the data dir grew ${growth.toFixed(1)} MiB`).toBeLessThan(4);
+    // Without the limit the five grow it by about 200 MiB.
+    expect(growth, `the data dir grew ${growth.toFixed(1)} MiB`).toBeLessThan(5);
   }, 180_000);
 
   it("answers a body just under the limit that is otherwise invalid with the usual 400", async () => {
