@@ -6,7 +6,7 @@
 // line), so that a later start stops exactly those processes and never one that
 // merely reuses a PID.
 import { execFile } from "node:child_process";
-import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
 import { promisify } from "node:util";
 import type { ManagedProcess } from "./processes.js";
@@ -81,6 +81,7 @@ export class ProcessRecord {
   }
 
   static async create(dataDir: string): Promise<ProcessRecord> {
+    mkdirSync(dataDir, { recursive: true }); // a fresh checkout has no .restate yet
     return new ProcessRecord(dataDir, { name: "launcher", pid: process.pid, identity: await processIdentity(process.pid) });
   }
 
