@@ -3,12 +3,11 @@
 // endpoint refuses requests restate-server did not sign.
 import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import * as http from "node:http";
 import * as http2 from "node:http2";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { INGRESS_REQUEST_SIZE_LIMIT } from "../orchestration/parts.js";
-import { Ingress } from "./support/ingress.js";
+import { Ingress, postWithExpectContinue } from "./support/ingress.js";
 import { uniqueId, visa } from "./support/payments.js";
 import { type TestStack, startTestStack } from "./support/stack.js";
 
@@ -25,29 +24,10 @@ afterAll(async () => {
 /** The data dir's size on disk in MiB. */
 const dataDirMiB = () => Number(execFileSync("du", ["-sk", path.join(stack.dir, "restate")]).toString().split("\t")[0]) / 1024;
 
-/**
- * POSTs `body` as a careful client does (curl does it for large bodies): it
- * asks first with `expect: 100-continue` and sends the body only when told to
- * continue. The ingress answers an oversized content-length with 413 at once
- * and closes the connection; a client that sends the body regardless (fetch)
- * may see a broken pipe instead of the answer.
- */
-function postWithExpectContinue(url: string, body: Buffer): Promise<{ status: number; text: string }> {
-  return new Promise((resolve, reject) => {
-    const headers = { "content-type": "application/json", "content-length": body.length, expect: "100-continue" };
-    const request = http.request(url, { method: "POST", headers }, (response) => {
-      let text = "";
-      response.setEncoding("utf8");
-      response.on("data", (chunk: string) => (text += chunk));
-      response.on("end", () => resolve({ status: response.statusCode ?? 0, text }));
-      response.on("error", reject);
-    });
-    request.on("continue", () => request.end(body));
-    request.on("error", reject);
-    request.setTimeout(60_000, () => request.destroy(new Error("no answer within 60 s")));
-    request.flushHeaders();
-  });
-}
+const post = async (url: string, body: Buffer) => {
+  const response = await postWithExpectContinue(url, body, { "content-type": "application/json" });
+  return { status: response.status, text: await response.text() };
+};
 
 /** A create body with the three expected fields and one extra field padded to `bytes` in all. */
 function createBodyOf(bytes: number): Buffer {
@@ -68,7 +48,7 @@ describe("oversized input", () => {
     const before = dataDirMiB();
     const body = createBodyOf(20 * 1024 * 1024);
     for (let i = 0; i < 5; i++) {
-      const answer = await postWithExpectContinue(`${stack.ingressUrl}/PaymentService/${uniqueId("big")}/create`, body);
+      const answer = await post(`${stack.ingressUrl}/PaymentService/${uniqueId("big")}/create`, body);
       expect(answer.status).toBe(413);
       expect(answer.text).toMatch(/length limit exceeded/);
     }
@@ -80,7 +60,7 @@ describe("oversized input", () => {
 
   it("answers a body just under the limit that is otherwise invalid with the usual 400", async () => {
     const body = createBodyOf(INGRESS_REQUEST_SIZE_LIMIT.bytes - 100);
-    const answer = await postWithExpectContinue(`${stack.ingressUrl}/PaymentService/${uniqueId("under")}/create`, body);
+    const answer = await post(`${stack.ingressUrl}/PaymentService/${uniqueId("under")}/create`, body);
     expect(answer.status).toBe(400);
     expect(answer.text).toMatch(/Unrecognized key: \\?"pad\\?"/);
   }, 60_000);
