@@ -152,4 +152,17 @@ async function stopByPid(recorded: RecordedProcess): Promise<void> {
     }
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
+  // An exiting process loses its command line (so its identity) before the kernel closes its sockets:
+  // wait until it is gone or a zombie, or the next start finds its ports still taken.
+  const exitDeadline = Date.now() + 5_000;
+  while (!(await goneOrZombie(recorded.pid)) && Date.now() < exitDeadline) await new Promise((resolve) => setTimeout(resolve, 50));
+}
+
+async function goneOrZombie(pid: number): Promise<boolean> {
+  try {
+    const { stdout } = await promisify(execFile)("ps", ["-p", String(pid), "-o", "stat="]);
+    return stdout.trim() === "" || stdout.trim().startsWith("Z");
+  } catch {
+    return true; // ps exits 1 when there is no such process
+  }
 }
