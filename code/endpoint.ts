@@ -13,7 +13,11 @@ import { portsFromEnv } from "./types.js";
 const port = portsFromEnv().service;
 const host = process.env.SERVICE_HOST ?? "127.0.0.1";
 
-const server = http2.createServer(restate.createEndpointHandler({ services: [paymentService], logger: oneLineLogger() }));
+// Accept only requests signed by our restate-server: otherwise anyone who can reach this port can run
+// handlers around Restate's journal and idempotency. `npm start` sets the key; unset, the SDK warns.
+const identityKeys = (process.env.RESTATE_IDENTITY_KEYS ?? "").split(",").map((key) => key.trim()).filter(Boolean);
+
+const server = http2.createServer(restate.createEndpointHandler({ services: [paymentService], identityKeys, logger: oneLineLogger() }));
 server.listen(port, host, () => {
   console.log(`PaymentService endpoint listening on http://${host}:${port}`);
 });

@@ -342,7 +342,11 @@ export function createGateway(options: GatewayOptions = {}): MockGateway {
       res.status(error.status).json(error.body);
       return;
     }
-    const status = (error as { status?: number }).status;
+    const { status, type, limit } = error as { status?: number; type?: string; limit?: number };
+    if (type === "entity.too.large") {
+      res.status(413).json({ error: { type: "invalid_request_error", code: "body_too_large", message: `The request body is larger than the limit of ${limit} bytes.` } });
+      return;
+    }
     if (typeof status === "number" && status >= 400 && status < 500) {
       res.status(status).json({ error: { type: "invalid_request_error", code: "body_invalid", message: (error as Error).message } });
       return;

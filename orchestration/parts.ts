@@ -8,12 +8,27 @@ import { FAULT_VARIABLES, type FaultSettings } from "../code/types.js";
 import { GATEWAY_ENTRY, PAYMENT_ENDPOINT, tsxArgs } from "./paths.js";
 import { tcpOpen } from "./ports.js";
 import { type ManagedProcess, type Output, httpOk, readyOrStopped, spawnManaged, waitFor } from "./processes.js";
+import { type RequestIdentity, requestIdentityEndpointEnv, requestIdentityServerEnv } from "./request_identity.js";
 
 const require = createRequire(import.meta.url);
 
 export function restateServerBinary(): string {
   // The npm wrapper would run the binary as its own child; we want the real PID.
   return require.resolve(`@restatedev/restate-server-${platform()}-${arch()}/bin/restate-server`);
+}
+
+/**
+ * The largest request body the ingress takes. A create or refund body is under
+ * 1 KiB (three short fields); 64 KiB leaves 64 times that for longer ids or new
+ * fields, and is still 500 times smaller than restate-server's default (32 MiB),
+ * which journals whatever fits before the handler can refuse it. Larger bodies
+ * are answered 413 before anything is stored.
+ */
+export const INGRESS_REQUEST_SIZE_LIMIT = { bytes: 64 * 1024, setting: "64 KiB" };
+
+/** Server settings every stack shares: the ingress's body limit. */
+export function ingressLimitsEnv(): Record<string, string> {
+  return { RESTATE_INGRESS__REQUEST_SIZE_LIMIT: INGRESS_REQUEST_SIZE_LIMIT.setting };
 }
 
 export interface RestateServer extends ManagedProcess {
@@ -30,6 +45,8 @@ export async function startRestateServer(options: {
   output: Output;
   /** Extra server settings, e.g. RESTATE_DEFAULT_IDEMPOTENCY_RETENTION. */
   env?: Record<string, string>;
+  /** Sign requests to endpoints with this key (orchestration/request_identity.ts). */
+  requestIdentity?: RequestIdentity;
 }): Promise<RestateServer> {
   mkdirSync(options.dataDir, { recursive: true });
   // restate-server makes scratch dirs (invoker-<id>) in TMPDIR and leaves them behind; keep them in the
@@ -57,6 +74,8 @@ export async function startRestateServer(options: {
         // per request and start-up time (bench/README.md has the numbers). A data dir keeps the
         // count it was created with; the variable still overrides it for a new one.
         RESTATE_DEFAULT_NUM_PARTITIONS: process.env.RESTATE_DEFAULT_NUM_PARTITIONS ?? "2",
+        ...ingressLimitsEnv(),
+        ...(options.requestIdentity ? requestIdentityServerEnv(options.requestIdentity) : {}),
         ...options.env,
       },
     },
@@ -103,10 +122,13 @@ export async function startEndpoint(options: {
   output: Output;
   entry?: string;
   env?: Record<string, string>;
+  /** Accept only requests restate-server signed with this key. */
+  requestIdentity?: RequestIdentity;
 }): Promise<EndpointProcess> {
+  const identityEnv = options.requestIdentity ? requestIdentityEndpointEnv(options.requestIdentity) : {};
   const endpoint = spawnManaged("service", process.execPath, [...tsxArgs(), options.entry ?? PAYMENT_ENDPOINT], {
     output: options.output,
-    env: { SERVICE_PORT: String(options.port), GATEWAY_URL: options.gatewayUrl, ...options.env },
+    env: { SERVICE_PORT: String(options.port), GATEWAY_URL: options.gatewayUrl, ...identityEnv, ...options.env },
   });
   await readyOrStopped(endpoint, () => waitFor("the service endpoint", tcpOpen(options.port), { process: endpoint }));
   return Object.assign(endpoint, { url: `http://127.0.0.1:${options.port}` });

@@ -6,7 +6,7 @@
 // line), so that a later start stops exactly those processes and never one that
 // merely reuses a PID.
 import { execFile } from "node:child_process";
-import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
 import { promisify } from "node:util";
 import type { ManagedProcess } from "./processes.js";
@@ -81,6 +81,7 @@ export class ProcessRecord {
   }
 
   static async create(dataDir: string): Promise<ProcessRecord> {
+    mkdirSync(dataDir, { recursive: true }); // a fresh checkout has no .restate yet
     return new ProcessRecord(dataDir, { name: "launcher", pid: process.pid, identity: await processIdentity(process.pid) });
   }
 
@@ -150,5 +151,18 @@ async function stopByPid(recorded: RecordedProcess): Promise<void> {
       if (Date.now() > deadline + 5_000) throw new Error(`${recorded.name} (pid ${recorded.pid}) did not stop; stop it by hand: kill -9 ${recorded.pid}`);
     }
     await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  // An exiting process loses its command line (so its identity) before the kernel closes its sockets:
+  // wait until it is gone or a zombie, or the next start finds its ports still taken.
+  const exitDeadline = Date.now() + 5_000;
+  while (!(await goneOrZombie(recorded.pid)) && Date.now() < exitDeadline) await new Promise((resolve) => setTimeout(resolve, 50));
+}
+
+async function goneOrZombie(pid: number): Promise<boolean> {
+  try {
+    const { stdout } = await promisify(execFile)("ps", ["-p", String(pid), "-o", "stat="]);
+    return stdout.trim() === "" || stdout.trim().startsWith("Z");
+  } catch {
+    return true; // ps exits 1 when there is no such process
   }
 }

@@ -4,6 +4,7 @@ import type { FaultSettings, Ports } from "../code/types.js";
 import { type EndpointProcess, type GatewayProcess, type RestateServer, registerDeployment, startEndpoint, startGatewayProcess, startRestateServer } from "./parts.js";
 import { PAYMENT_ENDPOINT } from "./paths.js";
 import type { ManagedProcess, Output } from "./processes.js";
+import { ensureRequestIdentity } from "./request_identity.js";
 
 export interface StackOptions {
   dataDir: string;
@@ -14,6 +15,8 @@ export interface StackOptions {
   restateEnv?: Record<string, string>;
   /** Lines worth a user's attention (a registration replaced, say); dropped when unset. */
   log?: (line: string) => void;
+  /** Sign requests to endpoints and have them verify it (on unless false); the key lives in the data dir. */
+  requestIdentity?: boolean;
   /** Endpoints to start and register; by default the payment service. */
   endpoints?: { entry: string; port: number; env?: Record<string, string> }[];
 }
@@ -37,6 +40,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   const { ports } = options;
   const endpointSpecs = options.endpoints ?? [{ entry: PAYMENT_ENDPOINT, port: ports.service }];
   const gatewayUrl = `http://127.0.0.1:${ports.gateway}`;
+  const requestIdentity = options.requestIdentity === false ? undefined : ensureRequestIdentity(options.dataDir);
   const launchRestate = () =>
     startRestateServer({
       dataDir: options.dataDir,
@@ -45,11 +49,12 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       nodePort: ports.node,
       output: options.output("restate"),
       env: options.restateEnv,
+      requestIdentity,
     });
   const launchEndpoint = (index: number) => {
     const spec = endpointSpecs[index];
     if (!spec) throw new Error(`no endpoint ${index}`);
-    return startEndpoint({ port: spec.port, gatewayUrl, entry: spec.entry, env: spec.env, output: options.output("service") });
+    return startEndpoint({ port: spec.port, gatewayUrl, entry: spec.entry, env: spec.env, requestIdentity, output: options.output("service") });
   };
 
   const launches = await Promise.allSettled<ManagedProcess>([

@@ -225,9 +225,13 @@ export function createPlaygroundApp(options: Omit<PlaygroundOptions, "port" | "h
       res.status(error.status).json({ message: error.message });
       return;
     }
-    const status = (error as { status?: number }).status;
+    const { status, type, limit } = error as { status?: number; type?: string; limit?: number };
+    if (type === "entity.too.large") {
+      res.status(413).json({ message: `The request body is larger than the playground's limit of ${limit} bytes.` });
+      return;
+    }
     if (typeof status === "number" && status >= 400 && status < 500) {
-      res.status(status).json({ message: (error as Error).message }); // express.json: malformed or too large
+      res.status(status).json({ message: (error as Error).message }); // express.json: malformed JSON
       return;
     }
     log(`unexpected error: ${(error as Error)?.stack ?? String(error)}`);

@@ -98,6 +98,9 @@ describe("charges", () => {
     expect(((await malformed.json()) as any).error.type).toBe("invalid_request_error");
     const invalid = await post("/v1/charges", { amount: -1 }, "k7");
     expect(invalid.status).toBe(400);
+    const oversized = await post("/v1/charges", { ...charge, description: "x".repeat(200_000) }, "k8");
+    expect(oversized.status).toBe(413);
+    expect(((await oversized.json()) as any).error.message).toBe("The request body is larger than the limit of 102400 bytes.");
     expect(await client.listCharges()).toHaveLength(0);
   });
 });

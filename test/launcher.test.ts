@@ -12,7 +12,9 @@ import { waitFor } from "../orchestration/processes.js";
 import { RECORD_FILE } from "../orchestration/process_record.js";
 import { type NpmStartEnv, type NpmStartRun, npmStartPorts, startNpmStart } from "./support/npm_start.js";
 
-const dataDir = mkdtempSync(path.join(tmpdir(), "idempotency-course-start-"));
+const tempDir = mkdtempSync(path.join(tmpdir(), "idempotency-course-start-"));
+// Not there yet, as `.restate` is not in a fresh checkout: the first start makes it.
+const dataDir = path.join(tempDir, ".restate");
 const runs: NpmStartRun[] = [];
 
 /** Every child PID a record named: a failed test must not leave a killed launcher's children running. */
@@ -21,7 +23,7 @@ const recordedPids = new Set<number>();
 afterAll(() => {
   for (const run of runs) run.killGroup();
   for (const pid of recordedPids) if (isAlive(pid)) process.kill(pid, "SIGKILL");
-  rmSync(dataDir, { recursive: true, force: true });
+  rmSync(tempDir, { recursive: true, force: true });
 });
 
 /** Polls for the ready banner; a start that exits first fails at once, with its output. */

@@ -241,6 +241,9 @@ describeWithBrowser("the playground server", () => {
 
     const notJson = await post("/api/service/crash", {}, "text/plain");
     expect(notJson.status).toBe(415);
+    const oversized = await post("/api/payments/p-1/create", { request: { ...request, source: "x".repeat(30_000) }, idempotencyKey: null, copies: 1, concurrently: false });
+    expect(oversized.status).toBe(413);
+    expect(((await oversized.json()) as { message: string }).message).toBe("The request body is larger than the playground's limit of 20480 bytes.");
     expect(await succeededCharges(stack.gatewayClient, "p-1")).toHaveLength(0);
   });
 
