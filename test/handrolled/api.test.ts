@@ -2,6 +2,7 @@
 // status codes) plus the IETF Idempotency-Key draft's rules. PGlite in a temp dir.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { uniqueId, visa } from "../support/payments.js";
+import { MAX_BODY_BYTES } from "../../handrolled/app.js";
 import { type HandrolledStack, startHandrolledStack } from "../support/handrolled.js";
 
 let stack: HandrolledStack;
@@ -88,6 +89,18 @@ describe("the IETF draft's rules", () => {
     }
     expect((await stack.api.request(`/PaymentService/${id}/create`, undefined, { rawBody: "{nope", idempotencyKey: "k" })).status).toBe(400);
     expect((await stack.api.createPayment("bad id!", visa, { idempotencyKey: "k" })).status).toBe(400);
+    expect((await stack.api.getStatus(id)).status).toBe(404);
+  });
+
+  it("refuses a body over 64 KiB with 413 naming the limit, and one just under it with the usual 400", async () => {
+    const id = uniqueId("hr-big");
+    const padded = (bytes: number) => JSON.stringify({ ...visa, pad: "x".repeat(bytes - JSON.stringify({ ...visa, pad: "" }).length) });
+    const over = await stack.api.request(`/PaymentService/${id}/create`, undefined, { rawBody: padded(MAX_BODY_BYTES + 1), idempotencyKey: `k-${id}` });
+    expect(over.status).toBe(413);
+    expect(over.body.message).toContain(`${MAX_BODY_BYTES} bytes`);
+    const under = await stack.api.request(`/PaymentService/${id}/create`, undefined, { rawBody: padded(MAX_BODY_BYTES - 100), idempotencyKey: `k-${id}` });
+    expect(under.status).toBe(400);
+    expect(under.body.message).toContain("pad");
     expect((await stack.api.getStatus(id)).status).toBe(404);
   });
 
