@@ -1,17 +1,28 @@
 // Exercise 4: a service-side idempotency store as express middleware, over an
-// in-memory store and a Restate-backed one. The checks talk to the learner's
-// express app directly (no Restate in front of it) and count the gateway's charges.
+// in-memory store, a Restate-backed one and a PostgreSQL (PGlite) one. The checks
+// talk to the learner's express app directly (no Restate in front of it) and
+// count the gateway's charges.
 import { APP_ENV, type ChargeApiRequest, REPLAYED_HEADER } from "../../exercises/support/charge_api_contract.js";
-import { type Check, type CheckContext, type RestartableProcess, expect, fail, sleep, times } from "../lib/check.js";
-import type { ExerciseDefinition } from "../lib/exercise.js";
+import { type Check, type CheckContext, type RestartableProcess, type Section, expect, fail, sleep, times } from "../lib/check.js";
+import type { AppSpec, ExerciseDefinition } from "../lib/exercise.js";
 
 /** Short, so the expiry check waits little; long enough for a charge to finish well inside it. */
 const TTL_MS = 1_500;
 
-const APPS = { memory: "app (in-memory store)", restate: "app (Restate store)" } as const;
+/** One app per store (its IDEMPOTENCY_STORE), each run through the same store checks. */
+const APPS = { memory: "app (in-memory store)", restate: "app (Restate store)", postgres: "app (PostgreSQL store)" } as const;
 type StoreKind = keyof typeof APPS;
-/** The restart check needs more time than the short TTL gives: a restart can take a while on a busy machine. */
-const RESTART_APP = "app (Restate store, default TTL)";
+const LABELS: Record<StoreKind, string> = { memory: "in-memory", restate: "Restate", postgres: "PostgreSQL" };
+
+/**
+ * The durable stores also keep their keys across a restart of the app, checked on an app of their own: a restart
+ * can take longer than the short TTL on a busy machine.
+ */
+const DURABLE_STORES = {
+  restate: { app: "app (Restate store, default TTL)", keepIn: "the IdempotencyKeys object", section: "restates-three-tools" },
+  postgres: { app: "app (PostgreSQL store, default TTL)", keepIn: "the idempotency_keys table", section: "the-side-effect-and-the-state-commit-together" },
+} as const satisfies Partial<Record<StoreKind, { app: string; keepIn: string; section: Section }>>;
+type DurableStoreKind = keyof typeof DURABLE_STORES;
 
 interface HttpAnswer {
   status: number;
@@ -46,7 +57,7 @@ function expectCreated(answer: HttpAnswer, what: string): void {
 
 function storeChecks(kind: StoreKind): Check[] {
   const app = (ctx: CheckContext) => ctx.apps[APPS[kind]]!;
-  const label = `[${kind === "memory" ? "in-memory" : "Restate"} store]`;
+  const label = `[${LABELS[kind]} store]`;
   return [
     {
       id: `${kind}-replay`,
@@ -155,18 +166,44 @@ function storeChecks(kind: StoreKind): Check[] {
   ];
 }
 
+function survivesRestart(kind: DurableStoreKind): Check {
+  const { app: appName, keepIn, section } = DURABLE_STORES[kind];
+  return {
+    id: `${kind}-survives-restart`,
+    name: `[${LABELS[kind]} store] the stored answer survives a restart of the app`,
+    section,
+    timeoutMs: 60_000,
+    async run(ctx) {
+      const app = ctx.apps[appName]!;
+      const request = order(ctx);
+      const key = ctx.id("key");
+      const first = await post(app, key, request);
+      expectCreated(first, "the first request");
+      await app.restart();
+      const repeat = await post(app, key, request);
+      const charges = await chargesFor(ctx, request);
+      expect(charges.length === 1, `after a restart of the app the same key charged again (${charges.length} charges): keep the records in ${keepIn}, not in the app's memory`);
+      expect(repeat.replayed && repeat.text === first.text, `after the restart the repeat answered ${repeat.status} ${repeat.text.slice(0, 100)}, not the stored answer`);
+    },
+  };
+}
+
 export const exercise: ExerciseDefinition = {
   number: 4,
   folder: "04-custom-idempotency",
   title: "Custom idempotency strategy",
   services: ["IdempotencyKeys"],
   apps: [
-    ...(["memory", "restate"] as const).map((kind) => ({
+    ...(Object.keys(APPS) as StoreKind[]).map((kind): AppSpec => ({
       name: APPS[kind],
       entry: "app.ts",
-      env: () => ({ [APP_ENV.store]: kind, [APP_ENV.ttlMs]: String(TTL_MS) }),
+      env: (_stack, app) => ({ [APP_ENV.store]: kind, [APP_ENV.ttlMs]: String(TTL_MS), [APP_ENV.pgDataDir]: app.dataDir }),
     })),
-    { name: RESTART_APP, entry: "app.ts", env: () => ({ [APP_ENV.store]: "restate" }) },
+    ...(Object.keys(DURABLE_STORES) as DurableStoreKind[]).map((kind): AppSpec => ({
+      name: DURABLE_STORES[kind].app,
+      entry: "app.ts",
+      env: (_stack, app) => ({ [APP_ENV.store]: kind, [APP_ENV.pgDataDir]: app.dataDir }),
+    })),
   ],
   checks: [
     {
@@ -213,23 +250,8 @@ export const exercise: ExerciseDefinition = {
       },
     },
     ...storeChecks("restate"),
-    {
-      id: "restate-survives-restart",
-      name: "[Restate store] the stored answer survives a restart of the app",
-      section: "restates-three-tools",
-      timeoutMs: 60_000,
-      async run(ctx) {
-        const app = ctx.apps[RESTART_APP]!;
-        const request = order(ctx);
-        const key = ctx.id("key");
-        const first = await post(app, key, request);
-        expectCreated(first, "the first request");
-        await app.restart();
-        const repeat = await post(app, key, request);
-        const charges = await chargesFor(ctx, request);
-        expect(charges.length === 1, `after a restart of the app the same key charged again (${charges.length} charges): keep the records in the IdempotencyKeys object, not in the app's memory`);
-        expect(repeat.replayed && repeat.text === first.text, `after the restart the repeat answered ${repeat.status} ${repeat.text.slice(0, 100)}, not the stored answer`);
-      },
-    },
+    survivesRestart("restate"),
+    ...storeChecks("postgres"),
+    survivesRestart("postgres"),
   ],
 };

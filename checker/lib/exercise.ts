@@ -8,7 +8,8 @@ export interface AppSpec {
   name: string;
   /** File in the exercise folder, e.g. "app.ts"; it must listen on APP_PORT. */
   entry: string;
-  env: (stack: CheckerStack) => Record<string, string>;
+  /** `dataDir`: a folder of this app's own in the stack's temporary directory, kept across its restarts, removed when it stops. */
+  env: (stack: CheckerStack, app: { dataDir: string }) => Record<string, string>;
 }
 
 export interface ExerciseDefinition {

@@ -2,7 +2,7 @@
 // apps), register it with the stack's restate-server, run the checks one by one,
 // clean up. Failures become one-line hints, never stack traces (those go to
 // `detail`, shown with --verbose).
-import { existsSync } from "node:fs";
+import { existsSync, rmSync } from "node:fs";
 import * as path from "node:path";
 import { type EndpointProcess, registerDeployment, startEndpoint } from "../../orchestration/parts.js";
 import { NO_FAULTS } from "../../exercises/support/provider_kit.js";
@@ -257,6 +257,8 @@ class ManagedApp implements RestartableProcess {
     readonly name: string,
     readonly port: number,
     private readonly launch: (port: number) => Promise<EndpointProcess>,
+    /** Removed once the process has stopped (an app's data, such as exercise 4's PGlite database). */
+    private readonly dataDir?: string,
   ) {}
 
   get url(): string {
@@ -279,19 +281,25 @@ class ManagedApp implements RestartableProcess {
 
   async stop(): Promise<void> {
     await this.current?.stop(5_000);
+    if (this.dataDir) rmSync(this.dataDir, { recursive: true, force: true });
   }
 }
 
 async function appProcess(stack: CheckerStack, spec: AppSpec, dir: string, logName: string): Promise<ManagedApp> {
   const entry = path.join(dir, spec.entry);
-  return new ManagedApp(spec.name, await stack.port(), (port) =>
-    startEndpoint({
-      port,
-      entry,
-      gatewayUrl: stack.urls.gateway,
-      output: { kind: "file", path: stack.logPath(logName) },
-      env: { ...endpointEnv(stack), APP_PORT: String(port), ...spec.env(stack) },
-    }),
+  const dataDir = path.join(stack.dir, `${logName}-data`);
+  return new ManagedApp(
+    spec.name,
+    await stack.port(),
+    (port) =>
+      startEndpoint({
+        port,
+        entry,
+        gatewayUrl: stack.urls.gateway,
+        output: { kind: "file", path: stack.logPath(logName) },
+        env: { ...endpointEnv(stack), APP_PORT: String(port), ...spec.env(stack, { dataDir }) },
+      }),
+    dataDir,
   );
 }
 

@@ -38,11 +38,15 @@ export const APP_ENV = {
   gatewayUrl: "GATEWAY_URL",
   /** Restate's ingress, for the Restate-backed store. */
   ingressUrl: "INGRESS_URL",
-  /** "memory" (default) or "restate". */
+  /** "memory" (default), "restate" or "postgres". */
   store: "IDEMPOTENCY_STORE",
+  /** The folder of the PostgreSQL store's database (PGlite), created when missing. */
+  pgDataDir: "IDEMPOTENCY_PG_DIR",
   /** How long a completed key is remembered, in ms (default 24 h). */
   ttlMs: "IDEMPOTENCY_TTL_MS",
 } as const;
 
 export const DEFAULT_APP_PORT = 9095;
 export const DEFAULT_TTL_MS = 24 * 60 * 60 * 1000;
+/** Relative to where app.ts is started; .restate/ is where `npm start` keeps its data too (git ignores it). */
+export const DEFAULT_PG_DATA_DIR = ".restate/exercise-4-postgres";

@@ -1,13 +1,14 @@
 import "core-js/actual/promise/with-resolvers.js";
 // Exercise 4, solved: a plain express charge API (no Restate in front of it),
-// made safe to retry by the idempotency middleware. The checker starts it twice:
-// with the in-memory store and with the Restate store (see the variables in
+// made safe to retry by the idempotency middleware. The checker starts it once
+// per store: in memory, in Restate, in PostgreSQL (see the variables in
 // exercises/support/charge_api_contract.ts).
 import express, { type Request, type Response } from "express";
 import { z } from "zod";
 import { GatewayClient, GatewayRejection } from "../../code/gateway_client.js";
-import { APP_ENV, ChargeApiRequest, type ChargeApiResponse, DEFAULT_APP_PORT, DEFAULT_TTL_MS } from "../../exercises/support/charge_api_contract.js";
+import { APP_ENV, ChargeApiRequest, type ChargeApiResponse, DEFAULT_APP_PORT, DEFAULT_PG_DATA_DIR, DEFAULT_TTL_MS } from "../../exercises/support/charge_api_contract.js";
 import { type IdempotencyLocals, idempotency } from "./middleware.js";
+import { PostgresStore } from "./postgres_store.js";
 import { RestateStore } from "./restate_store.js";
 import { type IdempotencyStore, InMemoryStore } from "./store.js";
 
@@ -47,16 +48,18 @@ export function createApp(store: IdempotencyStore, options: { gatewayUrl: string
   return app;
 }
 
-function storeFromEnv(): IdempotencyStore {
+async function storeFromEnv(): Promise<IdempotencyStore> {
   const kind = env(APP_ENV.store) ?? "memory";
   if (kind === "memory") return new InMemoryStore();
   if (kind === "restate") return new RestateStore(env(APP_ENV.ingressUrl) ?? "http://127.0.0.1:8080");
-  throw new Error(`${APP_ENV.store}=${kind}: use "memory" or "restate"`);
+  if (kind === "postgres") return await PostgresStore.open(env(APP_ENV.pgDataDir) ?? DEFAULT_PG_DATA_DIR);
+  throw new Error(`${APP_ENV.store}=${kind}: use "memory", "restate" or "postgres"`);
 }
 
 const port = Number(env(APP_ENV.port) ?? DEFAULT_APP_PORT);
 const ttlMs = Number(env(APP_ENV.ttlMs) ?? DEFAULT_TTL_MS);
-const store = storeFromEnv();
+// Listens only once the store is ready (the PostgreSQL one opens its database first).
+const store = await storeFromEnv();
 const app = createApp(store, { gatewayUrl: env(APP_ENV.gatewayUrl) ?? "http://127.0.0.1:9090", ttlMs });
 app.listen(port, "127.0.0.1", (error?: Error) => {
   if (error) {
@@ -65,4 +68,8 @@ app.listen(port, "127.0.0.1", (error?: Error) => {
   }
   console.log(`charge API (${env(APP_ENV.store) ?? "memory"} store, keys kept ${ttlMs} ms) on http://127.0.0.1:${port}`);
 });
-for (const signal of ["SIGINT", "SIGTERM"] as const) process.on(signal, () => process.exit(0));
+async function shutDown(): Promise<never> {
+  await store.close?.().catch(() => {}); // lets the PostgreSQL store close its database cleanly
+  process.exit(0);
+}
+for (const signal of ["SIGINT", "SIGTERM"] as const) process.on(signal, () => void shutDown());

@@ -13,6 +13,8 @@ export interface IdempotencyStore {
   complete(key: string, token: string, response: StoredResponse, ttlMs: number): Promise<void>;
   /** Gives a claimed key up (a retryable failure): the next request with it runs again. */
   release(key: string, token: string): Promise<void>;
+  /** On shutdown: lets go of what the store holds open (a database). */
+  close?(): Promise<void>;
 }
 
 /** Keys in this process's memory: one instance only, gone on restart. JavaScript runs claim() without interruption. */
