@@ -9,7 +9,7 @@ import type { CreatePaymentRequest, Payment } from "../code/types.js";
 import type { Database } from "./database.js";
 import { FINISHED, finish, type KeyRow, setRecoveryPoint, type StoredResponse, storedAnswer } from "./idempotency_keys.js";
 import { callProvider, type GatewayClient, type ProviderResult } from "./provider.js";
-import { chargeInProgress, createAnswer, differentParameters, error, insertPendingPayment, loadPayment, mayRetryCharge, settlePayment } from "./payments_store.js";
+import { chargeInProgress, createAnswer, differentParameters, error, loadPayment, mayRetryCharge, settlePayment } from "./payments_store.js";
 
 export const PAYMENT_RECORDED = "payment_recorded";
 
@@ -19,13 +19,14 @@ export async function runCreate(db: Database, gateway: GatewayClient, key: KeyRo
     if (busy) return error(409, `Payment '${paymentId}' is being charged by another request right now; retry in a moment.`);
     switch (key.recovery_point) {
       case "started":
+        if (await recordNewPayment(db, key, paymentId, request)) break;
         await db.transaction(async (tx) => {
-          const ours = await insertPendingPayment(tx, paymentId, request);
+          // The payment id is known (payments are never deleted): lock it, then decide.
           const payment = (await loadPayment(tx, paymentId, true))!;
           const refusal = differentParameters(payment, request);
           if (refusal) return finish(tx, key, refusal);
           if (!mayRetryCharge(payment)) return finish(tx, key, createAnswer(payment));
-          if (!ours && (await chargeInProgress(tx, paymentId, leaseMs))) {
+          if (await chargeInProgress(tx, paymentId, leaseMs)) {
             // Another key is charging this payment (Restate would queue us behind it): nothing was done,
             // so the key is forgotten and the client told to retry, as for a key in flight.
             await tx.query("DELETE FROM idempotency_keys WHERE id = $1", [key.id]);
@@ -46,8 +47,8 @@ export async function runCreate(db: Database, gateway: GatewayClient, key: KeyRo
         );
         await db.transaction(async (tx) => {
           // Only a pending payment is settled: one that another request settled meanwhile keeps its outcome.
-          await settlePayment(tx, paymentId, chargeOutcome(result), { onlyIfPending: true });
-          return finish(tx, key, createAnswer((await loadPayment(tx, paymentId))!));
+          const settled = await settlePayment(tx, paymentId, chargeOutcome(result), { onlyIfPending: true });
+          return finish(tx, key, createAnswer(settled ?? (await loadPayment(tx, paymentId))!));
         });
         break;
       }
@@ -57,6 +58,24 @@ export async function runCreate(db: Database, gateway: GatewayClient, key: KeyRo
         throw new Error(`Bug: unknown recovery point '${key.recovery_point}' for key ${key.id}`);
     }
   }
+}
+
+/**
+ * The common case, a payment id seen for the first time: the pending payment
+ * and the key's next recovery point in one statement, atomic on its own (a
+ * data-modifying CTE), so it costs one round trip instead of a transaction's four.
+ */
+async function recordNewPayment(db: Database, key: KeyRow, paymentId: string, request: CreatePaymentRequest): Promise<boolean> {
+  const recorded = await db.query(
+    `WITH payment AS (
+       INSERT INTO payments (payment_id, status, amount, currency, source) VALUES ($1, 'pending', $2, $3, $4)
+       ON CONFLICT DO NOTHING RETURNING payment_id)
+     UPDATE idempotency_keys SET recovery_point = $6 WHERE id = $5 AND EXISTS (SELECT 1 FROM payment) RETURNING id`,
+    [paymentId, request.amount, request.currency, request.source, key.id, PAYMENT_RECORDED],
+  );
+  if (recorded.rows.length === 0) return false;
+  key.recovery_point = PAYMENT_RECORDED;
+  return true;
 }
 
 export async function storedResponse(db: Database, key: KeyRow): Promise<StoredResponse> {

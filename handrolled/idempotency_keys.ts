@@ -45,13 +45,15 @@ export async function acquireKey(db: Database, key: string, path: string, params
     [path, key],
   );
   if (known.rows[0]) return settled(known.rows[0], key, path, print);
+  // A new key is one statement, atomic on its own: no transaction around it.
+  const inserted = await db.query<KeyRow>(
+    `INSERT INTO idempotency_keys (idempotency_key, request_path, request_params, fingerprint, recovery_point)
+     VALUES ($1, $2, $3, $4, 'started') ON CONFLICT (request_path, idempotency_key) DO NOTHING RETURNING *`,
+    [key, path, JSON.stringify(params), print],
+  );
+  if (inserted.rows[0]) return { kind: "run", key: inserted.rows[0] };
+  // A key that exists and is not finished: lock it and decide.
   return db.transaction(async (tx) => {
-    const inserted = await tx.query<KeyRow>(
-      `INSERT INTO idempotency_keys (idempotency_key, request_path, request_params, fingerprint, recovery_point)
-       VALUES ($1, $2, $3, $4, 'started') ON CONFLICT (request_path, idempotency_key) DO NOTHING RETURNING *`,
-      [key, path, JSON.stringify(params), print],
-    );
-    if (inserted.rows[0]) return { kind: "run", key: inserted.rows[0] };
     const found = await tx.query<KeyRow & { fingerprint: string; lease_live: boolean }>(
       `SELECT *, locked_at > now() - $3 * interval '1 millisecond' AS lease_live
        FROM idempotency_keys WHERE request_path = $1 AND idempotency_key = $2 FOR UPDATE`,

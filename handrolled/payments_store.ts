@@ -26,6 +26,18 @@ export async function loadPayment(db: Queryable, paymentId: string, forUpdate = 
     "SELECT * FROM refunds WHERE payment_id = $1 AND gateway_refund_id IS NOT NULL ORDER BY created_at, refund_id",
     [paymentId],
   );
+  return toPayment(
+    row,
+    refunds.rows.map((r) => ({
+      refundId: r.refund_id,
+      amount: Number(r.amount),
+      gatewayRefundId: r.gateway_refund_id,
+      createdAt: new Date(r.created_at).toISOString(),
+    })),
+  );
+}
+
+function toPayment(row: PaymentRow, refunds: Payment["refunds"]): Payment {
   return {
     paymentId: row.payment_id,
     status: row.status,
@@ -34,27 +46,11 @@ export async function loadPayment(db: Queryable, paymentId: string, forUpdate = 
     source: row.source,
     chargeId: row.charge_id,
     refundedAmount: Number(row.refunded_amount),
-    refunds: refunds.rows.map((r) => ({
-      refundId: r.refund_id,
-      amount: Number(r.amount),
-      gatewayRefundId: r.gateway_refund_id,
-      createdAt: new Date(r.created_at).toISOString(),
-    })),
+    refunds,
     failure: row.failure,
     createdAt: new Date(row.created_at).toISOString(),
     updatedAt: new Date(row.updated_at).toISOString(),
   };
-}
-
-/** True when this call created the row. */
-export async function insertPendingPayment(db: Queryable, paymentId: string, request: { amount: number; currency: string; source: string }) {
-  const inserted = await db.query("INSERT INTO payments (payment_id, status, amount, currency, source) VALUES ($1, 'pending', $2, $3, $4) ON CONFLICT DO NOTHING RETURNING payment_id", [
-    paymentId,
-    request.amount,
-    request.currency,
-    request.source,
-  ]);
-  return inserted.rows.length > 0;
 }
 
 /** A pending payment touched within the lease is being charged by another request right now. */
@@ -66,19 +62,20 @@ export async function chargeInProgress(db: Queryable, paymentId: string, leaseMs
   return found.rows.length > 0;
 }
 
+/** The payment as settled, or undefined when `onlyIfPending` found it settled already. */
 export async function settlePayment(
   db: Queryable,
   paymentId: string,
   outcome: Pick<Payment, "status" | "chargeId" | "failure">,
   options: { onlyIfPending?: boolean } = {},
-) {
+): Promise<Payment | undefined> {
   const condition = options.onlyIfPending ? " AND status = 'pending'" : "";
-  await db.query(`UPDATE payments SET status = $2, charge_id = $3, failure = $4, updated_at = now() WHERE payment_id = $1${condition}`, [
-    paymentId,
-    outcome.status,
-    outcome.chargeId,
-    outcome.failure === null ? null : JSON.stringify(outcome.failure),
-  ]);
+  const updated = await db.query<PaymentRow>(
+    `UPDATE payments SET status = $2, charge_id = $3, failure = $4, updated_at = now() WHERE payment_id = $1${condition} RETURNING *`,
+    [paymentId, outcome.status, outcome.chargeId, outcome.failure === null ? null : JSON.stringify(outcome.failure)],
+  );
+  // Settled from pending: no refunds yet (only a succeeded payment can have any).
+  return updated.rows[0] && options.onlyIfPending ? toPayment(updated.rows[0], []) : undefined;
 }
 
 export const ok = (body: unknown): StoredResponse => ({ status: 200, body });
