@@ -2,7 +2,7 @@
 import type { Charge } from "../../code/types.js";
 import type { Reservation } from "../../exercises/support/inventory.js";
 import type { CreateOrderRequest, Order } from "../../exercises/support/order_contract.js";
-import { type CheckContext, expect, fail, plural, pollUntil, times } from "../lib/check.js";
+import { type CheckContext, expect, expectAskedOnce, fail, plural, pollUntil, times } from "../lib/check.js";
 import type { ExerciseDefinition } from "../lib/exercise.js";
 import type { Answer, InvokeOptions } from "../lib/restate.js";
 
@@ -62,6 +62,8 @@ export const exercise: ExerciseDefinition = {
         expect(book.succeeded.length === 1, `the gateway has ${plural(book.succeeded.length, "charge")} for the order, expected 1 (with reference = the order id)`);
         expect(order.reservationId === book.reservations[0]!.id, `the order names reservation ${order.reservationId}, but the inventory made ${book.reservations[0]!.id}`);
         expect(order.chargeId === book.succeeded[0]!.id, `the order names charge ${order.chargeId}, but the gateway made ${book.succeeded[0]!.id}`);
+        expectAskedOnce(ctx.requests.providers.sideEffects("/v1/reservations", orderId).length, "the reservation");
+        expectAskedOnce(ctx.requests.gateway.sideEffects("/v1/charges", orderId).length, "the charge");
       },
     },
     {

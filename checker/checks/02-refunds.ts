@@ -1,7 +1,7 @@
 // Exercise 2: refunds, partial and full, once per refundId, never more than the charge.
 import type { GatewayRefund } from "../../code/types.js";
 import type { ChargeRequest, Payment, RefundRequest } from "../../exercises/support/payment_contract.js";
-import { type CheckContext, expect, fail, times } from "../lib/check.js";
+import { type CheckContext, expect, expectAskedOnce, fail, times } from "../lib/check.js";
 import type { ExerciseDefinition } from "../lib/exercise.js";
 import type { Answer } from "../lib/restate.js";
 
@@ -51,6 +51,8 @@ export const exercise: ExerciseDefinition = {
         expect(refunds.length === 1 && refunds[0]!.amount === 2_500, `the gateway made ${refunds.length} refunds (${total(refunds)} in all), expected one of 2500`);
         const recorded = payment.refunds.find((r) => r.refundId === "r1");
         expect(recorded?.gatewayRefundId === refunds[0]!.id, `the payment's refund r1 names gateway refund ${recorded?.gatewayRefundId}, but the gateway made ${refunds[0]!.id}`);
+        expectAskedOnce(ctx.requests.gateway.sideEffects("/v1/charges", paymentId).length, "the charge");
+        expectAskedOnce(ctx.requests.gateway.sideEffects("/v1/refunds", paymentId).length, "the refund");
       },
     },
     {

@@ -181,6 +181,7 @@ async function checkPrepared(
         inventory: stack.inventory,
         mailer: stack.mailer,
         topups: stack.topups,
+        requests: stack.requests,
         endpoint,
         apps: prepared.apps,
         implementationDir: dir,
