@@ -75,7 +75,7 @@ export const exercise: ExerciseDefinition = {
         expect(report.outcome === "all", `the report says outcome ${JSON.stringify(report.outcome)}, expected "all"`);
         expect(report.chargeId === book.charges[0]!.id, `the report names charge ${report.chargeId}, the gateway made ${book.charges[0]!.id}`);
         expectAskedOnce(ctx.requests.gateway.sideEffects("/v1/charges", batchId).length, "the batch's charge");
-        expectAskedOnce(ctx.requests.providers.sideEffects("/v1/topups", batchId).length, "each top-up (3 numbers)", 3);
+        expectAskedOnce(ctx.requests.providers.sideEffects("/v1/topups", batchId).length, "each top-up (3 numbers)", { expected: 3 });
       },
     },
     {

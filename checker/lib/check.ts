@@ -115,10 +115,8 @@ export async function pollUntil<T>(read: () => Promise<T>, done: (value: T) => b
  * The checker replays every handler after each step (checker/lib/replay.ts): a side effect outside ctx.run is
  * sent again by every replay. Fails unless `what` was asked exactly `expected` times at the provider's door.
  */
-export function expectAskedOnce(asked: number, what: string, expected = 1): void {
-  expect(
-    asked === expected,
-    `${what} was sent ${times(asked)} where ${times(expected)} was expected: a replay of the handler sent it again; make it inside ctx.run, so a replay reads its result from the journal instead of sending it`,
-    { section: "restates-three-tools" },
-  );
+export function expectAskedOnce(asked: number, what: string, options: { expected?: number; why?: string; section?: Section } = {}): void {
+  const expected = options.expected ?? 1;
+  const why = options.why ?? "a replay of the handler sent it again; make it inside ctx.run, so a replay reads its result from the journal instead of sending it";
+  expect(asked === expected, `${what} was sent ${times(asked)} where ${times(expected)} was expected: ${why}`, { section: options.section ?? "restates-three-tools" });
 }

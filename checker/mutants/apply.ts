@@ -33,10 +33,10 @@ export function materialize(root: string, variant: string, folder: string, patch
     }
     const source = readFileSync(file, "utf8");
     const count = source.split(patch.find).length - 1;
-    if (count !== 1) {
+    if (patch.all ? count === 0 : count !== 1) {
       throw new AnchorMissing(`${variant}: ${folder}/${patch.file} has ${count === 0 ? "no" : count} copies of ${JSON.stringify(patch.find.slice(0, 80))}; update the catalogue to the solution`);
     }
-    writeFileSync(file, source.replace(patch.find, () => patch.replace));
+    writeFileSync(file, patch.all ? source.replaceAll(patch.find, () => patch.replace) : source.replace(patch.find, () => patch.replace));
   }
   return implementationRoot;
 }

@@ -5,7 +5,9 @@
 // pass it.
 export type Patch =
   /** Replace `find`, which must occur exactly once in the file (so a solution that drifts fails loudly). */
-  | { file: string; find: string; replace: string }
+  | { file: string; find: string; replace: string; all?: false }
+  /** Replace every copy of `find` (there must be at least one). */
+  | { file: string; find: string; replace: string; all: true }
   /** A new file next to the solution's (an imported helper). */
   | { file: string; create: string };
 

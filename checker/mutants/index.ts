@@ -1,5 +1,6 @@
 // The whole catalogue, exercise by exercise.
 import type { ExerciseCatalogue } from "./catalogue.js";
+import { catalogue as orderCreation } from "./01-order-creation.js";
 import { catalogue as beyondIdempotency } from "./06-exactly-once-beyond-idempotency.js";
 
-export const CATALOGUE: ExerciseCatalogue[] = [beyondIdempotency];
+export const CATALOGUE: ExerciseCatalogue[] = [orderCreation, beyondIdempotency];

@@ -17,7 +17,9 @@ export type Verdict =
   /** A mutant failed, but not with the hint for its mistake. */
   | "wrong-hint"
   /** An alternative (correct code) failed a check. */
-  | "rejected";
+  | "rejected"
+  /** The variant's endpoint did not even start: the patch is broken, not the checker. */
+  | "broken";
 
 export interface VariantResult {
   folder: string;
@@ -70,7 +72,8 @@ function judge(variant: Variant, report: ExerciseReport, durationMs: number): Va
   const failed = report.results.filter((result) => result.kind !== "passed");
   const failures = report.setupProblem ? [`setup: ${report.setupProblem}`] : failed.map((result) => `${result.id}: ${result.hint}`);
   let verdict: Verdict;
-  if (variant.kind === "alternative") verdict = failures.length === 0 ? "ok" : "rejected";
+  if (report.setupProblem) verdict = "broken";
+  else if (variant.kind === "alternative") verdict = failures.length === 0 ? "ok" : "rejected";
   else if (failures.length === 0) verdict = "survived";
   else verdict = failed.some((result) => variant.entry.hint.test(result.hint ?? "")) ? "ok" : "wrong-hint";
   return { folder: variant.folder, kind: variant.kind, id: variant.entry.id, verdict, failures, durationMs };

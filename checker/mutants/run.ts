@@ -25,7 +25,7 @@ try {
     fast: values.fast,
     onResult: (result) => {
       const mark = result.verdict === "ok" ? "✓" : "✗";
-      const what = result.kind === "mutant" ? (result.verdict === "ok" ? "caught" : result.verdict) : result.verdict === "ok" ? "passes" : "rejected";
+      const what = result.verdict !== "ok" ? result.verdict : result.kind === "mutant" ? "caught" : "passes";
       console.log(`${mark} ${result.folder} ${result.kind} ${result.id}: ${what} (${(result.durationMs / 1000).toFixed(1)} s)`);
       if (result.verdict !== "ok") for (const failure of result.failures) console.log(`    ${failure}`);
       if (result.verdict === "wrong-hint") console.log(`    expected a hint matching ${catalogues.flatMap((c) => c.mutants).find((m) => m.id === result.id)?.hint}`);
