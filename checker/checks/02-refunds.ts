@@ -57,16 +57,27 @@ export const exercise: ExerciseDefinition = {
     },
     {
       id: "duplicate-refund",
-      name: "the same refund sent twice refunds once",
+      name: "the same refund sent twice, the second time after the endpoint restarted, refunds once",
       section: "business-identity-the-leaderboard",
       async run(ctx) {
         const paymentId = await charged(ctx);
         expectRefunded(await refund(ctx, paymentId, { refundId: "r1", amount: 2_500 }), "refund r1", 2_500);
+        await ctx.endpoint.restart(); // what the payment's object remembers must outlive the process
         const again = await refund(ctx, paymentId, { refundId: "r1", amount: 2_500 });
+        expect(
+          again.status !== 404,
+          "after the endpoint restarted, the payment was gone (404): keep it in the object's state (ctx.set), which outlives the process, not in a variable",
+          { section: "restates-three-tools" },
+        );
         const refunds = await refundsOf(ctx, paymentId);
         expect(
           refunds.length === 1,
           `refunded ${times(refunds.length)} for one refundId: the refundId identifies the refund; if the payment already has it, answer with the payment and refund nothing`,
+        );
+        expect(
+          again.body?.refundedAmount !== 5_000,
+          "the duplicate of refund r1 was recorded as a second refund (5000 refunded on the payment): the refundId identifies the refund; if the payment already has it, answer with the payment unchanged",
+          { detail: again.body },
         );
         expectRefunded(again, "the duplicate of refund r1", 2_500);
       },
