@@ -92,6 +92,11 @@ export const exercise: ExerciseDefinition = {
           topUp: "the batch id is the batch's identity: store the report and answer a repeat from it",
         });
         expect(JSON.stringify(second) === JSON.stringify(first), "the duplicate got a different report than the first: answer with the stored one");
+        // The providers' keys absorb a re-run today; asking them again shows that the repeat was not answered from state.
+        expectAskedOnce(ctx.requests.gateway.sideEffects("/v1/charges", batchId).length, "the batch's charge", {
+          why: "the repeat ran the batch again (the providers' keys hid it, until they expire or the deadline passes): store the report and answer a repeat from it",
+          section: "batch-idempotency",
+        });
       },
     },
     {
