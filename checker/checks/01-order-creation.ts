@@ -2,7 +2,7 @@
 import type { Charge } from "../../code/types.js";
 import type { Reservation } from "../../exercises/support/inventory.js";
 import type { CreateOrderRequest, Order } from "../../exercises/support/order_contract.js";
-import { type CheckContext, expect, fail, plural, pollUntil, times } from "../lib/check.js";
+import { type CheckContext, expect, expectAskedOnce, fail, plural, pollUntil, times } from "../lib/check.js";
 import type { ExerciseDefinition } from "../lib/exercise.js";
 import type { Answer, InvokeOptions } from "../lib/restate.js";
 
@@ -62,20 +62,26 @@ export const exercise: ExerciseDefinition = {
         expect(book.succeeded.length === 1, `the gateway has ${plural(book.succeeded.length, "charge")} for the order, expected 1 (with reference = the order id)`);
         expect(order.reservationId === book.reservations[0]!.id, `the order names reservation ${order.reservationId}, but the inventory made ${book.reservations[0]!.id}`);
         expect(order.chargeId === book.succeeded[0]!.id, `the order names charge ${order.chargeId}, but the gateway made ${book.succeeded[0]!.id}`);
+        expectAskedOnce(ctx.requests.providers.sideEffects("/v1/reservations", orderId).length, "the reservation");
+        expectAskedOnce(ctx.requests.gateway.sideEffects("/v1/charges", orderId).length, "the charge");
       },
     },
     {
       id: "duplicate-create",
-      name: "a duplicate create returns the same order and reserves and charges nothing more",
+      name: "a duplicate create, even after the endpoint restarted, returns the same order and reserves and charges nothing more",
       section: "restates-three-tools",
       async run(ctx) {
         const orderId = ctx.id("order");
         const first = expectConfirmed(await create(ctx, orderId, mug), "the first create");
+        await ctx.endpoint.restart(); // what the order's object remembers must outlive the process
         const second = expectConfirmed(await create(ctx, orderId, mug), "the duplicate create");
         expectOneEach(await ledger(ctx, orderId), {
           charges: "answer a duplicate from the order stored in the object's state (the order id is its identity) instead of charging again",
           reservations: "answer a duplicate from the order stored in the object's state instead of reserving again",
         });
+        const fromState = "answer a duplicate from the order stored in the object's state (ctx.get/ctx.set outlive a restart; a variable in the process does not)";
+        expectAskedOnce(ctx.requests.gateway.sideEffects("/v1/charges", orderId).length, "the charge", { why: fromState });
+        expectAskedOnce(ctx.requests.providers.sideEffects("/v1/reservations", orderId).length, "the reservation", { why: fromState });
         expect(
           second.chargeId === first.chargeId && second.reservationId === first.reservationId,
           `the duplicate answered another order (charge ${second.chargeId}, first was ${first.chargeId}): return the stored order`,

@@ -1,7 +1,7 @@
 // Exercise 2: refunds, partial and full, once per refundId, never more than the charge.
 import type { GatewayRefund } from "../../code/types.js";
 import type { ChargeRequest, Payment, RefundRequest } from "../../exercises/support/payment_contract.js";
-import { type CheckContext, expect, fail, times } from "../lib/check.js";
+import { type CheckContext, expect, expectAskedOnce, fail, times } from "../lib/check.js";
 import type { ExerciseDefinition } from "../lib/exercise.js";
 import type { Answer } from "../lib/restate.js";
 
@@ -51,20 +51,33 @@ export const exercise: ExerciseDefinition = {
         expect(refunds.length === 1 && refunds[0]!.amount === 2_500, `the gateway made ${refunds.length} refunds (${total(refunds)} in all), expected one of 2500`);
         const recorded = payment.refunds.find((r) => r.refundId === "r1");
         expect(recorded?.gatewayRefundId === refunds[0]!.id, `the payment's refund r1 names gateway refund ${recorded?.gatewayRefundId}, but the gateway made ${refunds[0]!.id}`);
+        expectAskedOnce(ctx.requests.gateway.sideEffects("/v1/charges", paymentId).length, "the charge");
+        expectAskedOnce(ctx.requests.gateway.sideEffects("/v1/refunds", paymentId).length, "the refund");
       },
     },
     {
       id: "duplicate-refund",
-      name: "the same refund sent twice refunds once",
+      name: "the same refund sent twice, the second time after the endpoint restarted, refunds once",
       section: "business-identity-the-leaderboard",
       async run(ctx) {
         const paymentId = await charged(ctx);
         expectRefunded(await refund(ctx, paymentId, { refundId: "r1", amount: 2_500 }), "refund r1", 2_500);
+        await ctx.endpoint.restart(); // what the payment's object remembers must outlive the process
         const again = await refund(ctx, paymentId, { refundId: "r1", amount: 2_500 });
+        expect(
+          again.status !== 404,
+          "after the endpoint restarted, the payment was gone (404): keep it in the object's state (ctx.set), which outlives the process, not in a variable",
+          { section: "restates-three-tools" },
+        );
         const refunds = await refundsOf(ctx, paymentId);
         expect(
           refunds.length === 1,
           `refunded ${times(refunds.length)} for one refundId: the refundId identifies the refund; if the payment already has it, answer with the payment and refund nothing`,
+        );
+        expect(
+          again.body?.refundedAmount !== 5_000,
+          "the duplicate of refund r1 was recorded as a second refund (5000 refunded on the payment): the refundId identifies the refund; if the payment already has it, answer with the payment unchanged",
+          { detail: again.body },
         );
         expectRefunded(again, "the duplicate of refund r1", 2_500);
       },

@@ -1,7 +1,7 @@
 // Exercise 5: one payment, N top-ups, each exactly once; all/some/none reported;
 // failed items refunded; nothing executes past the batch's deadline.
 import type { BatchReport, TopUpBatchRequest } from "../../exercises/support/topup_batch_contract.js";
-import { type CheckContext, expect, fail, plural, pollUntil, sleep, times } from "../lib/check.js";
+import { type CheckContext, expect, expectAskedOnce, fail, plural, pollUntil, sleep, times } from "../lib/check.js";
 import type { ExerciseDefinition } from "../lib/exercise.js";
 import type { Answer, InvokeOptions } from "../lib/restate.js";
 
@@ -74,6 +74,8 @@ export const exercise: ExerciseDefinition = {
         expect(book.succeededTopUps.length === 3, `the provider made ${plural(book.succeededTopUps.length, "top-up")}, expected 3 with reference = the batch id`);
         expect(report.outcome === "all", `the report says outcome ${JSON.stringify(report.outcome)}, expected "all"`);
         expect(report.chargeId === book.charges[0]!.id, `the report names charge ${report.chargeId}, the gateway made ${book.charges[0]!.id}`);
+        expectAskedOnce(ctx.requests.gateway.sideEffects("/v1/charges", batchId).length, "the batch's charge");
+        expectAskedOnce(ctx.requests.providers.sideEffects("/v1/topups", batchId).length, "each top-up (3 numbers)", { expected: 3 });
       },
     },
     {
@@ -90,6 +92,11 @@ export const exercise: ExerciseDefinition = {
           topUp: "the batch id is the batch's identity: store the report and answer a repeat from it",
         });
         expect(JSON.stringify(second) === JSON.stringify(first), "the duplicate got a different report than the first: answer with the stored one");
+        // The providers' keys absorb a re-run today; asking them again shows that the repeat was not answered from state.
+        expectAskedOnce(ctx.requests.gateway.sideEffects("/v1/charges", batchId).length, "the batch's charge", {
+          why: "the repeat ran the batch again (the providers' keys hid it, until they expire or the deadline passes): store the report and answer a repeat from it",
+          section: "batch-idempotency",
+        });
       },
     },
     {
@@ -130,6 +137,7 @@ export const exercise: ExerciseDefinition = {
           { detail: book.refunds },
         );
         expect(report.refunded === 700, `the report says ${report.refunded} refunded, the gateway refunded 700`);
+        expectAskedOnce(ctx.requests.gateway.sideEffects("/v1/refunds", batchId).length, "the refund of the failed item");
       },
     },
     {

@@ -4,7 +4,7 @@
 import * as path from "node:path";
 import { pathToFileURL } from "node:url";
 import type { EnqueueModule, ExportRequest, InvoiceRequest, InvoiceResult, KeysModule } from "../../exercises/support/invoice_contract.js";
-import { type CheckContext, expect, fail, times } from "../lib/check.js";
+import { type CheckContext, expect, expectAskedOnce, fail, times } from "../lib/check.js";
 import type { ExerciseDefinition } from "../lib/exercise.js";
 
 async function load<T>(ctx: CheckContext, file: string, names: string[]): Promise<T> {
@@ -73,6 +73,8 @@ export const exercise: ExerciseDefinition = {
         expect(charges.length === 1, `the run made ${charges.length} charges (reference = the run id), expected 1`);
         expect(emails.length === 1, `the run sent ${emails.length} invoice emails, expected 1`);
         expect(result.chargeId === charges[0]!.id && result.emailId === emails[0]!.id, "the run's result does not name the charge and email it made");
+        expectAskedOnce(ctx.requests.gateway.sideEffects("/v1/charges", enqueued.runId).length, "the run's charge");
+        expectAskedOnce(ctx.requests.providers.sideEffects("/v1/emails", enqueued.runId).length, "the invoice email");
       },
     },
     {
@@ -149,6 +151,7 @@ export const exercise: ExerciseDefinition = {
         );
         expect(second.status === "PreviouslyAccepted", `the second enqueue answered ${second.status}, expected PreviouslyAccepted`);
         expect(emails.length === 1, `the export was emailed ${times(emails.length)}`);
+        expectAskedOnce(ctx.requests.providers.sideEffects("/v1/emails", request.userId).length, "the export email");
       },
     },
     {

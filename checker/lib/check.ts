@@ -4,6 +4,7 @@ import type { GatewayClient } from "../../code/gateway_client.js";
 import type { InventoryClient } from "../../exercises/support/inventory.js";
 import type { MailerClient } from "../../exercises/support/mailer.js";
 import type { TopUpClient } from "../../exercises/support/topups.js";
+import type { RequestLedger } from "./request_ledger.js";
 import type { RestateCalls } from "./restate.js";
 
 export const CHAPTER = "modules/07-idempotency/01-concepts.md";
@@ -46,6 +47,8 @@ export interface CheckContext {
   inventory: InventoryClient;
   mailer: MailerClient;
   topups: TopUpClient;
+  /** The POSTs (side effects) the learner's code sent to the gateway and to the providers, counted at their door. */
+  requests: { gateway: RequestLedger; providers: RequestLedger };
   /** The learner's services' endpoint (the exercise's endpoint.ts). */
   endpoint: RestartableProcess;
   /** Extra processes an exercise declares (exercise 4's express apps), by name. */
@@ -106,4 +109,14 @@ export async function pollUntil<T>(read: () => Promise<T>, done: (value: T) => b
     if (done(value) || Date.now() > deadline) return value;
     await sleep(intervalMs);
   }
+}
+
+/**
+ * The checker replays every handler after each step (checker/lib/replay.ts): a side effect outside ctx.run is
+ * sent again by every replay. Fails unless `what` was asked exactly `expected` times at the provider's door.
+ */
+export function expectAskedOnce(asked: number, what: string, options: { expected?: number; why?: string; section?: Section } = {}): void {
+  const expected = options.expected ?? 1;
+  const why = options.why ?? "a replay of the handler sent it again; make it inside ctx.run, so a replay reads its result from the journal instead of sending it";
+  expect(asked === expected, `${what} was sent ${times(asked)} where ${times(expected)} was expected: ${why}`, { section: options.section ?? "restates-three-tools" });
 }

@@ -8,6 +8,7 @@ import { type EndpointProcess, registerDeployment, startEndpoint } from "../../o
 import { NO_FAULTS } from "../../exercises/support/provider_kit.js";
 import { type Check, type CheckContext, CheckFailure, type RestartableProcess, type Section } from "./check.js";
 import type { AppSpec, ExerciseDefinition } from "./exercise.js";
+import { type JournalMismatch, journalMismatchesSince, logEnd, mismatchHint, nonDeterministicSource } from "./replay.js";
 import { NoAnswer, StuckInvocation } from "./restate.js";
 import type { CheckerStack } from "./stack.js";
 
@@ -180,13 +181,15 @@ async function checkPrepared(
         inventory: stack.inventory,
         mailer: stack.mailer,
         topups: stack.topups,
+        requests: stack.requests,
         endpoint,
         apps: prepared.apps,
         implementationDir: dir,
         id: (prefix) => `${prefix}-${runTag}${(counter++).toString(36)}`,
         note: (line) => notes.push(line),
       };
-      const result = await runCheck(check, context, notes);
+      const logStart = logEnd(stack.logPath(logName));
+      const result = replayVerdict(await runCheck(check, context, notes), journalMismatchesSince(stack.logPath(logName), logStart, dir), dir);
       await clearFaults(stack);
       report.results.push(result);
       emit({ type: "check", result });
@@ -241,6 +244,23 @@ async function runCheck(check: Check, context: CheckContext, notes: string[]): P
   } finally {
     clearTimeout(timer);
   }
+}
+
+/**
+ * A replay that took another path than the journal is the root cause of whatever else the check saw (and Restate
+ * may have retried it until a replay happened to match), so it fails the check with its own hint.
+ */
+function replayVerdict(result: CheckResult, mismatches: JournalMismatch[], implementationDir: string): CheckResult {
+  const [first] = mismatches;
+  if (!first) return result;
+  const seen = mismatches.map((mismatch) => `journal mismatch in ${mismatch.invocation}${mismatch.where ? ` at ${mismatch.where}` : ""}: ${mismatch.difference}`);
+  return {
+    ...result,
+    kind: "failed",
+    hint: mismatchHint(first, nonDeterministicSource(implementationDir)),
+    section: "non-determinism-random-numbers-uuids-clocks",
+    detail: [...seen, result.hint ? `the check itself: ${result.kind}, ${result.hint}` : "", result.detail ?? ""].filter(Boolean).join("\n"),
+  };
 }
 
 class CheckTimeout extends Error {
@@ -310,6 +330,7 @@ function endpointEnv(stack: CheckerStack): Record<string, string> {
     TOPUPS_URL: stack.urls.topups,
     INGRESS_URL: stack.ingressUrl,
     RESTATE_LOGGING: "WARN",
+    REPLAY_EVERY_STEP: "1",
   };
 }
 

@@ -17,6 +17,7 @@ import { InventoryClient } from "../../exercises/support/inventory.js";
 import { MailerClient } from "../../exercises/support/mailer.js";
 import { providerUrlsFor } from "../../exercises/support/providers.js";
 import { TopUpClient } from "../../exercises/support/topups.js";
+import { type RequestLedger, startRequestLedger } from "./request_ledger.js";
 import { RestateCalls } from "./restate.js";
 
 const PROVIDERS_ENTRY = path.join(REPO_ROOT, "exercises", "support", "providers.ts");
@@ -26,7 +27,10 @@ export interface CheckerStack {
   dir: string;
   ingressUrl: string;
   adminUrl: string;
+  /** What the learner's code is given: the providers behind the counting doors of `requests`. */
   urls: ProviderUrls;
+  /** The POSTs the learner's code sent to the gateway and to the providers. */
+  requests: { gateway: RequestLedger; providers: RequestLedger };
   restate: RestateCalls;
   gateway: GatewayClient;
   inventory: InventoryClient;
@@ -80,17 +84,20 @@ export async function startCheckerStack(options: { progress?: (line: string) => 
   const ingressUrl = `http://127.0.0.1:${ingressPort}`;
   const adminUrl = `http://127.0.0.1:${adminPort}`;
   const gatewayUrl = `http://127.0.0.1:${gatewayPort}`;
-  const urls: ProviderUrls = { gateway: gatewayUrl, ...providerUrlsFor(`http://127.0.0.1:${providersPort}`) };
+  const direct: ProviderUrls = { gateway: gatewayUrl, ...providerUrlsFor(`http://127.0.0.1:${providersPort}`) };
+  const requests = { gateway: await startRequestLedger(gatewayUrl), providers: await startRequestLedger(`http://127.0.0.1:${providersPort}`) };
+  const urls: ProviderUrls = { gateway: requests.gateway.url, ...providerUrlsFor(requests.providers.url) };
   return {
     dir,
     ingressUrl,
     adminUrl,
     urls,
+    requests,
     restate: new RestateCalls(ingressUrl, adminUrl),
-    gateway: new GatewayClient(gatewayUrl),
-    inventory: new InventoryClient(urls.inventory),
-    mailer: new MailerClient(urls.mailer),
-    topups: new TopUpClient(urls.topups),
+    gateway: new GatewayClient(direct.gateway),
+    inventory: new InventoryClient(direct.inventory),
+    mailer: new MailerClient(direct.mailer),
+    topups: new TopUpClient(direct.topups),
     logPath,
     logTail(name, lines = 40) {
       try {
@@ -103,6 +110,7 @@ export async function startCheckerStack(options: { progress?: (line: string) => 
     async stop() {
       // The providers and the gateway first: restate-server is the slowest to stop.
       try {
+        await Promise.all([requests.gateway.close(), requests.providers.close()]);
         await Promise.all(started.slice(1).map((process) => process.stop(5_000)));
         await started[0]!.stop(15_000);
       } finally {

@@ -10,7 +10,12 @@ type Services = Parameters<typeof restate.createEndpointHandler>[0]["services"];
 export function serve(title: string, services: Services): http2.Http2Server {
   const port = portsFromEnv().service;
   const host = process.env.SERVICE_HOST ?? "127.0.0.1";
-  const server = http2.createServer(restate.createEndpointHandler({ services }));
+  // REPLAY_EVERY_STEP=1 (the checker sets it): request-response mode, as on AWS Lambda. The endpoint answers
+  // each request as soon as it needs something from restate-server (a ctx.run's result acknowledged, a call's
+  // answer, a timer), and restate-server sends the invocation again with its journal so far: every handler
+  // replays from the top after every step, as it would after a crash or a suspension in production.
+  const bidirectional = process.env.REPLAY_EVERY_STEP !== "1";
+  const server = http2.createServer(restate.createEndpointHandler({ services, bidirectional }));
   server.listen(port, host, () => {
     console.log(`${title}: endpoint listening on http://${host}:${port}`);
   });

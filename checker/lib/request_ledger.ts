@@ -1,0 +1,70 @@
+// Every request the learner's code sends to a provider, as the provider's
+// door sees it. The checker puts this counting proxy between the learner's
+// endpoint and the mock gateway (and the mock providers): a side effect made
+// outside ctx.run runs again on every replay, and even when the provider's
+// idempotency key makes the repeat harmless, the count here shows it.
+import { type IncomingMessage, type Server, type ServerResponse, createServer, request as httpRequest } from "node:http";
+import type { AddressInfo } from "node:net";
+
+export interface SeenRequest {
+  method: string;
+  /** The path as sent, e.g. "/v1/charges" or "/inventory/v1/reservations". */
+  path: string;
+  idempotencyKey: string | null;
+  /** The body's `reference`, if it has one (an order id, a batch id, a run id). */
+  reference: string | null;
+}
+
+export interface RequestLedger {
+  readonly url: string;
+  /** POSTs (the side effects) whose path contains `pathPart`, optionally only those with this reference. */
+  sideEffects(pathPart: string, reference?: string): SeenRequest[];
+  close(): Promise<void>;
+}
+
+/** A proxy to `target` on a free port of 127.0.0.1 that records every request before forwarding it. */
+export async function startRequestLedger(target: string): Promise<RequestLedger> {
+  const upstream = new URL(target);
+  const seen: SeenRequest[] = [];
+  const server: Server = createServer((req, res) => void forward(req, res));
+
+  async function forward(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    const body = Buffer.concat(chunks);
+    if (req.method === "POST") seen.push({ method: req.method, path: req.url ?? "", idempotencyKey: req.headers["idempotency-key"]?.toString() ?? null, reference: referenceOf(body) });
+    const outgoing = httpRequest(
+      { host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: { ...req.headers, host: upstream.host } },
+      (answer) => {
+        res.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(res);
+        // The provider cut the connection (a dropped answer): cut ours too, so the caller sees the same.
+        answer.on("aborted", () => res.socket?.destroy());
+      },
+    );
+    outgoing.on("error", () => res.socket?.destroy());
+    outgoing.end(body);
+  }
+
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return {
+    url,
+    sideEffects: (pathPart, reference) =>
+      seen.filter((request) => request.path.includes(pathPart) && (reference === undefined || request.reference === reference)),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+function referenceOf(body: Buffer): string | null {
+  try {
+    const parsed = JSON.parse(body.toString("utf8")) as { reference?: unknown };
+    return typeof parsed.reference === "string" ? parsed.reference : null;
+  } catch {
+    return null;
+  }
+}

@@ -1,0 +1,100 @@
+// Exercise 1's wrong solutions and correct alternatives.
+import { type ExerciseCatalogue, addImport } from "./catalogue.js";
+
+const FILE = "order_service.ts";
+const FIRST_IMPORT = 'import * as restate from "@restatedev/restate-sdk";';
+const CHARGE_KEY = 'providerKey(orderId, "charge"),';
+
+export const catalogue: ExerciseCatalogue = {
+  folder: "01-order-creation",
+  mutants: [
+    {
+      id: "charge-outside-run",
+      scenario: "the charge is called straight from the handler (still with its key): every retry or replay asks the gateway again, and a charge without a key would double",
+      patches: [
+        { file: FILE, find: 'const charge = await ctx.run("charge", async () => {', replace: "const charge = await (async () => {" },
+        { file: FILE, find: "        });\n\n        const base =", replace: "        })();\n\n        const base =" },
+      ],
+      hint: /^the charge was sent \d+ times where once was expected: a replay of the handler sent it again; make it inside ctx\.run/,
+      fast: true,
+    },
+    {
+      id: "reservation-outside-run",
+      scenario: "the reservation is made outside ctx.run: every replay reserves again (the key only hides it from the stock count)",
+      patches: [
+        { file: FILE, find: 'const reservation = await ctx.run("reserve stock", () =>', replace: "const reservation = await (() =>" },
+        { file: FILE, find: ".catch(finalIfRejected),\n        );\n\n        // A decline", replace: ".catch(finalIfRejected)\n        )();\n\n        // A decline" },
+      ],
+      hint: /^the reservation was sent \d+ times where once was expected: a replay/,
+    },
+    {
+      id: "charge-key-random",
+      scenario: "the charge's idempotency key is a fresh UUID per attempt: the retry after a lost answer charges the card a second time",
+      patches: [addImport(FILE, FIRST_IMPORT, 'import { randomUUID } from "node:crypto";'), { file: FILE, find: CHARGE_KEY, replace: "randomUUID()," }],
+      hint: /^charged 2 times for one order: .*idempotency key derived from the order id/,
+    },
+    {
+      id: "charge-key-from-clock",
+      scenario: "the charge's key includes Date.now(): each attempt has another key, so the gateway cannot recognise the retry",
+      patches: [{ file: FILE, find: CHARGE_KEY, replace: "`order-${orderId}-charge-${Date.now()}`," }],
+      hint: /^charged 2 times for one order: .*idempotency key derived from the order id/,
+    },
+    {
+      id: "orders-in-module-map",
+      scenario: "orders are remembered in a module-level Map: after a deploy or a crash the duplicate is charged again",
+      patches: [
+        { file: FILE, find: "type OrderState = { order: Order };", replace: "type OrderState = { order: Order };\nconst orders = new Map<string, Order>();" },
+        { file: FILE, find: 'const stored = await ctx.get("order");', replace: "const stored = orders.get(orderId);" },
+        { file: FILE, find: 'ctx.set("order", declined);', replace: "orders.set(orderId, declined);" },
+        { file: FILE, find: 'ctx.set("order", order);', replace: "orders.set(orderId, order);" },
+      ],
+      hint: /was sent 2 times where once was expected: answer a duplicate from the order stored in the object's state/,
+    },
+    {
+      id: "decline-thrown-as-retryable",
+      scenario: "a declined card is rethrown as an ordinary error: Restate retries the charge forever instead of answering 402",
+      patches: [{ file: FILE, find: "if (!(error instanceof GatewayRejection)) throw error; // unknown outcome: retry with the same key", replace: "throw error;" }],
+      hint: /Restate keeps retrying OrderService|TerminalError/,
+    },
+    {
+      id: "different-items-accepted",
+      scenario: "a reused order id with other items is answered with the old order: the customer believes the new order was placed",
+      patches: [{ file: FILE, find: "refuseDifferentItems(stored, request);", replace: "" }],
+      hint: /the same order id with another sku was accepted/,
+    },
+    {
+      id: "stock-kept-on-decline",
+      scenario: "a declined order keeps its reservation: the stock is never released",
+      patches: [{ file: FILE, find: 'await ctx.run("release stock", () => inventory.release(reservation.id, providerKey(orderId, "release")));', replace: "" }],
+      hint: /still holds its reservation/,
+    },
+  ],
+  alternatives: [
+    {
+      id: "keys-from-ctx-rand",
+      description: "provider keys drawn with ctx.rand.uuidv4() before each step: seeded by the invocation, so every retry and replay draws the same keys",
+      patches: [
+        { file: FILE, find: "        const reservation = await ctx.run(", replace: "        const keys = { reserve: ctx.rand.uuidv4(), charge: ctx.rand.uuidv4(), release: ctx.rand.uuidv4() };\n        const reservation = await ctx.run(" },
+        { file: FILE, find: 'providerKey(orderId, "reserve")', replace: "keys.reserve" },
+        { file: FILE, find: CHARGE_KEY, replace: "keys.charge," },
+        { file: FILE, find: 'providerKey(orderId, "release")', replace: "keys.release" },
+      ],
+      fast: true,
+    },
+    {
+      id: "order-under-another-state-key",
+      description: "the order kept under another state key, with the request next to it",
+      patches: [
+        { file: FILE, find: "type OrderState = { order: Order };", replace: "type OrderState = { placed: Order; request: CreateOrderRequest };" },
+        { file: FILE, find: 'ctx.get("order")', replace: 'ctx.get("placed")', all: true },
+        { file: FILE, find: 'ctx.set("order", declined);', replace: 'ctx.set("placed", declined);\n          ctx.set("request", request);' },
+        { file: FILE, find: 'ctx.set("order", order);', replace: 'ctx.set("placed", order);\n        ctx.set("request", request);' },
+      ],
+    },
+    {
+      id: "other-key-scheme",
+      description: "provider keys spelled step-first (`charge/<order id>`): any scheme works that is stable per order and step",
+      patches: [{ file: FILE, find: "`order-${orderId}-${step}`", replace: "`${step}/${orderId}`" }],
+    },
+  ],
+};

@@ -1,0 +1,86 @@
+// Exercise 2's wrong solutions and correct alternatives.
+import { type ExerciseCatalogue, addImport } from "./catalogue.js";
+
+const FILE = "payments.ts";
+const FIRST_IMPORT = 'import * as restate from "@restatedev/restate-sdk";';
+const REFUND_KEY = "`payments-${paymentId}-refund-${request.refundId}`";
+
+export const catalogue: ExerciseCatalogue = {
+  folder: "02-refunds",
+  mutants: [
+    {
+      id: "refund-outside-run",
+      scenario: "the refund is sent straight from the handler (with its key): every replay asks the gateway to refund again",
+      patches: [
+        { file: FILE, find: "const refund = await ctx.run(`refund ${request.refundId}`, () =>", replace: "const refund = await (() =>" },
+        { file: FILE, find: "              throw error;\n            }),\n        );", replace: "              throw error;\n            })\n        )();" },
+      ],
+      hint: /^the refund was sent \d+ times where once was expected: a replay/,
+      fast: true,
+    },
+    {
+      id: "charge-outside-run",
+      scenario: "the charge is made outside ctx.run: every replay of the charge handler asks the gateway again",
+      patches: [
+        { file: FILE, find: 'const outcome = await ctx.run("charge", async () => {', replace: "const outcome = await (async () => {" },
+        { file: FILE, find: "        });\n        const payment: Payment = {", replace: "        })();\n        const payment: Payment = {" },
+      ],
+      hint: /^the charge was sent \d+ times where once was expected: a replay/,
+    },
+    {
+      id: "refund-key-random",
+      scenario: "the refund's key is a fresh UUID per attempt: a lost answer and its retry refund the customer twice",
+      patches: [addImport(FILE, FIRST_IMPORT, 'import { randomUUID } from "node:crypto";'), { file: FILE, find: REFUND_KEY, replace: "randomUUID()" }],
+      hint: /^refunded 2 times for one refund: .*key derived from the payment id and the refundId/,
+    },
+    {
+      id: "refund-key-from-clock",
+      scenario: "the refund's key ends in the current time: the retry after a lost answer is a new refund to the gateway",
+      patches: [{ file: FILE, find: REFUND_KEY, replace: "`payments-${paymentId}-refund-${Date.now()}`" }],
+      hint: /^refunded 2 times for one refund: .*key derived from the payment id and the refundId/,
+    },
+    {
+      id: "refund-id-ignored",
+      scenario: "a repeated refundId is refunded again (the gateway's key absorbs it, the payment records it twice): the books say twice the refund",
+      patches: [{ file: FILE, find: "const earlier = payment.refunds.find((refund) => refund.refundId === request.refundId);", replace: "const earlier = undefined as Payment[\"refunds\"][number] | undefined;" }],
+      hint: /was recorded as a second refund.*the refundId identifies the refund/,
+    },
+    {
+      id: "payments-in-module-map",
+      scenario: "payments are kept in a module-level Map: after a deploy the refund of a real payment answers 404",
+      patches: [
+        { file: FILE, find: "type PaymentState = { payment: Payment };", replace: "type PaymentState = { payment: Payment };\nconst known = new Map<string, Payment>();" },
+        { file: FILE, find: 'const stored = await ctx.get("payment");', replace: "const stored = known.get(paymentId) ?? null;" },
+        { file: FILE, find: 'ctx.set("payment", payment);', replace: "known.set(paymentId, payment);" },
+        { file: FILE, find: 'const payment = await ctx.get("payment");\n        if (!payment) {', replace: "const payment = known.get(paymentId);\n        if (!payment) {" },
+        { file: FILE, find: 'ctx.set("payment", updated);', replace: "known.set(paymentId, updated);" },
+      ],
+      hint: /after the endpoint restarted, the payment was gone/,
+    },
+    {
+      id: "declined-payment-refunded",
+      scenario: "a refund of a declined payment goes to the gateway: the customer is told the gateway refused, not that there is nothing to refund",
+      patches: [{ file: FILE, find: 'if (payment.status !== "succeeded" || payment.chargeId === null) {', replace: "if (false) {" }],
+      hint: /refunding a declined payment answered \d+, expected 409/,
+    },
+  ],
+  alternatives: [
+    {
+      id: "refund-key-from-ctx-rand",
+      description: "the refund's gateway key drawn with ctx.rand.uuidv4(): the same in every retry of the invocation, and a duplicate is answered from state",
+      patches: [
+        { file: FILE, find: "        const chargeId = payment.chargeId;", replace: "        const chargeId = payment.chargeId;\n        const refundKey = ctx.rand.uuidv4();" },
+        { file: FILE, find: REFUND_KEY, replace: "refundKey" },
+      ],
+      fast: true,
+    },
+    {
+      id: "other-key-scheme",
+      description: "keys spelled `refund:<payment>:<refundId>` and `charge:<payment>`",
+      patches: [
+        { file: FILE, find: REFUND_KEY, replace: "`refund:${paymentId}:${request.refundId}`" },
+        { file: FILE, find: "`payments-${paymentId}-charge`", replace: "`charge:${paymentId}`" },
+      ],
+    },
+  ],
+};

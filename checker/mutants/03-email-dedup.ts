@@ -1,0 +1,81 @@
+// Exercise 3's wrong solutions and correct alternatives.
+import { type ExerciseCatalogue, addImport } from "./catalogue.js";
+
+const FILE = "email_service.ts";
+const FIRST_IMPORT = 'import * as restate from "@restatedev/restate-sdk";';
+const MAILER_KEY = "`email-${ctx.key}`";
+const INTENT = "`${request.userId}/${request.template}/${request.orderId}`";
+
+export const catalogue: ExerciseCatalogue = {
+  folder: "03-email-dedup",
+  mutants: [
+    {
+      id: "mailer-key-random",
+      fast: true,
+      scenario: "the mailer's key is a fresh UUID per attempt: after a lost answer the retry sends a second email",
+      patches: [addImport(FILE, FIRST_IMPORT, 'import { randomUUID } from "node:crypto";'), { file: FILE, find: MAILER_KEY, replace: "randomUUID()" }],
+      hint: /same email for one intent: send inside ctx\.run and give the mailer an idempotency key derived from the intent/,
+    },
+    {
+      id: "mailer-key-from-clock",
+      scenario: "the mailer's key is the intent plus Date.now(): every attempt is a new email to the mailer",
+      patches: [{ file: FILE, find: MAILER_KEY, replace: "`email-${ctx.key}-${Date.now()}`" }],
+      hint: /same email for one intent: send inside ctx\.run and give the mailer an idempotency key derived from the intent/,
+    },
+    {
+      id: "sent-intents-in-module-set",
+      scenario: "sent intents are remembered in a module-level Map: after a deploy every pending duplicate is sent again",
+      patches: [
+        { file: FILE, find: "const mailer = new MailerClient(providerUrls().mailer);", replace: "const mailer = new MailerClient(providerUrls().mailer);\nconst sentEmails = new Map<string, string>();" },
+        { file: FILE, find: 'const sent = await ctx.get("emailId");', replace: "const sent = sentEmails.get(ctx.key);" },
+        { file: FILE, find: 'ctx.set("emailId", email.id);', replace: "sentEmails.set(ctx.key, email.id);" },
+      ],
+      hint: /remembered in the endpoint's memory/,
+    },
+    {
+      id: "intent-without-order",
+      scenario: "the intent is user and template only: the confirmation of a second order is never sent",
+      patches: [{ file: FILE, find: INTENT, replace: "`${request.userId}/${request.template}`" }],
+      hint: /deduplicate by intent \(user \+ template \+ order\)|both orders were answered with the same email id/,
+    },
+    {
+      id: "intent-without-template",
+      scenario: "the intent is user and order only: the shipping notice is swallowed as a duplicate of the confirmation",
+      patches: [{ file: FILE, find: INTENT, replace: "`${request.userId}/${request.orderId}`" }],
+      hint: /the template is part of the intent/,
+    },
+    {
+      id: "intent-from-content",
+      scenario: "emails are deduplicated by a hash of their text: two orders with the same confirmation text get one email",
+      patches: [
+        addImport(FILE, FIRST_IMPORT, 'import { createHash } from "node:crypto";'),
+        { file: FILE, find: INTENT, replace: 'createHash("sha256").update(`${request.to}\\n${request.subject}\\n${request.body}`).digest("hex")' },
+      ],
+      hint: /deduplicate by intent \(user \+ template \+ order\), not by content/,
+    },
+  ],
+  alternatives: [
+    {
+      id: "mailer-key-from-ctx-rand",
+      description: "the mailer's key drawn with ctx.rand.uuidv4() before the send: the same in every retry, and a duplicate is answered from state",
+      patches: [
+        { file: FILE, find: "        const email = await ctx.run(", replace: "        const mailerKey = ctx.rand.uuidv4();\n        const email = await ctx.run(" },
+        { file: FILE, find: MAILER_KEY, replace: "mailerKey" },
+      ],
+      fast: true,
+    },
+    {
+      id: "receipt-in-state",
+      description: "the whole receipt (email id and when) kept in state, under another name",
+      patches: [
+        { file: FILE, find: 'const sent = await ctx.get("emailId");\n        if (sent) return { emailId: sent };', replace: 'const receipt = (await ctx.get("receipt" as "emailId")) as unknown as { emailId: string; sentAt: string } | null;\n        if (receipt) return { emailId: receipt.emailId };' },
+        { file: FILE, find: 'ctx.set("emailId", email.id);', replace: 'ctx.set("receipt" as "emailId", { emailId: email.id, sentAt: await ctx.date.toJSON() } as never);' },
+      ],
+    },
+    {
+      id: "intent-key-with-colons",
+      description: "the intent key spelled `user:template:order`",
+      patches: [{ file: FILE, find: INTENT, replace: "`${request.userId}:${request.template}:${request.orderId}`" }],
+    },
+  ],
+};

@@ -1,0 +1,62 @@
+// Exercise 5's wrong solutions and correct alternatives.
+import type { ExerciseCatalogue } from "./catalogue.js";
+
+const FILE = "topup_batch.ts";
+const TOP_UP_KEY = "topUp: (batchId: string, item: number) => `batch-${batchId}-topup-${item}`,";
+
+export const catalogue: ExerciseCatalogue = {
+  folder: "05-batch-topup",
+  mutants: [
+    {
+      id: "topup-key-random-per-attempt",
+      fast: true,
+      scenario: "the top-up key gets a random suffix: a top-up whose answer was lost is made again by the retry",
+      patches: [{ file: FILE, find: TOP_UP_KEY, replace: "topUp: (batchId: string, item: number) => `batch-${batchId}-topup-${item}-${Math.random()}`," }],
+      hint: /was topped up 2 times in one batch: journal each top-up in ctx\.run and give the provider a key derived from the batch id and the item/,
+    },
+    {
+      id: "report-not-answered-from-state",
+      scenario: "a repeated batch is not answered from the stored report: the double-submitted batch runs again",
+      patches: [{ file: FILE, find: "        if (report) return report;\n", replace: "" }],
+      hint: /the batch's charge was sent 2 times where once was expected: the repeat ran the batch again/,
+    },
+    {
+      id: "no-compensation",
+      scenario: "failed top-ups are reported but never refunded: the customer pays for airtime they never got",
+      patches: [{ file: FILE, find: 'if (item.status !== "failed") continue;', replace: 'if (item.status !== "failed" || item.status === "failed") continue;' }],
+      hint: /refund each failed item's amount \(compensation\)/,
+    },
+    {
+      id: "deadline-checked-once-before-charge",
+      scenario: "the deadline is not checked inside the retried charge: a batch retried after its deadline (gateway down) is charged anyway",
+      patches: [{ file: FILE, find: '          if (Date.now() > deadline) return { kind: "expired" as const };\n', replace: "" }],
+      hint: /the batch ran after its deadline/,
+    },
+    {
+      id: "decline-retried",
+      scenario: "a declined card is thrown as an ordinary error: Restate retries a charge that can never succeed",
+      patches: [{ file: FILE, find: "if (!(error instanceof GatewayRejection)) throw error; // unknown outcome: retried, same key", replace: "throw error;" }],
+      hint: /a decline is final \(TerminalError\)|Restate keeps retrying/,
+    },
+  ],
+  alternatives: [
+    {
+      id: "keys-with-colons",
+      description: "the provider keys spelled `batch:<id>:charge`, `batch:<id>:topup:<n>`, `batch:<id>:refund:<n>`",
+      patches: [
+        { file: FILE, find: "charge: (batchId: string) => `batch-${batchId}-charge`,", replace: "charge: (batchId: string) => `batch:${batchId}:charge`," },
+        { file: FILE, find: TOP_UP_KEY, replace: "topUp: (batchId: string, item: number) => `batch:${batchId}:topup:${item}`," },
+        { file: FILE, find: "refund: (batchId: string, item: number) => `batch-${batchId}-refund-${item}`,", replace: "refund: (batchId: string, item: number) => `batch:${batchId}:refund:${item}`," },
+      ],
+      fast: true,
+    },
+    {
+      id: "top-up-key-by-phone-number",
+      description: "each top-up keyed by the batch and the phone number instead of the item's index",
+      patches: [
+        { file: FILE, find: TOP_UP_KEY, replace: "topUp: (batchId: string, phoneNumber: string) => `batch-${batchId}-topup-${phoneNumber}`," },
+        { file: FILE, find: "key.topUp(batchId, index)", replace: "key.topUp(batchId, item.phoneNumber)" },
+      ],
+    },
+  ],
+};

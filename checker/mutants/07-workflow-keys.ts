@@ -1,0 +1,76 @@
+// Exercise 7's wrong solutions and correct alternatives.
+import type { ExerciseCatalogue } from "./catalogue.js";
+
+const WORKFLOW = "invoice_workflow.ts";
+const KEYS = "keys.ts";
+const ENQUEUE = "enqueue.ts";
+const RUN_ID = "return `invoice-${request.customerId}-${request.period}`;";
+const TASK_KEY = "return `${runId}-${task}`;";
+
+export const catalogue: ExerciseCatalogue = {
+  folder: "07-workflow-keys",
+  mutants: [
+    {
+      id: "charge-outside-run",
+      scenario: "the invoice's charge is made straight from the workflow (with its key): every replay asks the gateway again",
+      patches: [
+        { file: WORKFLOW, find: 'const charge = await ctx.run("charge", () =>', replace: "const charge = await (() =>" },
+        { file: WORKFLOW, find: "              throw error;\n            }),\n        );", replace: "              throw error;\n            })\n        )();" },
+      ],
+      hint: /^the run's charge was sent \d+ times where once was expected/,
+      fast: true,
+    },
+    {
+      id: "run-id-from-clock",
+      scenario: "the workflow id carries Date.now(): the same invoice enqueued twice is billed and emailed twice",
+      patches: [{ file: KEYS, find: RUN_ID, replace: "return `invoice-${request.customerId}-${request.period}-${Date.now()}`;" }],
+      hint: /the same invoice got two runs/,
+    },
+    {
+      id: "run-id-without-period",
+      scenario: "the workflow id is the customer only: June's invoice finds May's run and is never billed",
+      patches: [{ file: KEYS, find: RUN_ID, replace: "return `invoice-${request.customerId}`;" }],
+      hint: /the period is part of the invoice's identity/,
+    },
+    {
+      id: "task-key-without-task",
+      scenario: "the task key is the run id alone: the invoice email reuses the charge's key, and a provider sharing keys swallows it",
+      patches: [{ file: KEYS, find: TASK_KEY, replace: "return runId;" }],
+      hint: /taskKey gives the charge and the invoice email the same key/,
+    },
+    {
+      id: "task-key-random-per-attempt",
+      scenario: "the task key gets a random suffix: the charge retried after a lost answer is a second charge",
+      patches: [{ file: KEYS, find: TASK_KEY, replace: "return `${runId}-${task}-${Math.random().toString(36).slice(2)}`;" }],
+      hint: /taskKey gave two different keys for the same run and task|the charge carried key|the retried task sent a new key/,
+    },
+    {
+      id: "payload-key-field-order",
+      scenario: "the export key hashes JSON.stringify as it comes: the same export with its fields reordered is run and emailed twice",
+      patches: [{ file: KEYS, find: "update(canonicalJson(payload))", replace: "update(JSON.stringify(payload))" }],
+      hint: /payloadKey gives another key when the same fields come in another order/,
+    },
+    {
+      id: "export-without-idempotency-key",
+      scenario: "the export is enqueued without an idempotency key: a double-click exports and emails twice",
+      patches: [{ file: ENQUEUE, find: "    .export(request, clients.rpc.sendOpts({ idempotencyKey: payloadKey(request) }));", replace: "    .export(request);" }],
+      hint: /the same export became two invocations/,
+    },
+  ],
+  alternatives: [
+    {
+      id: "keys-with-slashes",
+      description: "the run id and task keys spelled with slashes (`invoice/customer/period`, `run/task`)",
+      patches: [
+        { file: KEYS, find: RUN_ID, replace: "return `invoice/${request.customerId}/${request.period}`;" },
+        { file: KEYS, find: TASK_KEY, replace: "return `${runId}/${task}`;" },
+      ],
+      fast: true,
+    },
+    {
+      id: "payload-key-sha1",
+      description: "the export key is another hash (sha1) of the same canonical payload",
+      patches: [{ file: KEYS, find: 'createHash("sha256")', replace: 'createHash("sha1")' }],
+    },
+  ],
+};

@@ -1,0 +1,43 @@
+// What a mutant is: a small patch on a reference solution (solutions/) that
+// makes a mistake a learner could plausibly make, the failure a real system
+// would then hit, and the hint the checker must give for it. An alternative is
+// a patch that keeps the solution correct in another way: the checker must
+// pass it.
+export type Patch =
+  /** Replace `find`, which must occur exactly once in the file (so a solution that drifts fails loudly). */
+  | { file: string; find: string; replace: string; all?: false }
+  /** Replace every copy of `find` (there must be at least one). */
+  | { file: string; find: string; replace: string; all: true }
+  /** A new file next to the solution's (an imported helper). */
+  | { file: string; create: string };
+
+export interface Mutant {
+  id: string;
+  /** The failure a real system would hit, in one line. */
+  scenario: string;
+  patches: Patch[];
+  /** The hint some check must fail with. */
+  hint: RegExp;
+  /** In the fast subset `npm test` runs. */
+  fast?: boolean;
+}
+
+export interface Alternative {
+  id: string;
+  /** What it does differently, in one line. */
+  description: string;
+  patches: Patch[];
+  fast?: boolean;
+}
+
+export interface ExerciseCatalogue {
+  /** The exercise's folder under solutions/. */
+  folder: string;
+  mutants: Mutant[];
+  alternatives: Alternative[];
+}
+
+/** Patches that add `import { name } from "module"` at the top of a file, after its first import line. */
+export function addImport(file: string, firstImport: string, line: string): Patch {
+  return { file, find: firstImport, replace: `${line}\n${firstImport}` };
+}

@@ -1,0 +1,80 @@
+// Runs the catalogue: every mutant must fail some check with the hint for its
+// mistake, every alternative must pass every check.
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import * as path from "node:path";
+import { EXERCISES } from "../exercises.js";
+import { type ExerciseReport, runExercises } from "../lib/run.js";
+import type { CheckerStack } from "../lib/stack.js";
+import { materialize, prepareScratchRoot } from "./apply.js";
+import type { Alternative, ExerciseCatalogue, Mutant } from "./catalogue.js";
+
+export type Verdict =
+  /** A mutant failed with its hint, or an alternative passed. */
+  | "ok"
+  /** A mutant passed every check: the grader let it through. */
+  | "survived"
+  /** A mutant failed, but not with the hint for its mistake. */
+  | "wrong-hint"
+  /** An alternative (correct code) failed a check. */
+  | "rejected"
+  /** The variant's endpoint did not even start: the patch is broken, not the checker. */
+  | "broken";
+
+export interface VariantResult {
+  folder: string;
+  kind: "mutant" | "alternative";
+  id: string;
+  verdict: Verdict;
+  /** The failures the checker reported, `check: hint`. */
+  failures: string[];
+  durationMs: number;
+}
+
+type Variant = { folder: string; kind: "mutant"; entry: Mutant } | { folder: string; kind: "alternative"; entry: Alternative };
+
+export async function runCatalogue(
+  stack: CheckerStack,
+  catalogues: ExerciseCatalogue[],
+  options: { fast?: boolean; onResult?: (result: VariantResult) => void } = {},
+): Promise<VariantResult[]> {
+  const variants: Variant[] = catalogues.flatMap((catalogue) => [
+    ...catalogue.mutants.filter((m) => !options.fast || m.fast).map((entry) => ({ folder: catalogue.folder, kind: "mutant" as const, entry })),
+    ...catalogue.alternatives.filter((a) => !options.fast || a.fast).map((entry) => ({ folder: catalogue.folder, kind: "alternative" as const, entry })),
+  ]);
+  const root = mkdtempSync(path.join(tmpdir(), "idempotency-mutants-"));
+  try {
+    prepareScratchRoot(root);
+    const runs = variants.map((variant) => {
+      const exercise = EXERCISES.find((candidate) => candidate.folder === variant.folder);
+      if (!exercise) throw new Error(`the catalogue names ${variant.folder}, which is no exercise`);
+      const name = `${variant.kind === "mutant" ? "m" : "a"}-${exercise.number}-${variant.entry.id}`;
+      return { exercise, implementationRoot: materialize(root, name, variant.folder, variant.entry.patches) };
+    });
+    const reports = runExercises(stack, runs);
+    const results: VariantResult[] = [];
+    // Runs go one after the other (the next one's processes starting meanwhile): a run's time is from the end of the one before.
+    let lastDone = performance.now();
+    for (const [index, variant] of variants.entries()) {
+      const report = await reports[index]!;
+      const result = judge(variant, report, performance.now() - lastDone);
+      lastDone = performance.now();
+      options.onResult?.(result);
+      results.push(result);
+    }
+    return results;
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+}
+
+function judge(variant: Variant, report: ExerciseReport, durationMs: number): VariantResult {
+  const failed = report.results.filter((result) => result.kind !== "passed");
+  const failures = report.setupProblem ? [`setup: ${report.setupProblem}`] : failed.map((result) => `${result.id}: ${result.hint}`);
+  let verdict: Verdict;
+  if (report.setupProblem) verdict = "broken";
+  else if (variant.kind === "alternative") verdict = failures.length === 0 ? "ok" : "rejected";
+  else if (failures.length === 0) verdict = "survived";
+  else verdict = failed.some((result) => variant.entry.hint.test(result.hint ?? "")) ? "ok" : "wrong-hint";
+  return { folder: variant.folder, kind: variant.kind, id: variant.entry.id, verdict, failures, durationMs };
+}
