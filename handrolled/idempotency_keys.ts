@@ -38,6 +38,16 @@ export const fingerprint = (path: string, params: unknown) => createHash("sha256
 
 /** Phase one: insert the key locked by us, or find it and decide (replay, 409, 422, or take over an expired lease). */
 export async function acquireKey(db: Database, key: string, path: string, params: unknown, leaseMs: number): Promise<Acquired> {
+  // A key can vanish between our INSERT's conflict and our lock: the reaper deleted it, or its request gave it up
+  // (another key was charging the payment). Then it is free: take it again, a few times at most.
+  for (let attempt = 1; ; attempt++) {
+    const acquired = await acquireOnce(db, key, path, params, leaseMs);
+    if (acquired !== "vanished") return acquired;
+    if (attempt === 3) return refused(503, `Idempotency key '${key}' was deleted while this request tried to take it; send the request again.`);
+  }
+}
+
+async function acquireOnce(db: Database, key: string, path: string, params: unknown, leaseMs: number): Promise<Acquired | "vanished"> {
   const print = fingerprint(path, params);
   // A finished key never changes again: a replay is a plain read, no write and no lock.
   const known = await db.query<KeyRow & { fingerprint: string }>(
@@ -53,14 +63,14 @@ export async function acquireKey(db: Database, key: string, path: string, params
   );
   if (inserted.rows[0]) return { kind: "run", key: inserted.rows[0] };
   // A key that exists and is not finished: lock it and decide.
-  return db.transaction(async (tx) => {
+  return db.transaction<Acquired | "vanished">(async (tx) => {
     const found = await tx.query<KeyRow & { fingerprint: string; lease_live: boolean }>(
       `SELECT *, locked_at > now() - $3 * interval '1 millisecond' AS lease_live
        FROM idempotency_keys WHERE request_path = $1 AND idempotency_key = $2 FOR UPDATE`,
       [path, key, leaseMs],
     );
     const row = found.rows[0];
-    if (!row) return refused(503, "The idempotency key was being deleted by the reaper at this moment; send the request again.");
+    if (!row) return "vanished";
     if (row.fingerprint !== print || row.recovery_point === FINISHED) return settled(row, key, path, print);
     if (row.lease_live) {
       return refused(409, `A request with idempotency key '${key}' is still in progress; retry after it has finished.`);
