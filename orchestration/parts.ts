@@ -59,7 +59,7 @@ export async function startRestateServer(options: {
   rmSync(scratchDir, { recursive: true, force: true });
   mkdirSync(scratchDir, { recursive: true });
   const server = spawnManaged(
-    "restate",
+    options.nodeName ? `restate-${options.nodeName}` : "restate",
     restateServerBinary(),
     ["--no-logo", "--base-dir", options.dataDir, "--node-name", options.nodeName ?? "course", "--listen-mode", "tcp"],
     {

@@ -69,6 +69,16 @@ export async function stopLeftovers(dataDir: string, log: (line: string) => void
   rmSync(file, { force: true });
 }
 
+/** The PID of the launcher that recorded its processes in this data dir, if it still runs. */
+export async function runningLauncher(dataDir: string): Promise<number | undefined> {
+  try {
+    const record = JSON.parse(readFileSync(path.join(dataDir, RECORD_FILE), "utf8")) as LauncherRecord;
+    return (await isStill(record.launcher)) ? record.launcher.pid : undefined;
+  } catch {
+    return undefined; // no record, or half-written
+  }
+}
+
 /** The record of this launcher and its children, kept up to date as they start and exit. */
 export class ProcessRecord {
   private readonly file: string;
