@@ -28,6 +28,17 @@ afterAll(async () => {
   await cluster?.dispose();
 });
 
+/** A clear failure instead of the test's timeout when the cluster cannot finish (e.g. with a single copy of the data). */
+async function within<T>(ms: number, promise: Promise<T>, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms)));
+  try {
+    return await Promise.race([promise, deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 async function audit(ids: Iterable<string>) {
   await cluster.settled();
   const result = await auditLedger(cluster.gatewayClient, cluster.anyIngress(), ids);
@@ -65,7 +76,7 @@ describe("cluster", () => {
       await leader.server.kill();
       await cluster.gatewayClient.setFaults(NO_FAULTS);
 
-      const response = await creating;
+      const response = await within(30_000, creating, `payment ${id} to complete after its leader ${leader.name} was killed`);
       expect(response.status).toBe(200);
       expect(response.body.status).toBe("succeeded");
       const charges = await succeededCharges(cluster.gatewayClient, id);
