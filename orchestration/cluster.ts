@@ -5,7 +5,7 @@
 import * as path from "node:path";
 import type { FaultSettings } from "../code/types.js";
 import { type EndpointProcess, type GatewayProcess, type RestateServer, registerDeployment, startEndpoint, startGatewayProcess, startRestateServer } from "./parts.js";
-import { nodeIdAt, partitionOfKey, partitionReplicas } from "./cluster_state.js";
+import { nodeIdAt, partitionCount, partitionOfKey, partitionReplicas } from "./cluster_state.js";
 import { PAYMENT_ENDPOINT } from "./paths.js";
 import { type ManagedProcess, type Output, httpOk, waitFor } from "./processes.js";
 import { ensureRequestIdentity } from "./request_identity.js";
@@ -59,6 +59,13 @@ export interface ClusterNode {
   server: RestateServer;
 }
 
+export interface PartitionLeader {
+  partition: number;
+  node: ClusterNode;
+  /** Grows with every new leader: a leader killed is replaced in a higher epoch. */
+  epoch: number;
+}
+
 export interface Cluster {
   nodes: ClusterNode[];
   gateway: GatewayProcess;
@@ -69,8 +76,8 @@ export interface Cluster {
   startNode(number: number): Promise<RestateServer>;
   /** Nodes whose restate-server runs. */
   liveNodes(): ClusterNode[];
-  /** The node leading the partition that holds `partitionKey`, as the cluster controller reports it. */
-  leaderOf(partitionKey: bigint): Promise<ClusterNode>;
+  /** Who leads the partition that holds `partitionKey`, as the cluster controller reports it, and in which epoch. */
+  leaderOf(partitionKey: bigint): Promise<PartitionLeader>;
   stop(): Promise<void>;
 }
 
@@ -188,14 +195,14 @@ export async function waitUntilServing(nodes: ClusterNode[], timeoutMs = 30_000)
   );
 }
 
-async function leaderOf(live: ClusterNode[], partitionKey: bigint): Promise<ClusterNode> {
+async function leaderOf(live: ClusterNode[], partitionKey: bigint): Promise<PartitionLeader> {
   const asked = live[0];
   if (!asked) throw new Error("no node of the cluster runs");
+  const partition = partitionOfKey(partitionKey, await partitionCount(asked.ports.node));
   const replicas = await partitionReplicas(asked.ports.node);
-  const partitions = new Set(replicas.map((r) => r.partitionId)).size;
-  const partition = partitionOfKey(partitionKey, partitions);
   const leaders = replicas.filter((r) => r.partitionId === partition && r.mode === "leader");
   if (leaders.length !== 1) throw new Error(`partition ${partition} has ${leaders.length} leaders in ${JSON.stringify(replicas)}`);
-  for (const node of live) if ((await nodeIdAt(node.ports.node)) === leaders[0]!.nodeId) return node;
-  throw new Error(`partition ${partition}'s leader, node id ${leaders[0]!.nodeId}, is none of the live nodes`);
+  const leader = leaders[0]!;
+  for (const node of live) if ((await nodeIdAt(node.ports.node)) === leader.nodeId) return { partition, node, epoch: leader.leaderEpoch };
+  throw new Error(`partition ${partition}'s leader, node id ${leader.nodeId}, is none of the live nodes`);
 }

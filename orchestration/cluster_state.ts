@@ -11,6 +11,8 @@ export interface PartitionReplica {
   partitionId: number;
   nodeId: number;
   mode: "leader" | "follower" | "unknown";
+  /** The highest leader epoch this replica has seen: it grows with every change of leader. */
+  leaderEpoch: number;
 }
 
 /** The node id the cluster gave the node listening on `nodePort` (undefined until it has joined). */
@@ -35,11 +37,24 @@ export async function partitionReplicas(nodePort: number): Promise<PartitionRepl
     for (const partition of fields(alive).filter((f) => f.number === 3)) {
       const { key: partitionId, value: status } = mapEntry(partition.bytes!);
       // PartitionProcessorStatus.effective_mode = 3: RunMode LEADER = 1, FOLLOWER = 2.
-      const mode = fields(status).find((f) => f.number === 3)?.varint;
-      replicas.push({ partitionId, nodeId, mode: mode === 1 ? "leader" : mode === 2 ? "follower" : "unknown" });
+      const parts = fields(status);
+      const mode = parts.find((f) => f.number === 3)?.varint;
+      // last_observed_leader_epoch = 4: LeaderEpoch { value = 1 }.
+      const epoch = parts.find((f) => f.number === 4)?.bytes;
+      const leaderEpoch = epoch ? (fields(epoch).find((f) => f.number === 1)?.varint ?? 0) : 0;
+      replicas.push({ partitionId, nodeId, mode: mode === 1 ? "leader" : mode === 2 ? "follower" : "unknown", leaderEpoch });
     }
   }
   return replicas;
+}
+
+/** How many partitions the cluster was provisioned with (ClusterConfiguration.num_partitions). */
+export async function partitionCount(nodePort: number): Promise<number> {
+  const response = await grpcCall(nodePort, "/restate.cluster_ctrl.ClusterCtrlSvc/GetClusterConfiguration");
+  const configuration = fields(response).find((f) => f.number === 1)?.bytes;
+  const count = configuration ? fields(configuration).find((f) => f.number === 1)?.varint : undefined;
+  if (!count) throw new Error(`the node on port ${nodePort} reports no partitions`);
+  return count;
 }
 
 /**

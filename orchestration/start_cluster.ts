@@ -60,9 +60,9 @@ function fail(message: string): never {
 
 async function launch(): Promise<void> {
   try {
-    await stopLeftovers(dataDir, launcherLog);
+    await stopLeftovers(dataDir, launcherLog, "npm run start:cluster");
   } catch (error) {
-    fail((error as Error).message.replace("DATA_DIR=<dir> npm start", "DATA_DIR=<dir> npm run start:cluster"));
+    fail((error as Error).message);
   }
   const playgroundPort = playgroundPortFromEnv();
   const wanted: [string, number, string][] = [
@@ -82,6 +82,12 @@ async function launch(): Promise<void> {
   console.log(`Starting a ${CLUSTER_SIZE}-node Restate cluster (data in ${path.relative(process.cwd(), dataDir)}/), the mock gateway and PaymentService...`);
   const record = await ProcessRecord.create(dataDir);
   onEverySpawn((child) => record.track(child));
+  // Listening from the moment the record names this launcher: SIGUSR2's default action would end it.
+  let clusterStarted: () => void = () => {};
+  let serving = new Promise<void>((resolve) => (clusterStarted = resolve));
+  process.on("SIGUSR2", () => {
+    serving = serving.then(() => startRequestedNodes(cluster)).catch((error: Error) => launcherLog(`could not serve a node start request: ${error.message}`));
+  });
   let cluster: Cluster;
   try {
     cluster = await startCluster({
@@ -133,27 +139,24 @@ async function launch(): Promise<void> {
     });
   };
   cluster.nodes.forEach((node) => watchNode(node.number));
-
-  let serving = Promise.resolve();
-  process.on("SIGUSR2", () => {
-    serving = serving.then(async () => {
-      for (const file of readdirSync(dataDir).filter((name) => /^node-\d+\.start-request$/.test(name))) {
-        const number = Number(/\d+/.exec(file)![0]);
-        rmSync(path.join(dataDir, file), { force: true });
-        let answer: string;
-        try {
-          const server = await cluster.startNode(number);
-          watchNode(number);
-          answer = `Node n${number} is back (pid ${server.pid}): it rejoined the cluster; its ingress ${server.ingressUrl} answers again.`;
-          launcherLog(answer);
-        } catch (error) {
-          answer = `Could not start node n${number}: ${(error as Error).message}`;
-          launcherLog(answer);
-        }
-        writeFileSync(answerFile(number), `${answer}\n`);
+  const startRequestedNodes = async (running: Cluster) => {
+    if (stopping) return;
+    for (const file of readdirSync(dataDir).filter((name) => /^node-\d+\.start-request$/.test(name))) {
+      const number = Number(/\d+/.exec(file)![0]);
+      rmSync(path.join(dataDir, file), { force: true });
+      let answer: string;
+      try {
+        const server = await running.startNode(number);
+        watchNode(number);
+        answer = `Node n${number} is back (pid ${server.pid}): it rejoined the cluster; its ingress ${server.ingressUrl} answers again.`;
+      } catch (error) {
+        answer = `Could not start node n${number}: ${(error as Error).message}`;
       }
-    });
-  });
+      launcherLog(answer);
+      writeFileSync(answerFile(number), `${answer}\n`);
+    }
+  };
+  clusterStarted();
 
   // A dead endpoint is started again: Restate retries its invocations, nothing is lost.
   const supervisor = superviseEndpoints(cluster, {

@@ -4,6 +4,7 @@
 // ledger audit. `npm run test:cluster` runs it (not `npm test`).
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { NO_FAULTS } from "../../code/mock_gateway.js";
+import type { ClusterNode, PartitionLeader } from "../../orchestration/cluster.js";
 import { waitFor } from "../../orchestration/processes.js";
 import { auditLedger } from "../support/audit.js";
 import { type TestCluster, createOnCluster, startTestCluster } from "../support/cluster.js";
@@ -27,6 +28,16 @@ afterAll(async () => {
   report.print("3-node cluster, replication 2");
   await cluster?.dispose();
 });
+
+/** The partition's leader once it is not `old`: the cluster controller's view lags a takeover by a heartbeat or two. */
+async function leaderOtherThan(partitionKey: bigint, old: ClusterNode): Promise<PartitionLeader> {
+  let found: PartitionLeader | undefined;
+  await waitFor("the cluster controller to report the partition's new leader", async () => {
+    found = await cluster.leaderOf(partitionKey).catch(() => undefined);
+    return found !== undefined && found.node !== old;
+  });
+  return found!;
+}
 
 /** A clear failure instead of the test's timeout when the cluster cannot finish (e.g. with a single copy of the data). */
 async function within<T>(ms: number, promise: Promise<T>, what: string): Promise<T> {
@@ -72,7 +83,9 @@ describe("cluster", () => {
       await cluster.gatewayClient.setFaults({ answerDelayMs: 3_000 });
       const creating = createOnCluster(cluster.nodes, 0, id, visa, { idempotencyKey: `key-${id}` });
       await waitFor("the provider to record the charge", async () => (await succeededCharges(cluster.gatewayClient, id)).length === 1);
-      const leader = await cluster.leaderOf(await cluster.partitionKeyOf(id));
+      const partitionKey = await cluster.partitionKeyOf(id);
+      const before = await cluster.leaderOf(partitionKey);
+      const leader = before.node;
       await leader.server.kill();
       await cluster.gatewayClient.setFaults(NO_FAULTS);
 
@@ -82,8 +95,12 @@ describe("cluster", () => {
       const charges = await succeededCharges(cluster.gatewayClient, id);
       expect(charges.map((c) => c.id)).toEqual([response.body.chargeId]);
       expect(charges[0]!.idempotencyKey).toBe(`payment-${id}-charge`);
-      const successor = await cluster.leaderOf(await cluster.partitionKeyOf(id));
-      expect(successor.name).not.toBe(leader.name);
+      // The node killed did lead the payment's partition: it has a new leader, elsewhere, in a later epoch.
+      const after = await leaderOtherThan(partitionKey, leader);
+      expect(after.partition).toBe(before.partition);
+      expect(after.node.name).not.toBe(leader.name);
+      expect(after.epoch).toBeGreaterThan(before.epoch);
+      console.log(`partition ${before.partition}: leader ${leader.name} (epoch ${before.epoch}) killed, ${after.node.name} leads it in epoch ${after.epoch}`);
       await audit([id]);
 
       await cluster.startNode(leader.number);

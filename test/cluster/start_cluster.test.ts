@@ -63,6 +63,10 @@ async function ctrlC(run: NpmStartRun) {
   await run.exited;
 }
 
+type RecordedProcess = { name: string; pid: number };
+const readRecord = () =>
+  JSON.parse(readFileSync(path.join(dataDir, "cluster", RECORD_FILE), "utf8")) as { launcher: RecordedProcess; children: RecordedProcess[] };
+
 const bodyOf = (curlOutput: string) => curlOutput.slice(curlOutput.indexOf("\r\n\r\n") + 4);
 const restateId = (curlOutput: string) => /^x-restate-id: (\S+)/im.exec(curlOutput)?.[1];
 
@@ -98,6 +102,13 @@ describe("npm run start:cluster", () => {
     const viaN3 = (await sh(curls[0]!.replace(`:${env.INGRESS_PORT}/`, `:${Number(env.INGRESS_PORT) + 2}/`))).stdout;
     expect(bodyOf(viaN3)).toBe(bodyOf(viaN1));
 
+    // The endpoint, unlike a node, is started again by the launcher (orchestration/supervisor.ts).
+    const service = readRecord().children.find((child) => child.name === "service")!;
+    process.kill(service.pid, "SIGKILL");
+    await waitFor("the launcher to start the endpoint again", async () => run.output().includes("service endpoint is back"));
+    expect(run.output()).toContain(`service endpoint (pid ${service.pid}) exited unexpectedly`);
+    expect(bodyOf((await sh(curls[1]!)).stdout)).toBe(bodyOf(viaN1));
+
     await ctrlC(run);
     for (let n = 0; n < CLUSTER_SIZE; n++) {
       for (const base of [env.INGRESS_PORT, env.ADMIN_PORT, env.NODE_PORT]) expect(await tcpOpen(Number(base) + n)()).toBe(false);
@@ -114,13 +125,12 @@ describe("npm run start:cluster", () => {
     const ledger = (await (await fetch(`http://127.0.0.1:${env.GATEWAY_PORT}/v1/charges?reference=cl-1`)).json()) as { data: { id: string }[] };
     expect(ledger.data.map((c) => c.id)).toEqual([payment.chargeId]);
 
-    const record = JSON.parse(readFileSync(path.join(dataDir, "cluster", RECORD_FILE), "utf8")) as { launcher: { pid: number } };
-    const launcherPid = record.launcher.pid;
+    const launcherPid = readRecord().launcher.pid;
     process.kill(launcherPid, "SIGKILL");
     await first.exited;
     const second = startCluster(env);
     await ready(second);
-    expect(second.output()).toContain(`The previous npm start (pid ${launcherPid}) ended without stopping its processes`);
+    expect(second.output()).toContain(`The previous npm run start:cluster (pid ${launcherPid}) ended without stopping its processes`);
     expect(second.output()).toMatch(/restate-n1 \(pid \d+\)/);
     await ctrlC(second);
   });
