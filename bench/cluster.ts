@@ -26,7 +26,12 @@ export interface ClusterRow {
   cpuMsPerRequest: Record<string, number>;
 }
 
-export async function benchCluster(settings: Settings, latencies: number[], endpointEnv: Record<string, string>, progress: Progress): Promise<ClusterRow[]> {
+export async function benchCluster(
+  settings: Settings,
+  latencies: number[],
+  env: { restateEnv: Record<string, string>; endpointEnv: Record<string, string> },
+  progress: Progress,
+): Promise<ClusterRow[]> {
   const dir = mkdtempSync(path.join(tmpdir(), "bench-cluster-"));
   const free = await freePorts(CLUSTER_SIZE * 3 + 2);
   const take = () => free.shift()!;
@@ -37,7 +42,8 @@ export async function benchCluster(settings: Settings, latencies: number[], endp
     servicePort: take(),
     gatewayPort: take(),
     output: (part) => ({ kind: "file", path: path.join(dir, `${part}.log`) }),
-    endpointEnv,
+    restateEnv: env.restateEnv,
+    endpointEnv: env.endpointEnv,
   }).catch((error: unknown) => {
     rmSync(dir, { recursive: true, force: true });
     throw error;

@@ -239,7 +239,7 @@ async function main(): Promise<void> {
   }
   // Hook for issue 11: the hand-rolled PostgreSQL service on the same work (bench/handrolled.ts).
   const handrolled: HandrolledRow[] = options.handrolled && !interrupted ? await benchHandrolled(settings, latencies, progress) : [];
-  const cluster: ClusterRow[] = options.cluster && !interrupted ? await benchCluster(settings, latencies, options.endpointEnv, progress) : [];
+  const cluster: ClusterRow[] = options.cluster && !interrupted ? await benchCluster(settings, latencies, { restateEnv: options.restateEnv, endpointEnv: options.endpointEnv }, progress) : [];
   progress.clear();
 
   const ratios = computeRatios(loadResults, latencies);
