@@ -1,7 +1,7 @@
 // Reading the course's markdown the way the docs test needs it: fenced blocks
 // with their positions, links, and the "expected output" convention.
 //
-// Conventions the chapters follow (see modules/README.md, "How the chapters are tested"):
+// Conventions the chapters follow (see modules/07-idempotency/README.md, "How the chapters are tested"):
 // - every line of a ```sh block that starts with `curl ` is run, in order, against a started stack;
 //   in a ```sh cluster block, against a started 3-node cluster instead (`npm run start:cluster`'s ports);
 // - a ```json block right after a ```sh block is the expected output of that block's last curl:
