@@ -3,6 +3,8 @@ import { defineConfig } from "vitest/config";
 export default defineConfig({
   test: {
     include: ["test/**/*.test.ts"],
+    // test/cluster runs with `npm run test:cluster` (vitest.cluster.config.ts).
+    exclude: ["test/cluster/**", "**/node_modules/**"],
     // Each file starts its own restate-server; two at a time fit 2 cores.
     pool: "forks",
     maxWorkers: 2,

@@ -14,7 +14,8 @@ export interface BenchRequest {
 
 export interface LoadSpec {
   label: string;
-  baseUrl: string;
+  /** Several URLs (a cluster's ingresses): autocannon spreads the connections over them round-robin. */
+  baseUrl: string | string[];
   connections: number;
   /** Run for this long... */
   durationSec?: number;
@@ -69,7 +70,8 @@ export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
   });
   const instance = autocannon(
     {
-      url: spec.baseUrl,
+      // autocannon takes a list of URLs (its types say string).
+      url: spec.baseUrl as string,
       connections: spec.connections,
       ...(spec.amount !== undefined ? { amount: spec.amount } : { duration: spec.durationSec ?? 5 }),
       timeout: 30,

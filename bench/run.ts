@@ -11,6 +11,7 @@ import * as path from "node:path";
 import { parseArgs } from "node:util";
 import { PAYMENT_ENDPOINT, REPO_ROOT } from "../orchestration/paths.js";
 import { type BenchStack, startBenchStack } from "./bench_stack.js";
+import { type ClusterRow, benchCluster, renderCluster } from "./cluster.js";
 import { benchHandrolled, type HandrolledRow, renderHandrolled } from "./handrolled.js";
 import { Progress } from "./progress.js";
 import { type BenchReport, checkTargets, computeRatios, describeMachine, loadAverage, renderReport } from "./report.js";
@@ -37,12 +38,13 @@ const HELP = `npm run bench -- [options]
   --duplicates <n>          concurrent duplicates in scenario 5 (default 1000)
   --keys <n>                distinct keys in scenario 6 (default 10000)
   --retention <s>           idempotency retention of scenario 6's server (default 30)
-  --scenarios <list>        a subset of: ${SCENARIOS.join(",")}
+  --scenarios <list>        a subset of: ${SCENARIOS.join(",")},cluster
   --restate-env K=V         extra restate-server setting, repeatable (e.g. RESTATE_DEFAULT_NUM_PARTITIONS=24)
   --endpoint-env K=V        extra endpoint environment, repeatable (e.g. RESTATE_LOGGING=INFO)
   --endpoint-entry <file>   the endpoint to measure instead of code/endpoint.ts (a variant of the service)
   --cpu-prof <dir>          write a V8 CPU profile of the endpoint into <dir>
   --skip-handrolled         leave out the hand-rolled PostgreSQL service (bench/handrolled.ts)
+  --skip-cluster            leave out the 3-node cluster (bench/cluster.ts); '--scenarios cluster' runs only it
   --label <text>            recorded in the report, to tell runs apart
   --out <file>              where the JSON goes (default bench/results/<timestamp>.json)`;
 
@@ -68,6 +70,7 @@ function parseOptions() {
       "cpu-prof": { type: "string" },
       label: { type: "string" },
       "skip-handrolled": { type: "boolean", default: false },
+      "skip-cluster": { type: "boolean", default: false },
       out: { type: "string" },
       help: { type: "boolean", default: false },
     },
@@ -95,7 +98,8 @@ function parseOptions() {
     retentionSec: number("retention", values.retention, quick ? 3 : 30, 1),
   };
   const latencies = (values["gateway-latency"] ?? (quick ? "0" : "0,30")).split(",").map((raw) => number("gateway-latency", raw.trim(), 0, 0));
-  const scenarios = (values.scenarios?.split(",").map((s) => s.trim()) ?? [...SCENARIOS]) as ScenarioName[];
+  const listed = values.scenarios?.split(",").map((s) => s.trim());
+  const scenarios = (listed?.filter((s) => s !== "cluster") ?? [...SCENARIOS]) as ScenarioName[];
   for (const scenario of scenarios) if (!SCENARIOS.includes(scenario)) usage(`unknown scenario '${scenario}'; choose from ${SCENARIOS.join(", ")}`);
   return {
     settings,
@@ -107,6 +111,7 @@ function parseOptions() {
     cpuProfileDir: values["cpu-prof"] ? path.resolve(values["cpu-prof"]) : undefined,
     label: values.label ?? null,
     handrolled: !values["skip-handrolled"],
+    cluster: !values["skip-cluster"] && (listed === undefined || listed.includes("cluster")),
     out: values.out,
   };
 }
@@ -234,10 +239,11 @@ async function main(): Promise<void> {
   }
   // Hook for issue 11: the hand-rolled PostgreSQL service on the same work (bench/handrolled.ts).
   const handrolled: HandrolledRow[] = options.handrolled && !interrupted ? await benchHandrolled(settings, latencies, progress) : [];
+  const cluster: ClusterRow[] = options.cluster && !interrupted ? await benchCluster(settings, latencies, { restateEnv: options.restateEnv, endpointEnv: options.endpointEnv }, progress) : [];
   progress.clear();
 
   const ratios = computeRatios(loadResults, latencies);
-  const report: BenchReport & { handrolled: HandrolledRow[] } = {
+  const report: BenchReport & { handrolled: HandrolledRow[]; cluster: ClusterRow[] } = {
     schema: 1,
     date,
     label: options.label,
@@ -257,6 +263,7 @@ async function main(): Promise<void> {
     ratios,
     targets: [],
     handrolled,
+    cluster,
   };
   report.targets = checkTargets(report);
 
@@ -265,6 +272,7 @@ async function main(): Promise<void> {
   writeFileSync(out, `${JSON.stringify(report, null, 2)}\n`);
   console.log(renderReport(report));
   if (handrolled.length > 0) console.log(`\n${renderHandrolled(handrolled, loadResults)}`);
+  if (cluster.length > 0) console.log(`\n${renderCluster(cluster, loadResults)}`);
   console.log(`Wall time ${report.wallTimeSec} s. JSON: ${path.relative(process.cwd(), out)}`);
 
   // Wrong answers are failures; missed performance targets are findings, reported above.
@@ -272,6 +280,7 @@ async function main(): Promise<void> {
     ...loadResults.filter((s) => s.non2xx > 0 || s.errors > 0).map((s) => `${s.title} at gateway ${s.gatewayLatencyMs} ms: ${s.non2xx} non-2xx, ${s.errors} errors`),
     ...duplicates.filter((d) => d.charges !== 1 || d.ok !== d.requests).map((d) => `${d.description} at gateway ${d.gatewayLatencyMs} ms: ${d.charges} charges, ${d.ok}/${d.requests} 2xx`),
     ...handrolled.filter((h) => h.errors > 0 || (h.charges !== undefined && h.charges !== 1)).map((h) => `hand-rolled ${h.database} ${h.scenario}: ${h.errors} errors, ${h.charges ?? "-"} charges`),
+    ...cluster.filter((c) => c.errors > 0 || c.non2xx > 0).map((c) => `cluster ${c.scenario} at gateway ${c.gatewayLatencyMs} ms: ${c.non2xx} non-2xx, ${c.errors} errors`),
     ...(many && (many.load.non2xx > 0 || many.load.errors > 0) ? [`many keys: ${many.load.non2xx} non-2xx, ${many.load.errors} errors`] : []),
   ];
   if (wrong.length > 0) {

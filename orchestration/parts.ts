@@ -47,6 +47,10 @@ export async function startRestateServer(options: {
   env?: Record<string, string>;
   /** Sign requests to endpoints with this key (orchestration/request_identity.ts). */
   requestIdentity?: RequestIdentity;
+  /** The node's name, unique in a cluster. */
+  nodeName?: string;
+  /** Join (or, with autoProvision, found) a multi-node cluster instead of running alone. */
+  cluster?: ClusterMembership;
 }): Promise<RestateServer> {
   mkdirSync(options.dataDir, { recursive: true });
   // restate-server makes scratch dirs (invoker-<id>) in TMPDIR and leaves them behind; keep them in the
@@ -55,9 +59,9 @@ export async function startRestateServer(options: {
   rmSync(scratchDir, { recursive: true, force: true });
   mkdirSync(scratchDir, { recursive: true });
   const server = spawnManaged(
-    "restate",
+    options.nodeName ? `restate-${options.nodeName}` : "restate",
     restateServerBinary(),
-    ["--no-logo", "--base-dir", options.dataDir, "--node-name", "course", "--listen-mode", "tcp"],
+    ["--no-logo", "--base-dir", options.dataDir, "--node-name", options.nodeName ?? "course", "--listen-mode", "tcp"],
     {
       output: options.output,
       env: {
@@ -76,6 +80,7 @@ export async function startRestateServer(options: {
         RESTATE_DEFAULT_NUM_PARTITIONS: process.env.RESTATE_DEFAULT_NUM_PARTITIONS ?? "2",
         ...ingressLimitsEnv(),
         ...(options.requestIdentity ? requestIdentityServerEnv(options.requestIdentity) : {}),
+        ...(options.cluster ? clusterMembershipEnv(options.cluster, options.nodePort) : {}),
         ...options.env,
       },
     },
@@ -87,6 +92,27 @@ export async function startRestateServer(options: {
     await waitFor("restate-server ingress", httpOk(`${ingressUrl}/restate/health`), { process: server });
   });
   return Object.assign(server, { ingressUrl, adminUrl });
+}
+
+export interface ClusterMembership {
+  name: string;
+  /** The node-to-node addresses of every node, where the replicated metadata store is reached. */
+  metadataAddresses: string[];
+  /** Exactly one node of a new cluster provisions it; the others wait for it. */
+  autoProvision: boolean;
+  /** Nodes every log record and every partition is kept on. */
+  replication: number;
+}
+
+/** restate-server's settings for a node of a loopback cluster (the local cluster guide's, as variables). */
+function clusterMembershipEnv(cluster: ClusterMembership, nodePort: number): Record<string, string> {
+  return {
+    RESTATE_CLUSTER_NAME: cluster.name,
+    RESTATE_AUTO_PROVISION: String(cluster.autoProvision),
+    RESTATE_DEFAULT_REPLICATION: String(cluster.replication),
+    RESTATE_METADATA_CLIENT__ADDRESSES: JSON.stringify(cluster.metadataAddresses),
+    RESTATE_ADVERTISED_ADDRESS: `http://127.0.0.1:${nodePort}`,
+  };
 }
 
 export interface GatewayProcess extends ManagedProcess {

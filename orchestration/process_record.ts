@@ -41,7 +41,7 @@ export async function processIdentity(pid: number): Promise<string | null> {
  * record. Throws when the launcher that wrote the record is still alive: two
  * launchers must not share a data dir.
  */
-export async function stopLeftovers(dataDir: string, log: (line: string) => void): Promise<void> {
+export async function stopLeftovers(dataDir: string, log: (line: string) => void, command = "npm start"): Promise<void> {
   const file = path.join(dataDir, RECORD_FILE);
   if (!existsSync(file)) return;
   let record: LauncherRecord;
@@ -53,8 +53,8 @@ export async function stopLeftovers(dataDir: string, log: (line: string) => void
   }
   if (await isStill(record.launcher)) {
     throw new Error(
-      `npm start is already running on this data dir (pid ${record.launcher.pid}). ` +
-        `Stop it with Ctrl-C in its terminal, or give this one its own data dir: DATA_DIR=<dir> npm start`,
+      `${command} is already running on this data dir (pid ${record.launcher.pid}). ` +
+        `Stop it with Ctrl-C in its terminal, or give this one its own data dir: DATA_DIR=<dir> ${command}`,
     );
   }
   const stopped: string[] = [];
@@ -64,9 +64,19 @@ export async function stopLeftovers(dataDir: string, log: (line: string) => void
     stopped.push(`${child.name} (pid ${child.pid})`);
   }
   if (stopped.length > 0) {
-    log(`The previous npm start (pid ${record.launcher.pid}) ended without stopping its processes; stopped what it left running: ${stopped.join(", ")}.`);
+    log(`The previous ${command} (pid ${record.launcher.pid}) ended without stopping its processes; stopped what it left running: ${stopped.join(", ")}.`);
   }
   rmSync(file, { force: true });
+}
+
+/** The PID of the launcher that recorded its processes in this data dir, if it still runs. */
+export async function runningLauncher(dataDir: string): Promise<number | undefined> {
+  try {
+    const record = JSON.parse(readFileSync(path.join(dataDir, RECORD_FILE), "utf8")) as LauncherRecord;
+    return (await isStill(record.launcher)) ? record.launcher.pid : undefined;
+  } catch {
+    return undefined; // no record, or half-written
+  }
 }
 
 /** The record of this launcher and its children, kept up to date as they start and exit. */

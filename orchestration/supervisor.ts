@@ -22,7 +22,7 @@ export interface EndpointSupervisor {
  * Gives up, calling `onGiveUp`, when it cannot be started or keeps dying.
  */
 export function superviseEndpoints(
-  stack: Stack,
+  stack: Pick<Stack, "endpoints" | "startEndpointAgain">,
   options: { log: (line: string) => void; onGiveUp?: (error: Error) => void },
 ): EndpointSupervisor {
   let stopped = false;

@@ -34,6 +34,12 @@ export interface PlaygroundOptions {
   /** Bind address; loopback unless told otherwise. */
   host?: string;
   ingressUrl: string;
+  /**
+   * A cluster's ingresses (`npm run start:cluster`): creates go to each in
+   * turn, to the next one when a node does not answer (as a client of a
+   * cluster would), and every answer names the node it came through.
+   */
+  ingressNodes?: { name: string; url: string }[];
   adminUrl: string;
   gatewayUrl: string;
   /**
@@ -84,6 +90,8 @@ export interface Answer {
   ms: number;
   body: unknown;
   error?: string;
+  /** The cluster node that answered, e.g. "n2 (8081)". */
+  node?: string;
 }
 
 class HttpProblem extends Error {
@@ -128,6 +136,20 @@ export function createPlaygroundApp(options: Omit<PlaygroundOptions, "port" | "h
     status: (paymentId: string) => `${options.ingressUrl}/PaymentService/${encodeURIComponent(paymentId)}/getStatus`,
   };
 
+  const nodes = options.ingressNodes ?? [{ name: "", url: options.ingressUrl }];
+  let turn = 0;
+  const createOnSomeNode = async (paymentId: string, request: unknown, idempotencyKey: string | null, n: number): Promise<Answer> => {
+    const first = turn++;
+    let answer: Answer | undefined;
+    for (let attempt = 0; attempt < nodes.length; attempt++) {
+      const node = nodes[(first + attempt) % nodes.length]!;
+      answer = await callCreate(`${node.url}/PaymentService/${encodeURIComponent(paymentId)}/create`, request, idempotencyKey, n);
+      if (options.ingressNodes) answer.node = `${node.name} (${new URL(node.url).port})`;
+      if (answer.status !== null) break; // answered; only a node that cannot be reached is skipped
+    }
+    return answer!;
+  };
+
   app.get("/api/config", (_req, res) => {
     res.json({
       ingressUrl: options.ingressUrl,
@@ -142,7 +164,7 @@ export function createPlaygroundApp(options: Omit<PlaygroundOptions, "port" | "h
     const paymentId = paymentIdFrom(req);
     const send = parse(SendRequest, req.body);
     const url = target.create(paymentId);
-    const once = (n: number) => callCreate(url, send.request, send.idempotencyKey, n);
+    const once = (n: number) => createOnSomeNode(paymentId, send.request, send.idempotencyKey, n);
     const numbers = Array.from({ length: send.copies }, (_, index) => index + 1);
     let answers: Answer[];
     if (send.concurrently) {

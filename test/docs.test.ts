@@ -16,6 +16,7 @@ import { typecheckSnippets } from "./support/snippets.js";
 import { type HandrolledProcess, DEFAULT_HANDROLLED_PORT, startHandrolled } from "../orchestration/handrolled.js";
 import { freePort } from "../orchestration/ports.js";
 import { type TestStack, startTestStack } from "./support/stack.js";
+import { type TestCluster, startTestCluster } from "./support/cluster.js";
 
 /** Shell commands the docs show that other tests run; anything else in a ```sh block must be a curl. */
 const RUN_ELSEWHERE: [RegExp, string][] = [
@@ -24,6 +25,9 @@ const RUN_ELSEWHERE: [RegExp, string][] = [
   [/^npm test$/, "this suite"],
   [/^npx tsx code\/client\.ts\b/, "test/payment_service.test.ts runs the client"],
   [/^npm run start:handrolled$/, "test/handrolled/start.test.ts runs it"],
+  [/^npm run start:cluster( -- --node [1-3])?$/, "test/cluster/start_cluster.test.ts runs it, --node included"],
+  [/^kill -9 <pid of n[1-3]>$/, "test/cluster/start_cluster.test.ts kills a node by the PID the banner prints"],
+  [/^npm run test:cluster$/, ".ci/run runs it after npm test"],
   [/^npx vitest run test\/handrolled\/reliability\.test\.ts -t naive$/, "npm test runs test/handrolled/reliability.test.ts"],
   [/^npm run test:chaos$/, "test/reliability/*, run by npm test with smaller counts (CHAOS=1 only raises them)"],
   [/^npm run check -- (all|[1-7])( --dir \S+| --solutions| --verbose)*$/, "test/exercises.test.ts runs the checker's CLI and every exercise's checks"],
@@ -114,7 +118,7 @@ describe("curl lines, in reading order, against one stack", () => {
   let stack: TestStack;
   let handrolled: HandrolledProcess | undefined;
   let portMap: [string, string][] = [];
-  const steps: CurlStep[] = docs.flatMap((doc) => shellSteps(doc).curls);
+  const steps: CurlStep[] = docs.flatMap((doc) => shellSteps(doc).curls).filter((step) => !step.cluster);
 
   beforeAll(async () => {
     // The lines are run as written, on the default ports, when those are free here.
@@ -141,30 +145,59 @@ describe("curl lines, in reading order, against one stack", () => {
     console.log(`docs: ${steps.length} curl lines executed from ${docs.length} markdown files`);
   });
 
-  // A line shown again ("run it once more") is held to what the doc showed for it the first time.
   const shownBefore = new Map<string, unknown>();
-
-  it.each(steps.map((step) => [`${rel(step.file)}:${step.line}`, step] as const))("%s", async (_where, step) => {
-    const command = portMap.reduce((line, [from, to]) => line.replaceAll(from, to), step.command);
-    const { stdout } = await promisify(execFile)("sh", ["-c", command], { timeout: 60_000 });
-    let output: unknown;
-    try {
-      output = JSON.parse(stdout);
-    } catch {
-      throw new Error(`${step.command}\nprinted something that is not JSON:\n${stdout.slice(0, 500)}`);
-    }
-    const expected = step.expected ?? shownBefore.get(step.command);
-    if (step.expected !== undefined) shownBefore.set(step.command, step.expected);
-    if (expected !== undefined) {
-      const problem = mismatch(expected, output);
-      expect(problem, `${step.command}\nprinted ${stdout.slice(0, 800)}`).toBeNull();
-    } else {
-      const error = output as { code?: unknown; message?: unknown };
-      const isError = typeof error?.code === "number" && error.code >= 400 && typeof error.message === "string";
-      expect(isError, `${step.command}\nanswered an error the doc does not show: ${stdout.slice(0, 500)}`).toBe(false);
-    }
-  });
+  it.each(steps.map((step) => [`${rel(step.file)}:${step.line}`, step] as const))("%s", (_where, step) => checkCurl(step, portMap, shownBefore));
 });
+
+describe("curl lines of ```sh cluster blocks, in reading order, against one 3-node cluster", () => {
+  let cluster: TestCluster;
+  let portMap: [string, string][] = [];
+  const steps: CurlStep[] = docs.flatMap((doc) => shellSteps(doc).curls).filter((step) => step.cluster);
+
+  beforeAll(async () => {
+    cluster = await startTestCluster();
+    // `npm run start:cluster`'s ports: node N on 8080/9070 + N - 1, the gateway and endpoint as with npm start.
+    portMap = cluster.nodes.flatMap((node, index): [string, string][] => [
+      [`localhost:${DEFAULT_PORTS.ingress + index}`, `localhost:${node.ports.ingress}`],
+      [`localhost:${DEFAULT_PORTS.admin + index}`, `localhost:${node.ports.admin}`],
+    ]);
+    portMap.push([`localhost:${DEFAULT_PORTS.gateway}`, `localhost:${new URL(cluster.gatewayUrl).port}`]);
+  }, 60_000);
+
+  afterAll(async () => {
+    await cluster?.dispose();
+    console.log(`docs: ${steps.length} curl lines executed against the cluster`);
+  });
+
+  const shownBefore = new Map<string, unknown>();
+  it.each(steps.map((step) => [`${rel(step.file)}:${step.line}`, step] as const))("%s", (_where, step) => checkCurl(step, portMap, shownBefore));
+});
+
+/**
+ * Runs a doc's curl line with its ports rewritten and holds it to what the doc
+ * shows; a line shown again ("run it once more") is held to what the doc showed
+ * for it the first time.
+ */
+async function checkCurl(step: CurlStep, portMap: [string, string][], shownBefore: Map<string, unknown>): Promise<void> {
+  const command = portMap.reduce((line, [from, to]) => line.replaceAll(from, to), step.command);
+  const { stdout } = await promisify(execFile)("sh", ["-c", command], { timeout: 60_000 });
+  let output: unknown;
+  try {
+    output = JSON.parse(stdout);
+  } catch {
+    throw new Error(`${step.command}\nprinted something that is not JSON:\n${stdout.slice(0, 500)}`);
+  }
+  const expected = step.expected ?? shownBefore.get(step.command);
+  if (step.expected !== undefined) shownBefore.set(step.command, step.expected);
+  if (expected !== undefined) {
+    const problem = mismatch(expected, output);
+    expect(problem, `${step.command}\nprinted ${stdout.slice(0, 800)}`).toBeNull();
+  } else {
+    const error = output as { code?: unknown; message?: unknown };
+    const isError = typeof error?.code === "number" && error.code >= 400 && typeof error.message === "string";
+    expect(isError, `${step.command}\nanswered an error the doc does not show: ${stdout.slice(0, 500)}`).toBe(false);
+  }
+}
 
 function headingSlugs(file: string): Set<string> {
   const slugger = new GithubSlugger();

@@ -272,6 +272,7 @@ function renderGroups() {
               { class: "answer" },
               statusBadge(answer.status),
               ` #${answer.n} · ${answer.ms} ms`,
+              answer.node ? ` · via ${answer.node}` : "",
               answer.body?.status ? ` · ${answer.body.status}` : "",
               answer.body?.chargeId ? h("span", { class: "mono" }, ` · ${answer.body.chargeId}`) : "",
               answer.invocationId && !oneInvocation ? h("span", { class: "mono muted" }, ` · ${answer.invocationId}`) : "",

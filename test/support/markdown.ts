@@ -1,8 +1,9 @@
 // Reading the course's markdown the way the docs test needs it: fenced blocks
 // with their positions, links, and the "expected output" convention.
 //
-// Conventions the chapters follow (see modules/README.md, "How the chapters are tested"):
+// Conventions the chapters follow (see modules/07-idempotency/README.md, "How the chapters are tested"):
 // - every line of a ```sh block that starts with `curl ` is run, in order, against a started stack;
+//   in a ```sh cluster block, against a started 3-node cluster instead (`npm run start:cluster`'s ports);
 // - a ```json block right after a ```sh block is the expected output of that block's last curl:
 //   "..." matches any value, "ch_..." any string with that prefix and suffix, and an
 //   object key "..." means "more fields, not shown";
@@ -53,6 +54,8 @@ export interface CurlStep {
   command: string;
   /** The expected output shown right after the block, for the block's last curl. */
   expected?: unknown;
+  /** From a ```sh cluster block: meant for `npm run start:cluster`. */
+  cluster: boolean;
 }
 
 /** The executable shell lines of a document, each curl with its expected output if the doc shows one. */
@@ -66,7 +69,7 @@ export function shellSteps(doc: MarkdownDoc): { curls: CurlStep[]; otherCommands
     lines.forEach((raw, offset) => {
       const command = raw.trim();
       if (command === "" || command.startsWith("#")) return;
-      if (command.startsWith("curl ")) blockCurls.push({ file: doc.file, line: block.line + 1 + offset, command });
+      if (command.startsWith("curl ")) blockCurls.push({ file: doc.file, line: block.line + 1 + offset, command, cluster: block.meta.trim() === "cluster" });
       else otherCommands.push({ line: block.line + 1 + offset, command: command.replace(/\s+#.*$/, "") });
     });
     const next = doc.blocks[index + 1];

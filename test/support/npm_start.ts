@@ -29,8 +29,9 @@ export interface NpmStartRun {
   killGroup(): void;
 }
 
-export function startNpmStart(env: NpmStartEnv & { DATA_DIR: string }): NpmStartRun {
-  const child = spawn("npm", ["start"], { cwd: REPO_ROOT, env: { ...process.env, ...env }, detached: true });
+/** `npm start`, or another npm script with its arguments (`["run", "start:cluster"]`). */
+export function startNpmStart(env: NpmStartEnv & { DATA_DIR: string }, npmArgs: string[] = ["start"]): NpmStartRun {
+  const child = spawn("npm", npmArgs, { cwd: REPO_ROOT, env: { ...process.env, ...env }, detached: true });
   let output = "";
   child.stdout.on("data", (chunk) => (output += chunk));
   child.stderr.on("data", (chunk) => (output += chunk));
