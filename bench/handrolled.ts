@@ -14,6 +14,7 @@ import { postgresBinDir, startPostgresServer } from "../orchestration/postgres_s
 import { burst } from "./burst.js";
 import { type LatencySummary, runLoad } from "./load.js";
 import type { Progress } from "./progress.js";
+import type { Target } from "./report.js";
 import type { Settings } from "./scenarios.js";
 
 const BODY = JSON.stringify({ amount: 10_000, currency: "USD", source: "tok_visa" });
@@ -136,6 +137,18 @@ const pick = (result: Awaited<ReturnType<typeof runLoad>>) => ({
 });
 
 /** A markdown table of the rows, with throughput as a ratio of Restate's in the same run (create-key, replay). */
+/** Restate's first call with a key against the peer's (which requires one), in the same run, gateway latency 0. */
+export function parityTargets(rows: HandrolledRow[], restate: { scenario: string; gatewayLatencyMs: number; throughput: number }[]): Target[] {
+  const ours = restate.find((s) => s.scenario === "create-key" && s.gatewayLatencyMs === 0);
+  if (!ours) return [];
+  return rows
+    .filter((r) => r.scenario === "create-key" && r.gatewayLatencyMs === 0 && r.throughput !== null && r.throughput > 0)
+    .map((r) => {
+      const ratio = ours.throughput / r.throughput!;
+      return { name: `durable create with key vs hand-rolled on ${r.database} (req/s)`, goal: ">= 1.0x", actual: `${ratio.toFixed(2)}x`, met: ratio >= 1 };
+    });
+}
+
 export function renderHandrolled(rows: HandrolledRow[], restate: { scenario: string; gatewayLatencyMs: number; throughput: number }[]): string {
   const ratio = (r: HandrolledRow) => {
     const peer = restate.find((s) => s.scenario === r.scenario && s.gatewayLatencyMs === r.gatewayLatencyMs);

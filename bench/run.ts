@@ -12,7 +12,7 @@ import { parseArgs } from "node:util";
 import { PAYMENT_ENDPOINT, REPO_ROOT } from "../orchestration/paths.js";
 import { type BenchStack, startBenchStack } from "./bench_stack.js";
 import { type ClusterRow, benchCluster, renderCluster } from "./cluster.js";
-import { benchHandrolled, type HandrolledRow, renderHandrolled } from "./handrolled.js";
+import { benchHandrolled, type HandrolledRow, parityTargets, renderHandrolled } from "./handrolled.js";
 import { Progress } from "./progress.js";
 import { type BenchReport, checkTargets, computeRatios, describeMachine, loadAverage, renderReport } from "./report.js";
 import {
@@ -189,6 +189,7 @@ async function main(): Promise<void> {
             ["create-key", () => runner.createWithKey(latency)],
             ["replay", () => runner.replay(latency)],
             ["known", () => runner.known(latency)],
+            ["hot", () => runner.hotKey(latency)],
           ];
           for (const [name, step] of steps) {
             if (!scenarios.has(name) || interrupted) continue;
@@ -265,7 +266,7 @@ async function main(): Promise<void> {
     handrolled,
     cluster,
   };
-  report.targets = checkTargets(report);
+  report.targets = [...checkTargets(report), ...parityTargets(handrolled, loadResults)];
 
   const out = options.out ? path.resolve(options.out) : path.join(REPO_ROOT, "bench", "results", `${date.replaceAll(":", "-").replace(/\..*$/, "")}.json`);
   mkdirSync(path.dirname(out), { recursive: true });

@@ -5,7 +5,7 @@ import { type BurstResult, burst } from "./burst.js";
 import { type BenchRequest, type LatencySummary, type LoadResult, runLoad } from "./load.js";
 import type { Progress } from "./progress.js";
 
-export const SCENARIOS = ["baseline", "create", "create-key", "replay", "known", "concurrent", "many-keys"] as const;
+export const SCENARIOS = ["baseline", "create", "create-key", "replay", "known", "hot", "concurrent", "many-keys"] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 
 export const SCENARIO_TITLES: Record<ScenarioName, string> = {
@@ -14,6 +14,7 @@ export const SCENARIO_TITLES: Record<ScenarioName, string> = {
   "create-key": "2b. durable create, new payment id + new idempotency-key",
   replay: "3. duplicate replay (same idempotency-key, completed)",
   known: "4. repeated create of a known payment id, no key",
+  hot: "4b. hot key: one settled payment created again and again, no key",
   concurrent: "5. 1,000 concurrent duplicates",
   "many-keys": "6. many keys",
 };
@@ -44,6 +45,7 @@ export interface LoadScenarioResult extends LoadResult {
 export const DUPLICATE_VARIANTS = {
   key: "one idempotency-key, connections already open",
   id: "one payment id, no key, connections already open",
+  settledId: "one settled payment id, no key, connections already open",
   keyNewConnections: "one idempotency-key, every request on a new connection",
 } as const;
 export type DuplicateVariant = keyof typeof DUPLICATE_VARIANTS;
@@ -146,6 +148,27 @@ export class ScenarioRunner {
     return this.load("known", gatewayLatencyMs, this.bench.stack.ingressUrl, () => ({ path: createPath(pool[next++ % pool.length]!), body: BODY }));
   }
 
+  /**
+   * One settled payment repeated by every connection, without a key: a client, a proxy or a batch
+   * job retrying on the business id. Each duplicate must be answered without queueing behind the others.
+   */
+  async hotKey(gatewayLatencyMs: number): Promise<LoadScenarioResult> {
+    const id = await this.settledPayment("hot");
+    return this.load("hot", gatewayLatencyMs, this.bench.stack.ingressUrl, () => ({ path: createPath(id), body: BODY }));
+  }
+
+  private async settledPayment(tag: string): Promise<string> {
+    const id = this.freshId(tag);
+    const response = await fetch(`${this.bench.stack.ingressUrl}${createPath(id)}`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: BODY,
+      signal: AbortSignal.timeout(30_000),
+    });
+    if (!response.ok) throw new Error(`setting up ${tag}: creating ${id} answered ${response.status}: ${await response.text()}`);
+    return id;
+  }
+
   /** Creates `poolSize` payments (with keys or without) and waits for all of them. */
   private async completedPayments(tag: string, withKey: boolean): Promise<string[]> {
     const pool = Array.from({ length: this.settings.poolSize }, () => this.freshId(tag));
@@ -184,8 +207,8 @@ export class ScenarioRunner {
    * connection of its own opened at that moment (autocannon).
    */
   async concurrentDuplicates(gatewayLatencyMs: number, variant: DuplicateVariant): Promise<ConcurrentDuplicatesResult> {
-    const withKey = variant !== "id";
-    const id = this.freshId(withKey ? "dupkey" : "dupid");
+    const withKey = variant === "key" || variant === "keyNewConnections";
+    const id = variant === "settledId" ? await this.settledPayment("dupsettled") : this.freshId(withKey ? "dupkey" : "dupid");
     const count = this.settings.concurrentDuplicates;
     const headers: Record<string, string> = withKey ? { "idempotency-key": `key-${id}` } : {};
     const request = { path: createPath(id), body: BODY, headers };

@@ -46,10 +46,30 @@ export const paymentService = restate.object({
   name: "PaymentService",
   description: "One payment per key: charged at most once, refunded at most what was charged.",
   handlers: {
-    create: restate.handlers.object.exclusive(
+    create: restate.handlers.object.shared(
       { input: restate.serde.schema(CreatePaymentRequest), description: "Create and charge the payment (idempotent per payment id)." },
+      async (ctx: ObjectSharedContext<PaymentState>, request: CreatePaymentRequest): Promise<Payment> => {
+        const paymentId = validPaymentId(ctx.key);
+        const stored = await ctx.get("payment");
+        if (stored) {
+          refuseDifferentParameters(stored, request);
+          if (!mayRetryCharge(stored)) return answer(stored);
+        }
+        // Only an exclusive handler may charge and write the payment: a duplicate of a settled
+        // payment is answered above without waiting for the object's lock; anything else queues.
+        return ctx.objectClient(paymentServiceApi, paymentId).charge(request);
+      },
+    ),
+
+    charge: restate.handlers.object.exclusive(
+      {
+        input: restate.serde.schema(CreatePaymentRequest),
+        description: "Charge the payment once, under the object's lock (called by create).",
+        ingressPrivate: true,
+      },
       async (ctx: ObjectContext<PaymentState>, request: CreatePaymentRequest): Promise<Payment> => {
         const paymentId = validPaymentId(ctx.key);
+        // Looked at again under the lock: another caller may have settled it since create read it.
         const stored = await ctx.get("payment");
         if (stored) {
           refuseDifferentParameters(stored, request);
@@ -71,7 +91,7 @@ export const paymentService = restate.object({
             chargeIdempotencyKey(paymentId),
           ),
         );
-        const settled: Payment = { ...pending, ...chargeOutcome(result), updatedAt: await now(ctx) };
+        const settled: Payment = { ...pending, ...chargeOutcome(result), updatedAt: result.at ?? (await now(ctx)) };
         ctx.set("payment", settled);
         return answer(settled);
       },
@@ -126,7 +146,7 @@ export const paymentService = restate.object({
         if (result.outcome === "rejected") {
           throw new TerminalError(`The payment provider refused the refund: ${result.message}`, { errorCode: 422 });
         }
-        const refundedAt = await now(ctx);
+        const refundedAt = result.at;
         const refunded: Payment = {
           ...payment,
           refundedAmount: payment.refundedAmount + request.amount,
@@ -161,12 +181,16 @@ export const paymentService = restate.object({
 /** What clients import to call the service with type checking (see code/client.ts). */
 export type PaymentService = typeof paymentService;
 
+/** How create names its own object's exclusive handler (a type-only reference, so no import cycle). */
+const paymentServiceApi: restate.VirtualObjectDefinition<"PaymentService", PaymentService> = { name: "PaymentService" };
+
 // ---------------------------------------------------------------------------
 
+/** `at`: when the provider answered, read inside the journaled step, so a retry sees the same time. */
 type ProviderResult<T> =
-  | { outcome: "done"; value: T }
-  | { outcome: "rejected"; status: number; code: string; declineCode?: string; message: string; chargeId?: string }
-  | { outcome: "unavailable"; message: string };
+  | { outcome: "done"; value: T; at: string }
+  | { outcome: "rejected"; status: number; code: string; declineCode?: string; message: string; chargeId?: string; at: string }
+  | { outcome: "unavailable"; message: string; at?: undefined };
 
 /**
  * One journaled call to the provider. Rejections (declines, bad requests) are
@@ -179,7 +203,8 @@ async function callProvider<T>(ctx: ObjectContext<PaymentState>, name: string, c
       name,
       async () => {
         try {
-          return { outcome: "done", value: await call() };
+          const value = await call();
+          return { outcome: "done", value, at: new Date().toISOString() };
         } catch (error) {
           if (!(error instanceof GatewayRejection)) throw error; // retried by Restate
           const body = error.body as GatewayRejection["body"] & { charge?: string };
@@ -190,6 +215,7 @@ async function callProvider<T>(ctx: ObjectContext<PaymentState>, name: string, c
             declineCode: body.error.declineCode,
             message: body.error.message,
             chargeId: body.charge,
+            at: new Date().toISOString(),
           };
         }
       },

@@ -18,7 +18,7 @@ describe("npm run bench -- --quick", () => {
     const out = path.join(dir, "report.json");
     const { stdout } = await promisify(execFile)(
       process.execPath,
-      ["--import", "tsx", "bench/run.ts", "--quick", "--scenarios", "create-key,replay,concurrent", "--duplicates", "50", "--out", out],
+      ["--import", "tsx", "bench/run.ts", "--quick", "--scenarios", "create-key,replay,hot,concurrent", "--duplicates", "50", "--out", out],
       { cwd: REPO_ROOT, timeout: 55_000 },
     );
     const report = JSON.parse(readFileSync(out, "utf8")) as BenchReport;
@@ -26,7 +26,7 @@ describe("npm run bench -- --quick", () => {
     expect(report.schema).toBe(1);
     expect(report.machine.cpus).toBeGreaterThan(0);
     expect(report.machine.node).toBe(process.version);
-    expect(report.scenarios.map((s) => s.scenario)).toEqual(["create-key", "replay"]);
+    expect(report.scenarios.map((s) => s.scenario)).toEqual(["create-key", "replay", "hot"]);
     for (const scenario of report.scenarios) {
       expect(scenario.ok).toBeGreaterThan(0);
       expect(scenario.requests).toBe(scenario.ok);
@@ -35,19 +35,21 @@ describe("npm run bench -- --quick", () => {
       expect(scenario.latencyMs.p95).toBeLessThanOrEqual(scenario.latencyMs.p99);
       expect(scenario.restate?.partitions).toBeGreaterThan(0);
     }
-    const [firstCall, replay] = report.scenarios;
+    const [firstCall, replay, hot] = report.scenarios;
     // A replay is answered from the stored result: the endpoint runs nothing.
     expect(firstCall!.restate!.invocationsPerRequest).toBeGreaterThan(0.9);
     expect(replay!.restate!.invocationsPerRequest).toBe(0);
+    // A settled payment again without a key: the shared create alone, never the exclusive charge.
+    expect(hot!.restate!.invocationsPerRequest).toBeCloseTo(1, 1);
     expect(report.ratios.map((r) => r.name)).toContain("replay / first call (create with key)");
 
-    expect(report.concurrentDuplicates.map((d) => d.variant)).toEqual(["key", "id", "keyNewConnections"]);
+    expect(report.concurrentDuplicates.map((d) => d.variant)).toEqual(["key", "id", "settledId", "keyNewConnections"]);
     for (const duplicates of report.concurrentDuplicates) {
       expect(duplicates.ok).toBe(50);
       expect(duplicates.charges).toBe(1);
       expect(duplicates.distinctAnswers).toBe(1);
     }
     expect(stdout).toContain("| 2b. durable create, new payment id + new idempotency-key | 0 ms |");
-    expect(stdout).toContain("[met] concurrent duplicates: charges per payment, every run: 1, 1, 1");
+    expect(stdout).toContain("[met] concurrent duplicates: charges per payment, every run: 1, 1, 1, 1");
   });
 });

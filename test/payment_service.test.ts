@@ -146,6 +146,40 @@ describe("create", () => {
     expect((await ingress.getStatus(id)).body.status).toBe("succeeded");
   });
 
+  it("answers a duplicate of a settled payment from state while a refund holds the payment's lock", async () => {
+    const id = newPaymentId("hot");
+    const created = await ingress.createPayment(id, visa);
+    expect(created.status).toBe(200);
+    // The provider records the refund, then holds its answer: the refund keeps the object's exclusive lock meanwhile.
+    await stack.gatewayClient.setFaults({ answerDelayMs: 5_000 });
+    let refundAnswered = false;
+    const refunding = ingress.refund(id, { refundId: "r1", amount: 1_000 }).finally(() => {
+      refundAnswered = true;
+    });
+    await waitFor("the refund to reach the provider", async () => (await stack.gatewayClient.listRefunds({ reference: id })).length === 1, {
+      timeoutMs: 10_000,
+      intervalMs: 20,
+    });
+
+    const duplicate = await ingress.createPayment(id, visa);
+    const mismatched = await ingress.createPayment(id, { ...visa, amount: 1 });
+    expect(refundAnswered).toBe(false); // both were answered while the refund still held the lock
+    expect(duplicate.status).toBe(200);
+    expect(duplicate.body).toEqual(created.body);
+    expect(mismatched.status).toBe(422);
+
+    expect((await refunding).status).toBe(200);
+    expect(await succeededCharges(stack.gatewayClient, id)).toHaveLength(1);
+  });
+
+  it("keeps the charging handler private: the ingress refuses to call it directly", async () => {
+    const id = newPaymentId("private");
+    const direct = await ingress.request(`/PaymentService/${id}/charge`, visa);
+    expect(direct.status).toBeGreaterThanOrEqual(400);
+    expect(direct.status).toBeLessThan(500);
+    expect(await stack.gatewayClient.listCharges({ reference: id })).toHaveLength(0);
+  });
+
   it("stores a clear failure when the provider stays down past the retry policy, and a later create finishes it once", async () => {
     const id = newPaymentId("outage");
     await stack.gatewayClient.setFaults({ failNext: 1_000 });
