@@ -86,16 +86,20 @@ function referenceOf(body: Buffer): string | null {
 }
 
 /**
- * Side effects sent again after the provider had answered them: the same request (path and idempotency key, or
- * path and body when it has no key), each with how often it was sent. A retry after a lost answer or a 5xx is no repeat.
+ * Side effects sent again after the provider had answered them: the same request (the same path, and the same
+ * idempotency key or the same body, since a key drawn anew per attempt hides nothing), each with how often it was
+ * sent. A retry after a lost answer or a 5xx is no repeat.
  */
 export function repeatedAfterAnswer(requests: SeenRequest[]): { request: SeenRequest; times: number }[] {
-  const byIdentity = new Map<string, SeenRequest[]>();
+  const groups = new Map<string, SeenRequest[]>();
   for (const request of requests) {
-    const identity = `${request.path}\n${request.idempotencyKey ?? request.body}`;
-    byIdentity.set(identity, [...(byIdentity.get(identity) ?? []), request]);
+    for (const identity of [`key ${request.path}\n${request.idempotencyKey}`, `body ${request.path}\n${request.body}`]) {
+      if (identity.startsWith("key ") && request.idempotencyKey === null) continue;
+      groups.set(identity, [...(groups.get(identity) ?? []), request]);
+    }
   }
-  return [...byIdentity.values()]
+  return [...groups.values()]
     .filter((copies) => copies.length > 1 && copies.slice(0, -1).some((copy) => copy.answered !== null && copy.answered < 500))
-    .map((copies) => ({ request: copies[0]!, times: copies.length }));
+    .map((copies) => ({ request: copies[0]!, times: copies.length }))
+    .sort((a, b) => b.times - a.times);
 }

@@ -25,7 +25,7 @@ export interface CheckResult {
   /** For --verbose. */
   detail?: string;
   durationMs: number;
-  /** The check failed because a provider was asked more often than the behaviour allows. */
+  /** A provider was asked more often than the behaviour allows: a journal mismatch must not replace this hint. */
   repeatedSideEffect?: boolean;
 }
 
@@ -265,7 +265,7 @@ function replayVerdict(result: CheckResult, mismatches: JournalMismatch[], sent:
   const seen = mismatches.map((mismatch) => `journal mismatch in ${mismatch.invocation}${mismatch.where ? ` at ${mismatch.where}` : ""}: ${mismatch.difference}`);
   const [repeat] = repeatedAfterAnswer(sent);
   const hint = repeat
-    ? repeatedSideEffectHint(`${repeat.request.method} ${repeat.request.path}${repeat.request.idempotencyKey ? ` (idempotency key ${repeat.request.idempotencyKey})` : ""}`, repeat.times)
+    ? repeatedSideEffectHint(`${repeat.request.method} ${repeat.request.path}${repeat.request.reference ? ` for ${repeat.request.reference}` : ""}`, repeat.times)
     : mismatchHint(first, nonDeterministicSource(implementationDir));
   return {
     ...result,
