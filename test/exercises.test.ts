@@ -22,30 +22,37 @@ import { ProviderRejection, ProviderUnavailable } from "../exercises/support/pro
 import { createProviders, listenProviders, providerUrlsFor } from "../exercises/support/providers.js";
 import { TopUpClient } from "../exercises/support/topups.js";
 
+/**
+ * Replayed once more after its last step, a starter whose side effects are outside ctx.run makes them again with new
+ * keys, so no replay matches its journal; the checker traces the mismatch to the side effect seen again at the door.
+ */
+const MADE_AGAIN = /^POST \/(inventory\/)?v1\/\w+ for \S+ was sent \d+ times where once was expected: a replay of the handler sent it again; make it inside ctx\.run/;
+const either = (...patterns: RegExp[]) => new RegExp(patterns.map((pattern) => pattern.source).join("|"));
+
 /** What the untouched starter gets wrong, by check id; and, for some, words the hint must contain. */
 const STARTER: Record<string, { fails: string[]; hints: Record<string, RegExp> }> = {
   "01-order-creation": {
     fails: ["places-order", "duplicate-create", "concurrent-duplicates", "lost-gateway-answer", "lost-inventory-answer", "crash-mid-order", "different-items", "declined-card"],
     hints: {
-      // The checker replays the handler after each step: the starter's reservation, outside ctx.run, is made again.
-      "places-order": /^the inventory has 2 reservations for the order, expected 1/,
-      "duplicate-create": /^charged \d+ times for one order: answer a duplicate from the order stored/,
-      "concurrent-duplicates": /^charged \d+ times for one order/,
-      "lost-gateway-answer": /^charged \d+ times for one order: run the charge inside ctx\.run and pass the gateway an idempotency key derived from the order id/,
-      "lost-inventory-answer": /^(reserved stock|charged) \d+ times for one order/,
-      "crash-mid-order": /times for one order: after a crash Restate runs the handler again/,
-      "different-items": /accepted and charged again.*422/,
-      "declined-card": /^Restate keeps retrying OrderService\/.*Your card was declined.*TerminalError/,
+      "places-order": MADE_AGAIN,
+      "duplicate-create": MADE_AGAIN,
+      "concurrent-duplicates": MADE_AGAIN,
+      "lost-gateway-answer": MADE_AGAIN,
+      "lost-inventory-answer": MADE_AGAIN,
+      "crash-mid-order": MADE_AGAIN,
+      "different-items": MADE_AGAIN,
+      // Which shows first depends on whether a retry of the thrown decline logged a mismatch before the watchdog saw it.
+      "declined-card": either(MADE_AGAIN, /^Restate keeps retrying OrderService\/.*Your card was declined.*TerminalError/),
     },
   },
   "02-refunds": {
     fails: ["partial-refund", "duplicate-refund", "lost-refund-answer", "never-exceeds-charge", "refund-id-reuse", "declined-payment", "unknown-payment"],
     hints: {
-      "partial-refund": /^the gateway made 2 refunds \(5000 in all\), expected one of 2500/,
-      "duplicate-refund": /^refunded \d+ times for one refundId/,
-      "lost-refund-answer": /^refunded \d+ times for one refund: run the refund inside ctx\.run/,
-      // Replayed after each step, the starter's refunds (outside ctx.run) are sent again until the gateway refuses one.
-      "refund-id-reuse": /made as a second refund|Restate keeps retrying Payments\/.*greater than the unrefunded amount/,
+      "partial-refund": MADE_AGAIN,
+      "duplicate-refund": MADE_AGAIN,
+      // The refund, outside ctx.run, is sent again until the gateway refuses one.
+      "lost-refund-answer": either(MADE_AGAIN, /^Restate keeps retrying Payments\/.*greater than the unrefunded amount/),
+      "refund-id-reuse": either(MADE_AGAIN, /made as a second refund|Restate keeps retrying Payments\/.*greater than the unrefunded amount/),
       "unknown-payment": /Restate keeps retrying .*Cannot read properties of null/,
     },
   },
@@ -86,10 +93,11 @@ const STARTER: Record<string, { fails: string[]; hints: Record<string, RegExp> }
     },
   },
   "05-batch-topup": {
-    fails: ["duplicate-batch", "lost-topup-answer", "some-fail-refunded", "none-succeed-refunded", "declined-card", "deadline-passed", "deadline-on-retry"],
+    fails: ["all-succeed", "duplicate-batch", "lost-topup-answer", "some-fail-refunded", "none-succeed-refunded", "declined-card", "deadline-passed", "deadline-on-retry"],
     hints: {
-      "some-fail-refunded": /refund each failed item's amount \(compensation\)/,
-      "deadline-on-retry": /^the batch ran after its deadline/,
+      "all-succeed": MADE_AGAIN,
+      "some-fail-refunded": MADE_AGAIN,
+      "deadline-on-retry": MADE_AGAIN,
     },
   },
   "06-exactly-once-beyond-idempotency": {
@@ -325,9 +333,9 @@ describe("the command line", () => {
     expect(stdout).toContain("Checking exercise 1, Idempotent order creation, in exercises/01-order-creation");
     expect(stdout).toMatch(/· starting restate-server, the mock payment gateway and the mock providers\.\.\./);
     expect(stdout).toMatch(/· ready in \d+\.\d s/);
-    expect(stdout).toMatch(/  ✗ places an order: one reservation, one charge, the order confirmed\n      the inventory has 2 reservations for the order, expected 1/);
+    expect(stdout).toMatch(new RegExp(`  ✗ places an order: one reservation, one charge, the order confirmed\\n      ${MADE_AGAIN.source.slice(1)}`));
     expect(stdout).toMatch(
-      /  ✗ the gateway charges but its answer is lost: the retry charges nothing more\n      charged \d+ times for one order: run the charge inside ctx\.run and pass the gateway an idempotency key derived from the order id.*\n      see modules\/07-idempotency\/01-concepts\.md#at-least-once-delivery-exactly-once-processing\n/,
+      new RegExp(`  ✗ the gateway charges but its answer is lost: the retry charges nothing more\\n      ${MADE_AGAIN.source.slice(1)}.*\\n      see modules/07-idempotency/01-concepts\\.md#restates-three-tools\\n`),
     );
     const links = stdout.match(/see (\S+)/g) ?? [];
     expect(links).toHaveLength(STARTER["01-order-creation"]!.fails.length);

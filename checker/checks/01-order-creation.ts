@@ -203,6 +203,7 @@ export const exercise: ExerciseDefinition = {
           book.reservations[0]!.status === "released",
           "the declined order still holds its reservation: release it (inside ctx.run, with its own key) when the card is declined",
         );
+        expectAskedOnce(ctx.requests.providers.sideEffects(`/v1/reservations/${encodeURIComponent(book.reservations[0]!.id)}/release`).length, "the release");
       },
     },
   ],

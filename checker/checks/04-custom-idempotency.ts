@@ -3,7 +3,7 @@
 // talk to the learner's express app directly (no Restate in front of it) and
 // count the gateway's charges.
 import { APP_ENV, type ChargeApiRequest, REPLAYED_HEADER } from "../../exercises/support/charge_api_contract.js";
-import { type Check, type CheckContext, type RestartableProcess, type Section, expect, fail, sleep, times } from "../lib/check.js";
+import { type Check, type CheckContext, type RestartableProcess, type Section, expect, fail, plural, sleep, times } from "../lib/check.js";
 import type { AppSpec, ExerciseDefinition } from "../lib/exercise.js";
 
 /** Short, so the expiry check waits little; long enough for a charge to finish well inside it. */
@@ -51,6 +51,15 @@ function order(ctx: CheckContext, amount = 1_500): ChargeApiRequest {
 
 const chargesFor = (ctx: CheckContext, request: ChargeApiRequest) => ctx.gateway.listCharges({ reference: request.reference });
 
+/** Counted at the gateway's door: the gateway's own idempotency key would hide a second charge from its ledger. */
+function expectGatewayAskedOnce(ctx: CheckContext, request: ChargeApiRequest, repeat: string): void {
+  const asked = ctx.requests.gateway.sideEffects("/v1/charges", request.reference).length;
+  expect(
+    asked === 1,
+    `${repeat} asked the gateway again (${times(asked)} in all; the gateway's idempotency key hid a second charge): keep the answer under the key for its whole retention and answer a repeat from it (a claim that takes a key whose request is done, or a record deleted once the request succeeded, runs the request again)`,
+  );
+}
+
 function expectCreated(answer: HttpAnswer, what: string): void {
   expect(answer.status === 201, `${what} answered ${answer.status} (${answer.text.slice(0, 140)}), expected 201 with the charge`);
 }
@@ -71,6 +80,7 @@ function storeChecks(kind: StoreKind): Check[] {
         const repeat = await post(app(ctx), key, request);
         const charges = await chargesFor(ctx, request);
         expect(charges.length === 1, `charged ${times(charges.length)} for one key: store the answer under the key and replay it for a repeat`);
+        expectGatewayAskedOnce(ctx, request, "the repeat with the same key");
         expect(repeat.status === first.status && repeat.text === first.text, `the repeat answered ${repeat.status} ${repeat.text.slice(0, 100)}, not the first answer (${first.status} ${first.text.slice(0, 100)})`);
         expect(repeat.replayed, `the replayed answer lacks the header ${REPLAYED_HEADER}: true, which tells the client it is a replay`);
       },
@@ -85,11 +95,9 @@ function storeChecks(kind: StoreKind): Check[] {
         const first = await post(app(ctx), key, request);
         expect(first.status === 402, `a declined card answered ${first.status} (${first.text.slice(0, 120)}), expected 402`);
         const repeat = await post(app(ctx), key, request);
-        const attempts = await chargesFor(ctx, request);
-        expect(
-          attempts.length === 1,
-          `the gateway was asked ${times(attempts.length)} for one key: a non-retryable failure (4xx) is an answer too; store it and replay it`,
-        );
+        // At the gateway's door: its idempotency key may answer a repeat from its own record, which its ledger hides.
+        const asked = ctx.requests.gateway.sideEffects("/v1/charges", request.reference).length;
+        expect(asked === 1, `the gateway was asked ${times(asked)} for one key: a non-retryable failure (4xx) is an answer too; store it and replay it`);
         expect(repeat.status === 402 && repeat.replayed, `the repeat answered ${repeat.status}${repeat.replayed ? "" : " without the replay header"}, expected the stored 402 replayed`);
       },
     },
@@ -110,9 +118,17 @@ function storeChecks(kind: StoreKind): Check[] {
         await ctx.gateway.setFaults({ latencyMs: 0 });
         const charges = await chargesFor(ctx, request);
         const statuses = [a.status, b.status].sort();
-        if (charges.length > 1) {
-          fail(`both requests with the same key ran (${charges.length} charges): claim the key (in progress) before running the handler, in one atomic step, and answer a second request 409`);
+        // Counted at the gateway's door too: the gateway refuses a second copy of its key while the first is in flight.
+        const asked = ctx.requests.gateway.sideEffects("/v1/charges", request.reference).length;
+        if (charges.length > 1 || asked > 1) {
+          fail(
+            `both requests with the same key ran (${plural(charges.length, "charge")}${asked > charges.length ? `, the gateway asked ${times(asked)}` : ""}): claim the key (in progress) before running the handler, in one atomic step, and answer a second request 409`,
+          );
         }
+        expect(
+          !(statuses[0] === 201 && statuses[1] === 201 && [a, b].some((answer) => answer.replayed)),
+          "the second request with the same key waited for the first to finish and replayed its answer: duplicates that wait pile up (a connection and a worker each); while the key is in progress, answer 409 with Retry-After at once",
+        );
         expect(
           statuses[0] === 201 && statuses[1] === 409,
           `two requests with the same key at once answered ${statuses.join(" and ")}, expected 201 for one and 409 (with a message) for the other`,
@@ -221,6 +237,26 @@ export const exercise: ExerciseDefinition = {
       },
     },
     ...storeChecks("memory"),
+    {
+      id: "memory-field-order",
+      name: "[in-memory store] the same payload with its fields in another order is the same request: replayed, not refused",
+      section: "key-reuse-with-a-different-payload",
+      async run(ctx) {
+        const app = ctx.apps[APPS.memory]!;
+        const request = order(ctx);
+        const key = ctx.id("key");
+        const first = await post(app, key, request);
+        expectCreated(first, "the first request");
+        const reordered = Object.fromEntries(Object.entries(request).reverse()) as ChargeApiRequest;
+        const repeat = await post(app, key, reordered);
+        expect(
+          repeat.status !== 422,
+          "the same payload with its fields in another order was refused with 422: JSON does not order an object's fields, so the fingerprint must not either; hash a canonical form (keys sorted)",
+        );
+        expect(repeat.status === first.status && repeat.replayed, `the same payload with its fields in another order answered ${repeat.status}${repeat.replayed ? "" : " without the replay header"}, expected the first answer replayed`);
+        expectGatewayAskedOnce(ctx, request, "the same payload with its fields in another order");
+      },
+    },
     {
       id: "memory-lost-answer",
       name: "[in-memory store] the gateway's answer is lost: the 503 is not stored, and the retry completes the one charge",

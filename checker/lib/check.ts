@@ -117,6 +117,14 @@ export async function pollUntil<T>(read: () => Promise<T>, done: (value: T) => b
  */
 export function expectAskedOnce(asked: number, what: string, options: { expected?: number; why?: string; section?: Section } = {}): void {
   const expected = options.expected ?? 1;
-  const why = options.why ?? "a replay of the handler sent it again; make it inside ctx.run, so a replay reads its result from the journal instead of sending it";
-  expect(asked === expected, `${what} was sent ${times(asked)} where ${times(expected)} was expected: ${why}`, { section: options.section ?? "restates-three-tools" });
+  if (asked !== expected) throw new RepeatedSideEffect(repeatedSideEffectHint(what, asked, expected, options.why), options.section ?? "restates-three-tools");
 }
+
+/** Seen at the provider's door, so it outranks whatever else the check saw (a journal mismatch the repeat caused). */
+export class RepeatedSideEffect extends CheckFailure {}
+
+export function repeatedSideEffectHint(what: string, asked: number, expected = 1, why = REPLAYED_SIDE_EFFECT): string {
+  return `${what} was sent ${times(asked)} where ${times(expected)} was expected: ${why}`;
+}
+
+const REPLAYED_SIDE_EFFECT = "a replay of the handler sent it again; make it inside ctx.run, so a replay reads its result from the journal instead of sending it";

@@ -9,6 +9,8 @@
 // log and turns it into one hint.
 import { closeSync, existsSync, openSync, readFileSync, readSync, readdirSync, statSync } from "node:fs";
 import * as path from "node:path";
+import { FINAL_STEP } from "../../exercises/support/replay_before_answering.js";
+import type { Section } from "./check.js";
 
 export interface JournalMismatch {
   /** "ShootingRange/range-1/fireAt", as the SDK logs it. */
@@ -69,11 +71,32 @@ function learnerLine(block: string, implementationDir: string): string | undefin
 export function mismatchHint(mismatch: JournalMismatch, sourceHint?: string): string {
   const [service, , handler] = mismatch.invocation.split("/");
   const target = handler ? `${service}/${handler}` : mismatch.invocation;
+  const step = answeredEarly(mismatch);
+  if (step !== undefined) {
+    return (
+      `${target} answered at another point when Restate replayed it than on its first attempt (step '${step}'): it decided from something the first attempt changed outside the journal, ` +
+      `such as a value remembered in the endpoint's memory (a module-level Map, Set or variable) or a provider's answer read outside ctx.run; ` +
+      `keep what it must remember in the object's state (ctx.get / ctx.set), which a replay reads back as it was`
+    );
+  }
   return (
     `${target} took another path when Restate replayed it${mismatch.where ? ` (at ${mismatch.where})` : ""}: ${mismatch.difference}. ` +
     `Something it computes differs between attempts${sourceHint ? ` (${sourceHint})` : " (a random number, the clock, node:crypto, performance.now, process.hrtime, a helper that uses them)"}: ` +
     `use ctx.rand / ctx.date, or compute it inside ctx.run, so a replay reads the journaled value`
   );
+}
+
+export const mismatchSection = (mismatch: JournalMismatch): Section =>
+  answeredEarly(mismatch) !== undefined ? "anti-patterns" : "non-determinism-random-numbers-uuids-clocks";
+
+/**
+ * The learner's step facing the checker's final step (replay_before_answering.ts) in a mismatch: one attempt
+ * answered where the other went on. The same inputs cannot do that; a value kept outside the journal can.
+ */
+function answeredEarly(mismatch: JournalMismatch): string | undefined {
+  const names = mismatch.difference.match(/name: (.*?) != (.*)$/);
+  if (!names || ![names[1], names[2]].includes(FINAL_STEP)) return undefined;
+  return names[1] === FINAL_STEP ? names[2] : names[1];
 }
 
 /** APIs that draw a new value on every attempt; only ever an extra hint next to a mismatch seen by behaviour. */

@@ -13,12 +13,19 @@ export interface SeenRequest {
   idempotencyKey: string | null;
   /** The body's `reference`, if it has one (an order id, a batch id, a run id). */
   reference: string | null;
+  body: string;
+  /** The status the provider's answer reached the caller with; null while pending, or when the answer was lost. */
+  answered: number | null;
 }
 
 export interface RequestLedger {
   readonly url: string;
   /** POSTs (the side effects) whose path contains `pathPart`, optionally only those with this reference. */
   sideEffects(pathPart: string, reference?: string): SeenRequest[];
+  /** How many requests were seen so far, for `since`. */
+  mark(): number;
+  /** The POSTs seen since `mark()` returned `from`. */
+  since(from: number): SeenRequest[];
   close(): Promise<void>;
 }
 
@@ -32,7 +39,11 @@ export async function startRequestLedger(target: string): Promise<RequestLedger>
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
     const body = Buffer.concat(chunks);
-    if (req.method === "POST") seen.push({ method: req.method, path: req.url ?? "", idempotencyKey: req.headers["idempotency-key"]?.toString() ?? null, reference: referenceOf(body) });
+    const entry: SeenRequest | undefined =
+      req.method === "POST"
+        ? { method: req.method, path: req.url ?? "", idempotencyKey: req.headers["idempotency-key"]?.toString() ?? null, reference: referenceOf(body), body: body.toString("utf8"), answered: null }
+        : undefined;
+    if (entry) seen.push(entry);
     const outgoing = httpRequest(
       { host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: { ...req.headers, host: upstream.host } },
       (answer) => {
@@ -40,6 +51,9 @@ export async function startRequestLedger(target: string): Promise<RequestLedger>
         answer.pipe(res);
         // The provider cut the connection (a dropped answer): cut ours too, so the caller sees the same.
         answer.on("aborted", () => res.socket?.destroy());
+        res.on("finish", () => {
+          if (entry && !answer.aborted) entry.answered = answer.statusCode ?? null;
+        });
       },
     );
     outgoing.on("error", () => res.socket?.destroy());
@@ -52,6 +66,8 @@ export async function startRequestLedger(target: string): Promise<RequestLedger>
     url,
     sideEffects: (pathPart, reference) =>
       seen.filter((request) => request.path.includes(pathPart) && (reference === undefined || request.reference === reference)),
+    mark: () => seen.length,
+    since: (from) => seen.slice(from),
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();
@@ -67,4 +83,23 @@ function referenceOf(body: Buffer): string | null {
   } catch {
     return null;
   }
+}
+
+/**
+ * Side effects sent again after the provider had answered them: the same request (the same path, and the same
+ * idempotency key or the same body, since a key drawn anew per attempt hides nothing), each with how often it was
+ * sent. A retry after a lost answer or a 5xx is no repeat.
+ */
+export function repeatedAfterAnswer(requests: SeenRequest[]): { request: SeenRequest; times: number }[] {
+  const groups = new Map<string, SeenRequest[]>();
+  for (const request of requests) {
+    for (const identity of [`key ${request.path}\n${request.idempotencyKey}`, `body ${request.path}\n${request.body}`]) {
+      if (identity.startsWith("key ") && request.idempotencyKey === null) continue;
+      groups.set(identity, [...(groups.get(identity) ?? []), request]);
+    }
+  }
+  return [...groups.values()]
+    .filter((copies) => copies.length > 1 && copies.slice(0, -1).some((copy) => copy.answered !== null && copy.answered < 500))
+    .map((copies) => ({ request: copies[0]!, times: copies.length }))
+    .sort((a, b) => b.times - a.times);
 }

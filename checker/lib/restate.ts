@@ -20,7 +20,7 @@ export interface Answer<T = any> {
 }
 
 export interface InvokeOptions {
-  /** Report the handler as stuck once Restate has retried it this often (default 2; Infinity: never). */
+  /** Report the handler as stuck once Restate has retried it this often (default 2; Infinity: never, but for a journal mismatch). */
   stuckAfterRetries?: number;
   /** Give up waiting for the answer after this long (default 30 s). */
   timeoutMs?: number;
@@ -63,6 +63,13 @@ export interface InvocationRow {
   target?: string;
 }
 
+/**
+ * A replay that took another path than the journal fails the same way on every retry, so a caller that tolerates
+ * retries (a check that crashes the endpoint) still gets StuckInvocation instead of waiting out its timeout.
+ */
+const MISMATCH_RETRIES = 2;
+const isJournalMismatch = (row: InvocationRow) => row.last_failure?.startsWith("[570") ?? false;
+
 export class RestateCalls {
   constructor(
     readonly ingressUrl: string,
@@ -104,14 +111,14 @@ export class RestateCalls {
     let watching = true;
     const pause = (ms: number) => Promise.race([sleep(ms), answered]);
     const watchdog = (async () => {
-      if (!Number.isFinite(stuckAfter)) return;
       await pause(300);
       while (watching) {
-        const row = await this.invocation(invocationId).catch(() => undefined);
-        const retries = row?.retry_count ?? 0;
-        if (watching && row && (row.status === "paused" || (row.status === "backing-off" && retries >= stuckAfter))) {
-          abort.abort(new StuckInvocation(description, row.last_failure ?? "(no error recorded)", retries));
-          await this.kill(invocationId).catch(() => {});
+        const row = await this.stuckInCallTree(invocationId, stuckAfter).catch(() => undefined);
+        if (watching && row) {
+          const target = row.id === invocationId ? description : (row.target ?? row.id);
+          abort.abort(new StuckInvocation(target, row.last_failure ?? "(no error recorded)", row.retry_count ?? 0));
+          await this.kill(row.id).catch(() => {});
+          if (row.id !== invocationId) await this.kill(invocationId).catch(() => {});
           return;
         }
         await pause(250);
@@ -161,6 +168,29 @@ export class RestateCalls {
       `SELECT id, status, retry_count, last_failure, target FROM sys_invocation WHERE id = '${invocationId}'`,
     );
     return rows[0];
+  }
+
+  /**
+   * The invocation, or one it waits for (a call to another handler, a call of that one, ...), that Restate keeps
+   * retrying or has paused. The caller of a stuck call only shows "suspended", and would wait out the timeout.
+   */
+  async stuckInCallTree(invocationId: string, stuckAfterRetries: number): Promise<InvocationRow | undefined> {
+    const isStuck = (row: InvocationRow) =>
+      row.status === "paused" ||
+      (row.status === "backing-off" && (row.retry_count ?? 0) >= Math.min(stuckAfterRetries, isJournalMismatch(row) ? MISMATCH_RETRIES : Infinity));
+    const root = await this.invocation(invocationId);
+    if (!root || root.status === "completed") return undefined;
+    if (isStuck(root)) return root;
+    let level = [invocationId];
+    for (let depth = 0; depth < 4 && level.length > 0; depth++) {
+      const children = await this.sql<InvocationRow>(
+        `SELECT id, status, retry_count, last_failure, target FROM sys_invocation WHERE invoked_by_id IN (${level.map((id) => `'${id}'`).join(", ")}) AND status <> 'completed'`,
+      );
+      const stuck = children.find(isStuck);
+      if (stuck) return stuck;
+      level = children.map((child) => child.id).filter((id) => /^inv_[A-Za-z0-9]+$/.test(id));
+    }
+    return undefined;
   }
 
   async kill(invocationId: string): Promise<void> {

@@ -6,9 +6,10 @@ import { existsSync, rmSync } from "node:fs";
 import * as path from "node:path";
 import { type EndpointProcess, registerDeployment, startEndpoint } from "../../orchestration/parts.js";
 import { NO_FAULTS } from "../../exercises/support/provider_kit.js";
-import { type Check, type CheckContext, CheckFailure, type RestartableProcess, type Section } from "./check.js";
+import { type Check, type CheckContext, CheckFailure, RepeatedSideEffect, type RestartableProcess, type Section, repeatedSideEffectHint } from "./check.js";
 import type { AppSpec, ExerciseDefinition } from "./exercise.js";
-import { type JournalMismatch, journalMismatchesSince, logEnd, mismatchHint, nonDeterministicSource } from "./replay.js";
+import { type JournalMismatch, journalMismatchesSince, logEnd, mismatchHint, mismatchSection, nonDeterministicSource } from "./replay.js";
+import { type SeenRequest, repeatedAfterAnswer } from "./request_ledger.js";
 import { NoAnswer, StuckInvocation } from "./restate.js";
 import type { CheckerStack } from "./stack.js";
 
@@ -24,6 +25,8 @@ export interface CheckResult {
   /** For --verbose. */
   detail?: string;
   durationMs: number;
+  /** A provider was asked more often than the behaviour allows: a journal mismatch must not replace this hint. */
+  repeatedSideEffect?: boolean;
 }
 
 export interface ExerciseReport {
@@ -189,7 +192,10 @@ async function checkPrepared(
         note: (line) => notes.push(line),
       };
       const logStart = logEnd(stack.logPath(logName));
-      const result = replayVerdict(await runCheck(check, context, notes), journalMismatchesSince(stack.logPath(logName), logStart, dir), dir);
+      const ledgerStart = { gateway: stack.requests.gateway.mark(), providers: stack.requests.providers.mark() };
+      const checked = await runCheck(check, context, notes);
+      const sent = [...stack.requests.gateway.since(ledgerStart.gateway), ...stack.requests.providers.since(ledgerStart.providers)];
+      const result = replayVerdict(checked, journalMismatchesSince(stack.logPath(logName), logStart, dir), sent, dir);
       await clearFaults(stack);
       report.results.push(result);
       emit({ type: "check", result });
@@ -220,7 +226,8 @@ async function runCheck(check: Check, context: CheckContext, notes: string[]): P
     const durationMs = performance.now() - startedAt;
     const detail = [...notes, error instanceof CheckFailure ? error.detail : undefined, describeForVerbose(error)].filter(Boolean).join("\n");
     if (error instanceof CheckFailure) {
-      return { ...base, kind: "failed", hint: error.message, section: error.section ?? check.section, detail, durationMs };
+      const repeatedSideEffect = error instanceof RepeatedSideEffect;
+      return { ...base, kind: "failed", hint: error.message, section: error.section ?? check.section, detail, durationMs, repeatedSideEffect };
     }
     if (error instanceof StuckInvocation) {
       return {
@@ -248,18 +255,25 @@ async function runCheck(check: Check, context: CheckContext, notes: string[]): P
 
 /**
  * A replay that took another path than the journal is the root cause of whatever else the check saw (and Restate
- * may have retried it until a replay happened to match), so it fails the check with its own hint.
+ * may have retried it until a replay happened to match), so it fails the check with its own hint; unless a side
+ * effect was sent again after the provider had answered it: that repeat, outside ctx.run, is what made the replay
+ * differ (the provider answered the copy otherwise), and its hint names the mistake to fix.
  */
-function replayVerdict(result: CheckResult, mismatches: JournalMismatch[], implementationDir: string): CheckResult {
+function replayVerdict(result: CheckResult, mismatches: JournalMismatch[], sent: SeenRequest[], implementationDir: string): CheckResult {
   const [first] = mismatches;
-  if (!first) return result;
+  if (!first || result.repeatedSideEffect) return result;
   const seen = mismatches.map((mismatch) => `journal mismatch in ${mismatch.invocation}${mismatch.where ? ` at ${mismatch.where}` : ""}: ${mismatch.difference}`);
+  const [repeat] = repeatedAfterAnswer(sent);
+  const hint = repeat
+    ? repeatedSideEffectHint(`${repeat.request.method} ${repeat.request.path}${repeat.request.reference ? ` for ${repeat.request.reference}` : ""}`, repeat.times)
+    : mismatchHint(first, nonDeterministicSource(implementationDir));
   return {
     ...result,
     kind: "failed",
-    hint: mismatchHint(first, nonDeterministicSource(implementationDir)),
-    section: "non-determinism-random-numbers-uuids-clocks",
+    hint,
+    section: repeat ? "restates-three-tools" : mismatchSection(first),
     detail: [...seen, result.hint ? `the check itself: ${result.kind}, ${result.hint}` : "", result.detail ?? ""].filter(Boolean).join("\n"),
+    repeatedSideEffect: Boolean(repeat),
   };
 }
 

@@ -28,6 +28,24 @@ export const catalogue: ExerciseCatalogue = {
       hint: /^the reservation was sent \d+ times where once was expected: a replay/,
     },
     {
+      id: "release-outside-run-last-step",
+      scenario: "a declined order's stock is released straight from the handler, its last step before the 402: every replay releases again",
+      patches: [
+        {
+          file: FILE,
+          find: 'await ctx.run("release stock", () => inventory.release(reservation.id, providerKey(orderId, "release")));',
+          replace: 'await inventory.release(reservation.id, providerKey(orderId, "release"));',
+        },
+      ],
+      hint: /^the release was sent \d+ times where once was expected: a replay of the handler sent it again; make it inside ctx\.run/,
+    },
+    {
+      id: "created-at-from-clock",
+      scenario: "the order's createdAt is new Date(), its last computation before it is stored: every replay stores another order than the first attempt did",
+      patches: [{ file: FILE, find: "createdAt: await ctx.date.toJSON()", replace: "createdAt: new Date().toJSON()" }],
+      hint: /took another path when Restate replayed it.*use ctx\.rand \/ ctx\.date/,
+    },
+    {
       id: "charge-key-random",
       scenario: "the charge's idempotency key is a fresh UUID per attempt: the retry after a lost answer charges the card a second time",
       patches: [addImport(FILE, FIRST_IMPORT, 'import { randomUUID } from "node:crypto";'), { file: FILE, find: CHARGE_KEY, replace: "randomUUID()," }],
@@ -48,7 +66,8 @@ export const catalogue: ExerciseCatalogue = {
         { file: FILE, find: 'ctx.set("order", declined);', replace: "orders.set(orderId, declined);" },
         { file: FILE, find: 'ctx.set("order", order);', replace: "orders.set(orderId, order);" },
       ],
-      hint: /was sent 2 times where once was expected: answer a duplicate from the order stored in the object's state/,
+      // The forced replays show it on the first request already: a replay finds the order in the Map and answers early.
+      hint: /remembered in the endpoint's memory|was sent 2 times where once was expected: answer a duplicate from the order stored in the object's state/,
     },
     {
       id: "decline-thrown-as-retryable",

@@ -10,6 +10,16 @@ export const catalogue: ExerciseCatalogue = {
   folder: "03-email-dedup",
   mutants: [
     {
+      id: "send-outside-run-last-step",
+      scenario: "the email is sent straight from the handler as its last step (with its key): a crash or a replay after the send sends it again",
+      patches: [
+        { file: FILE, find: 'const email = await ctx.run("send email", () =>', replace: "const email = await (() =>" },
+        { file: FILE, find: "`email-${ctx.key}`),\n        );", replace: "`email-${ctx.key}`)\n        )();" },
+      ],
+      hint: /^the email was sent \d+ times where once was expected: a replay of the handler sent it again; make it inside ctx\.run/,
+      fast: true,
+    },
+    {
       id: "mailer-key-random",
       fast: true,
       scenario: "the mailer's key is a fresh UUID per attempt: after a lost answer the retry sends a second email",

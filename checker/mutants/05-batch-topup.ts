@@ -15,6 +15,15 @@ export const catalogue: ExerciseCatalogue = {
       hint: /was topped up 2 times in one batch: journal each top-up in ctx\.run and give the provider a key derived from the batch id and the item/,
     },
     {
+      id: "refund-outside-run-last-step",
+      scenario: "a failed item's refund, the batch's last step, is sent straight from the handler: a replay after it refunds the item again",
+      patches: [
+        { file: FILE, find: "const refund = await ctx.run(`refund ${item.phoneNumber}`, () =>", replace: "const refund = await (() =>" },
+        { file: FILE, find: "key.refund(batchId, index)),\n          );", replace: "key.refund(batchId, index))\n          )();" },
+      ],
+      hint: /^the refund of the failed item was sent \d+ times where once was expected: a replay of the handler sent it again; make it inside ctx\.run/,
+    },
+    {
       id: "report-not-answered-from-state",
       scenario: "a repeated batch is not answered from the stored report: the double-submitted batch runs again",
       patches: [{ file: FILE, find: "        if (report) return report;\n", replace: "" }],

@@ -21,6 +21,24 @@ export const catalogue: ExerciseCatalogue = {
       fast: true,
     },
     {
+      id: "invoice-email-outside-run-last-step",
+      scenario: "the invoice email, the workflow's last step, is sent straight from the handler: a replay after the send emails the invoice again",
+      patches: [
+        { file: WORKFLOW, find: 'const email = await ctx.run("send-invoice", () =>', replace: "const email = await (() =>" },
+        { file: WORKFLOW, find: 'taskKey(runId, "send-invoice"),\n          ),\n        );', replace: 'taskKey(runId, "send-invoice"),\n          )\n        )();' },
+      ],
+      hint: /^the invoice email was sent \d+ times where once was expected: a replay of the handler sent it again; make it inside ctx\.run/,
+    },
+    {
+      id: "export-email-outside-run-last-step",
+      scenario: "the export's email, its only and last step, is sent straight from the handler: a replay sends it again",
+      patches: [
+        { file: "export_service.ts", find: 'const email = await ctx.run("send-export", () =>', replace: "const email = await (() =>" },
+        { file: "export_service.ts", find: 'taskKey(runId, "send-export"),\n          ),\n        );', replace: 'taskKey(runId, "send-export"),\n          )\n        )();' },
+      ],
+      hint: /^the export email was sent \d+ times where once was expected: a replay of the handler sent it again; make it inside ctx\.run/,
+    },
+    {
       id: "run-id-from-clock",
       scenario: "the workflow id carries Date.now(): the same invoice enqueued twice is billed and emailed twice",
       patches: [{ file: KEYS, find: RUN_ID, replace: "return `invoice-${request.customerId}-${request.period}-${Date.now()}`;" }],

@@ -1,15 +1,15 @@
-// Mutation testing of the checker: `npm run check:mutants [-- --fast] [--exercise N]`.
+// Mutation testing of the checker: `npm run check:mutants [-- --fast] [--exercise N] [--verbose]`.
 // Applies every wrong solution of the catalogue and every correct alternative,
 // runs the checker on each, and prints a score per exercise. Exit code 1 when a
 // mutant got through (or was caught with the wrong hint) or an alternative was
-// rejected.
+// rejected. --verbose prints a caught mutant's hints too, to read them.
 import { parseArgs } from "node:util";
 import { findExercise } from "../exercises.js";
 import { startCheckerStack } from "../lib/stack.js";
 import { CATALOGUE } from "./index.js";
 import { type VariantResult, runCatalogue } from "./mutation.js";
 
-const { values } = parseArgs({ options: { fast: { type: "boolean", default: false }, exercise: { type: "string" } } });
+const { values } = parseArgs({ options: { fast: { type: "boolean", default: false }, verbose: { type: "boolean", default: false }, exercise: { type: "string" } } });
 const only = values.exercise ? findExercise(values.exercise) : undefined;
 if (values.exercise && !only) {
   console.error(`There is no exercise "${values.exercise}".`);
@@ -27,7 +27,7 @@ try {
       const mark = result.verdict === "ok" ? "✓" : "✗";
       const what = result.verdict !== "ok" ? result.verdict : result.kind === "mutant" ? "caught" : "passes";
       console.log(`${mark} ${result.folder} ${result.kind} ${result.id}: ${what} (${(result.durationMs / 1000).toFixed(1)} s)`);
-      if (result.verdict !== "ok") for (const failure of result.failures) console.log(`    ${failure}`);
+      if (result.verdict !== "ok" || values.verbose) for (const failure of result.failures) console.log(`    ${failure}`);
       if (result.verdict === "wrong-hint") console.log(`    expected a hint matching ${catalogues.flatMap((c) => c.mutants).find((m) => m.id === result.id)?.hint}`);
     },
   });

@@ -4,6 +4,7 @@
 import * as http2 from "node:http2";
 import * as restate from "@restatedev/restate-sdk";
 import { portsFromEnv } from "../../code/types.js";
+import { replayBeforeAnswering } from "./replay_before_answering.js";
 
 type Services = Parameters<typeof restate.createEndpointHandler>[0]["services"];
 
@@ -13,9 +14,11 @@ export function serve(title: string, services: Services): http2.Http2Server {
   // REPLAY_EVERY_STEP=1 (the checker sets it): request-response mode, as on AWS Lambda. The endpoint answers
   // each request as soon as it needs something from restate-server (a ctx.run's result acknowledged, a call's
   // answer, a timer), and restate-server sends the invocation again with its journal so far: every handler
-  // replays from the top after every step, as it would after a crash or a suspension in production.
+  // replays from the top after every step, as it would after a crash or a suspension in production; and once more
+  // after its last step, before its answer is recorded (replay_before_answering.ts).
   const bidirectional = process.env.REPLAY_EVERY_STEP !== "1";
-  const server = http2.createServer(restate.createEndpointHandler({ services, bidirectional }));
+  const served = bidirectional ? services : services.map(replayBeforeAnswering);
+  const server = http2.createServer(restate.createEndpointHandler({ services: served, bidirectional }));
   server.listen(port, host, () => {
     console.log(`${title}: endpoint listening on http://${host}:${port}`);
   });
