@@ -47,7 +47,14 @@ export const paymentService = restate.object({
   description: "One payment per key: charged at most once, refunded at most what was charged.",
   handlers: {
     create: restate.handlers.object.shared(
-      { input: restate.serde.schema(CreatePaymentRequest), description: "Create and charge the payment (idempotent per payment id)." },
+      {
+        input: restate.serde.schema(CreatePaymentRequest),
+        description: "Create and charge the payment (idempotent per payment id).",
+        // A create waiting for its charge holds one of restate-server's invocation slots (1,000 by
+        // default). When a burst of waiting creates takes them all, the charges cannot start: after
+        // this long the waiting create suspends, giving its slot back, and resumes with the answer.
+        inactivityTimeout: 1_000,
+      },
       async (ctx: ObjectSharedContext<PaymentState>, request: CreatePaymentRequest): Promise<Payment> => {
         const paymentId = validPaymentId(ctx.key);
         const stored = await ctx.get("payment");
