@@ -88,13 +88,15 @@ function referenceOf(body: Buffer): string | null {
 /**
  * Side effects sent again after the provider had answered them: the same request (the same path, and the same
  * idempotency key or the same body, since a key drawn anew per attempt hides nothing), each with how often it was
- * sent. A retry after a lost answer or a 5xx is no repeat.
+ * sent. A retry after a lost answer or a 5xx is no repeat. Requests already in `earlier` (an earlier check's, still
+ * retried by Restate) belong to that check, not to this one.
  */
-export function repeatedAfterAnswer(requests: SeenRequest[]): { request: SeenRequest; times: number }[] {
+export function repeatedAfterAnswer(requests: SeenRequest[], earlier: SeenRequest[] = []): { request: SeenRequest; times: number }[] {
+  const earlierIdentities = new Set(earlier.flatMap(identities));
   const groups = new Map<string, SeenRequest[]>();
   for (const request of requests) {
-    for (const identity of [`key ${request.path}\n${request.idempotencyKey}`, `body ${request.path}\n${request.body}`]) {
-      if (identity.startsWith("key ") && request.idempotencyKey === null) continue;
+    for (const identity of identities(request)) {
+      if (earlierIdentities.has(identity)) continue;
       groups.set(identity, [...(groups.get(identity) ?? []), request]);
     }
   }
@@ -103,3 +105,8 @@ export function repeatedAfterAnswer(requests: SeenRequest[]): { request: SeenReq
     .map((copies) => ({ request: copies[0]!, times: copies.length }))
     .sort((a, b) => b.times - a.times);
 }
+
+const identities = (request: SeenRequest): string[] => [
+  ...(request.idempotencyKey === null ? [] : [`key ${request.path}\n${request.idempotencyKey}`]),
+  `body ${request.path}\n${request.body}`,
+];

@@ -195,7 +195,11 @@ async function checkPrepared(
       const ledgerStart = { gateway: stack.requests.gateway.mark(), providers: stack.requests.providers.mark() };
       const checked = await runCheck(check, context, notes);
       const sent = [...stack.requests.gateway.since(ledgerStart.gateway), ...stack.requests.providers.since(ledgerStart.providers)];
-      const result = replayVerdict(checked, journalMismatchesSince(stack.logPath(logName), logStart, dir), sent, dir);
+      const earlier = [
+        ...stack.requests.gateway.since(0).slice(0, ledgerStart.gateway),
+        ...stack.requests.providers.since(0).slice(0, ledgerStart.providers),
+      ];
+      const result = replayVerdict(checked, journalMismatchesSince(stack.logPath(logName), logStart, dir), sent, earlier, dir);
       await clearFaults(stack);
       report.results.push(result);
       emit({ type: "check", result });
@@ -259,11 +263,11 @@ async function runCheck(check: Check, context: CheckContext, notes: string[]): P
  * effect was sent again after the provider had answered it: that repeat, outside ctx.run, is what made the replay
  * differ (the provider answered the copy otherwise), and its hint names the mistake to fix.
  */
-function replayVerdict(result: CheckResult, mismatches: JournalMismatch[], sent: SeenRequest[], implementationDir: string): CheckResult {
+function replayVerdict(result: CheckResult, mismatches: JournalMismatch[], sent: SeenRequest[], earlier: SeenRequest[], implementationDir: string): CheckResult {
   const [first] = mismatches;
   if (!first || result.repeatedSideEffect) return result;
   const seen = mismatches.map((mismatch) => `journal mismatch in ${mismatch.invocation}${mismatch.where ? ` at ${mismatch.where}` : ""}: ${mismatch.difference}`);
-  const [repeat] = repeatedAfterAnswer(sent);
+  const [repeat] = repeatedAfterAnswer(sent, earlier);
   const hint = repeat
     ? repeatedSideEffectHint(`${repeat.request.method} ${repeat.request.path}${repeat.request.reference ? ` for ${repeat.request.reference}` : ""}`, repeat.times)
     : mismatchHint(first, nonDeterministicSource(implementationDir));
