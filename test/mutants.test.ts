@@ -21,9 +21,13 @@ afterAll(async () => {
 
 describe("the fast subset of the mutant catalogue", () => {
   for (const catalogue of CATALOGUE) {
-    const fast = [...catalogue.mutants.filter((m) => m.fast), ...catalogue.alternatives.filter((a) => a.fast)];
+    const fastMutants = catalogue.mutants.filter((m) => m.fast);
+    const fastAlternatives = catalogue.alternatives.filter((a) => a.fast);
+    const fast = [...fastMutants, ...fastAlternatives];
     it(`${catalogue.folder}: has fast variants, and every fast mutant is caught with its hint and every fast alternative passes`, async () => {
-      expect(fast.length, "mark at least one mutant and one alternative fast").toBeGreaterThanOrEqual(2);
+      expect(fastMutants.length, "mark at least one mutant fast").toBeGreaterThanOrEqual(1);
+      // Exercise 4's runs take about 20 s each (three stores, a restart): its alternatives are left to `npm run check:mutants`.
+      if (catalogue.folder !== "04-custom-idempotency") expect(fastAlternatives.length, "mark at least one alternative fast").toBeGreaterThanOrEqual(1);
       const mine = (await results).filter((result) => result.folder === catalogue.folder);
       expect(mine.map((result) => result.id).sort()).toEqual(fast.map((variant) => variant.id).sort());
       for (const result of mine) expect(result.verdict, `${result.kind} ${result.id}: ${result.failures.join(" | ")}`).toBe("ok");

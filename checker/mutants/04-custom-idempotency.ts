@@ -209,7 +209,6 @@ export const catalogue: ExerciseCatalogue = {
   alternatives: [
     {
       id: "sorted-keys-fingerprint",
-      fast: true,
       description: "the fingerprint hashes JSON.stringify with its keys sorted (a replacer array) instead of the recursive canonical JSON: the same for a flat body like this one",
       patches: [
         {
