@@ -5,11 +5,9 @@
 import * as path from "node:path";
 import { PORT_VARIABLES, portsFromEnv } from "../code/types.js";
 import { playgroundPortFromEnv, startPlayground } from "../playground/server.js";
+import { beginLaunch, shutdownOnSignals, startOrExit } from "./launch.js";
 import { REPO_ROOT } from "./paths.js";
-import { portInUse } from "./ports.js";
-import { ProcessRecord, stopLeftovers } from "./process_record.js";
-import { onEverySpawn } from "./processes.js";
-import { type Stack, startStack } from "./stack.js";
+import { startStack } from "./stack.js";
 import { superviseEndpoints } from "./supervisor.js";
 
 const startedAt = performance.now();
@@ -18,57 +16,39 @@ const ports = { ...portsFromEnv(), node: Number(process.env.NODE_PORT || 5122) }
 const playgroundPort = playgroundPortFromEnv();
 const dataDir = path.resolve(REPO_ROOT, process.env.DATA_DIR || ".restate");
 
-try {
-  await stopLeftovers(dataDir, launcherLog);
-} catch (error) {
-  console.error((error as Error).message);
-  process.exit(1);
-}
 const variables: Record<string, string> = { ...PORT_VARIABLES, node: "NODE_PORT", playground: "PLAYGROUND_PORT" };
-for (const [part, port] of Object.entries({ ...ports, playground: playgroundPort })) {
-  if (await portInUse(port)) {
-    console.error(`Port ${port} (${part}) is already in use. Stop whatever holds it, or choose another: ${variables[part]}=<port> npm start`);
-    process.exit(1);
-  }
-}
+const record = await beginLaunch({
+  dataDir,
+  command: "npm start",
+  ports: Object.entries({ ...ports, playground: playgroundPort }).map(([part, port]) => ({ part, port, variable: variables[part]! })),
+  log: launcherLog,
+});
 
 console.log(`Starting restate-server (data in ${path.relative(process.cwd(), dataDir) || "."}/), the mock gateway and PaymentService...`);
-const record = await ProcessRecord.create(dataDir);
-onEverySpawn((child) => record.track(child));
-
-let stack: Stack;
-try {
-  stack = await startStack({
+const stack = await startOrExit(record, () =>
+  startStack({
     dataDir,
     ports,
     gatewayLedgerFile: path.join(dataDir, "gateway-ledger.jsonl"),
     output: () => ({ kind: "terminal" }),
     log: launcherLog,
-  });
-} catch (error) {
-  console.error(`\nCould not start: ${(error as Error).message}`);
-  record.remove();
-  process.exit(1);
-}
+  }),
+);
 
-let stopping = false;
 let playground: Awaited<ReturnType<typeof startPlayground>> | undefined;
-const shutdown = async (reason: string, code: number) => {
-  if (stopping) return;
-  stopping = true;
-  console.log(`\n${reason}: stopping the service endpoint, the gateway and restate-server...`);
-  await supervisor.stop();
-  await playground?.close();
-  await stack.stop();
-  record.remove();
-  console.log("Stopped. Payments and the provider's ledger are kept in the data dir; `npm start` picks them up again.");
-  process.exit(code);
-};
-process.on("SIGINT", () => void shutdown("Ctrl-C", 0));
-process.on("SIGTERM", () => void shutdown("SIGTERM", 0));
+const shutdown = shutdownOnSignals({
+  record,
+  command: "npm start",
+  parts: "the service endpoint, the gateway and restate-server",
+  stopParts: async () => {
+    await supervisor.stop();
+    await playground?.close();
+    await stack.stop();
+  },
+});
 for (const part of [stack.restate, stack.gateway]) {
   void part.exited.then(({ code, signal }) => {
-    if (!stopping) void shutdown(`${part.name} exited unexpectedly (code ${code}, signal ${signal})`, 1);
+    if (!shutdown.stopping) void shutdown(`${part.name} exited unexpectedly (code ${code}, signal ${signal})`, 1);
   });
 }
 // A dead endpoint is started again instead: Restate retries its invocations, nothing is lost.

@@ -12,10 +12,10 @@ import { parseArgs } from "node:util";
 import { DEFAULT_PORTS, portsFromEnv } from "../code/types.js";
 import { playgroundPortFromEnv, startPlayground } from "../playground/server.js";
 import { CLUSTER_REPLICATION, CLUSTER_SIZE, type Cluster, type NodePorts, startCluster } from "./cluster.js";
+import { beginLaunch, exitWith, shutdownOnSignals, startOrExit, type WantedPort } from "./launch.js";
 import { REPO_ROOT } from "./paths.js";
-import { portInUse } from "./ports.js";
-import { ProcessRecord, runningLauncher, stopLeftovers } from "./process_record.js";
-import { onEverySpawn, waitFor } from "./processes.js";
+import { runningLauncher } from "./process_record.js";
+import { waitFor } from "./processes.js";
 import { superviseEndpoints } from "./supervisor.js";
 
 const startedAt = performance.now();
@@ -39,9 +39,9 @@ else await launch();
 
 /** `--node N`: the launcher owns every process, so it is asked (a request file and SIGUSR2) to start node N again. */
 async function askLauncherToStartNode(number: number): Promise<never> {
-  if (!Number.isInteger(number) || number < 1 || number > CLUSTER_SIZE) fail(`--node takes a node number, 1 to ${CLUSTER_SIZE}`);
+  if (!Number.isInteger(number) || number < 1 || number > CLUSTER_SIZE) exitWith(`--node takes a node number, 1 to ${CLUSTER_SIZE}`);
   const launcher = await runningLauncher(dataDir);
-  if (launcher === undefined) fail(`no npm run start:cluster runs on ${path.relative(process.cwd(), dataDir)}/; start the cluster first: npm run start:cluster`);
+  if (launcher === undefined) exitWith(`no npm run start:cluster runs on ${path.relative(process.cwd(), dataDir)}/; start the cluster first: npm run start:cluster`);
   rmSync(answerFile(number), { force: true });
   writeFileSync(requestFile(number), `${process.pid}\n`);
   process.kill(launcher, "SIGUSR2");
@@ -53,44 +53,29 @@ async function askLauncherToStartNode(number: number): Promise<never> {
   process.exit(answer.startsWith("Could not") ? 1 : 0);
 }
 
-function fail(message: string): never {
-  console.error(message);
-  process.exit(1);
-}
-
 async function launch(): Promise<void> {
-  try {
-    await stopLeftovers(dataDir, launcherLog, "npm run start:cluster");
-  } catch (error) {
-    fail((error as Error).message);
-  }
   const playgroundPort = playgroundPortFromEnv();
-  const wanted: [string, number, string][] = [
-    ...nodePorts.flatMap((ports, index): [string, number, string][] => [
-      [`n${index + 1} ingress`, ports.ingress, "INGRESS_PORT"],
-      [`n${index + 1} admin`, ports.admin, "ADMIN_PORT"],
-      [`n${index + 1} node-to-node`, ports.node, "NODE_PORT"],
+  const wanted: WantedPort[] = [
+    ...nodePorts.flatMap((ports, index): WantedPort[] => [
+      { part: `n${index + 1} ingress`, port: ports.ingress, variable: "INGRESS_PORT" },
+      { part: `n${index + 1} admin`, port: ports.admin, variable: "ADMIN_PORT" },
+      { part: `n${index + 1} node-to-node`, port: ports.node, variable: "NODE_PORT" },
     ]),
-    ["service", servicePort, "SERVICE_PORT"],
-    ["gateway", gatewayPort, "GATEWAY_PORT"],
-    ["playground", playgroundPort, "PLAYGROUND_PORT"],
+    { part: "service", port: servicePort, variable: "SERVICE_PORT" },
+    { part: "gateway", port: gatewayPort, variable: "GATEWAY_PORT" },
+    { part: "playground", port: playgroundPort, variable: "PLAYGROUND_PORT" },
   ];
-  for (const [part, port, variable] of wanted) {
-    if (await portInUse(port)) fail(`Port ${port} (${part}) is already in use. Stop whatever holds it, or choose another: ${variable}=<port> npm run start:cluster`);
-  }
+  const record = await beginLaunch({ dataDir, command: "npm run start:cluster", ports: wanted, log: launcherLog });
 
   console.log(`Starting a ${CLUSTER_SIZE}-node Restate cluster (data in ${path.relative(process.cwd(), dataDir)}/), the mock gateway and PaymentService...`);
-  const record = await ProcessRecord.create(dataDir);
-  onEverySpawn((child) => record.track(child));
   // Listening from the moment the record names this launcher: SIGUSR2's default action would end it.
   let clusterStarted: () => void = () => {};
   let serving = new Promise<void>((resolve) => (clusterStarted = resolve));
   process.on("SIGUSR2", () => {
     serving = serving.then(() => startRequestedNodes(cluster)).catch((error: Error) => launcherLog(`could not serve a node start request: ${error.message}`));
   });
-  let cluster: Cluster;
-  try {
-    cluster = await startCluster({
+  const cluster: Cluster = await startOrExit(record, () =>
+    startCluster({
       dataDir,
       nodes: nodePorts,
       servicePort,
@@ -98,30 +83,22 @@ async function launch(): Promise<void> {
       gatewayLedgerFile: path.join(dataDir, "gateway-ledger.jsonl"),
       output: () => ({ kind: "terminal" }),
       log: launcherLog,
-    });
-  } catch (error) {
-    console.error(`\nCould not start: ${(error as Error).message}`);
-    record.remove();
-    process.exit(1);
-  }
+    }),
+  );
 
-  let stopping = false;
   let playground: Awaited<ReturnType<typeof startPlayground>> | undefined;
-  const shutdown = async (reason: string, code: number) => {
-    if (stopping) return;
-    stopping = true;
-    console.log(`\n${reason}: stopping the service endpoint, the gateway and the Restate nodes...`);
-    await supervisor.stop();
-    await playground?.close();
-    await cluster.stop();
-    record.remove();
-    console.log("Stopped. Payments and the provider's ledger are kept in the data dir; `npm run start:cluster` picks them up again.");
-    process.exit(code);
-  };
-  process.on("SIGINT", () => void shutdown("Ctrl-C", 0));
-  process.on("SIGTERM", () => void shutdown("SIGTERM", 0));
+  const shutdown = shutdownOnSignals({
+    record,
+    command: "npm run start:cluster",
+    parts: "the service endpoint, the gateway and the Restate nodes",
+    stopParts: async () => {
+      await supervisor.stop();
+      await playground?.close();
+      await cluster.stop();
+    },
+  });
   void cluster.gateway.exited.then(({ code, signal }) => {
-    if (!stopping) void shutdown(`the gateway exited unexpectedly (code ${code}, signal ${signal})`, 1);
+    if (!shutdown.stopping) void shutdown(`the gateway exited unexpectedly (code ${code}, signal ${signal})`, 1);
   });
 
   // A dead node is the point of the exercise: say what it means, and how to bring it back, but leave it down.
@@ -129,7 +106,7 @@ async function launch(): Promise<void> {
     const node = cluster.nodes[number - 1]!;
     const server = node.server;
     void server.exited.then(({ code, signal }) => {
-      if (stopping) return;
+      if (shutdown.stopping) return;
       const live = cluster.liveNodes().map((n) => n.name);
       const consequence =
         live.length >= CLUSTER_REPLICATION
@@ -140,7 +117,7 @@ async function launch(): Promise<void> {
   };
   cluster.nodes.forEach((node) => watchNode(node.number));
   const startRequestedNodes = async (running: Cluster) => {
-    if (stopping) return;
+    if (shutdown.stopping) return;
     for (const file of readdirSync(dataDir).filter((name) => /^node-\d+\.start-request$/.test(name))) {
       const number = Number(/\d+/.exec(file)![0]);
       rmSync(path.join(dataDir, file), { force: true });
