@@ -154,9 +154,13 @@ export const exercise: ExerciseDefinition = {
           { shotId: "c", player: "bob", x: 6, targetVersion: 2, expected: "Hit" },
           { shotId: "d", player: "bob", x: 3, targetVersion: 3, expected: "Missed" },
           { shotId: "e", player: "ann", x: 12, targetVersion: 3, expected: "Hit" },
-          { shotId: "f", player: "bob", x: 7, targetVersion: 2 }, // a graze: the coin decides, once
+          { shotId: "f", player: "bob", x: 7, targetVersion: 2 }, // grazes: the coin decides, once
+          { shotId: "g", player: "ann", x: 11, targetVersion: 3 },
         ];
-        const copies = shuffled(shots.flatMap((shot) => [shot, shot, shot]));
+        // A copy judged again flips a new coin: only a graze shows it, and three copies of one agree by chance one
+        // time in four. Eight copies of two grazes agree by chance once in 16,384.
+        const copiesOf = (shot: (typeof shots)[number]) => Array.from({ length: shot.expected ? 3 : 8 }, () => shot);
+        const copies = shuffled(shots.flatMap(copiesOf));
         const answers = await Promise.all(copies.map(({ expected: _, ...shot }) => fire(ctx, rangeId, shot)));
         for (const shot of shots) {
           const outcomes = new Set(answers.filter((answer) => answer.shotId === shot.shotId).map((answer) => answer.outcome));
