@@ -136,7 +136,6 @@ const pick = (result: Awaited<ReturnType<typeof runLoad>>) => ({
   errors: result.errors,
 });
 
-/** A markdown table of the rows, with throughput as a ratio of Restate's in the same run (create-key, replay). */
 /** Restate's first call with a key against the peer's (which requires one), in the same run, gateway latency 0. */
 export function parityTargets(rows: HandrolledRow[], restate: { scenario: string; gatewayLatencyMs: number; throughput: number }[]): Target[] {
   const ours = restate.find((s) => s.scenario === "create-key" && s.gatewayLatencyMs === 0);
@@ -149,6 +148,7 @@ export function parityTargets(rows: HandrolledRow[], restate: { scenario: string
     });
 }
 
+/** A markdown table of the rows, with throughput as a ratio of Restate's in the same run (create-key, replay). */
 export function renderHandrolled(rows: HandrolledRow[], restate: { scenario: string; gatewayLatencyMs: number; throughput: number }[]): string {
   const ratio = (r: HandrolledRow) => {
     const peer = restate.find((s) => s.scenario === r.scenario && s.gatewayLatencyMs === r.gatewayLatencyMs);
