@@ -64,7 +64,7 @@ export const paymentService = restate.object({
         }
         // Only an exclusive handler may charge and write the payment: a duplicate of a settled
         // payment is answered above without waiting for the object's lock; anything else queues.
-        return ctx.objectClient(paymentServiceApi, paymentId).charge(request);
+        return ctx.objectClient(paymentService, paymentId).charge(request);
       },
     ),
 
@@ -187,9 +187,6 @@ export const paymentService = restate.object({
 
 /** What clients import to call the service with type checking (see code/client.ts). */
 export type PaymentService = typeof paymentService;
-
-/** How create names its own object's exclusive handler (a type-only reference, so no import cycle). */
-const paymentServiceApi: restate.VirtualObjectDefinition<"PaymentService", PaymentService> = { name: "PaymentService" };
 
 // ---------------------------------------------------------------------------
 
