@@ -7,7 +7,7 @@ import type { FaultSettings } from "../code/types.js";
 import { type EndpointProcess, type GatewayProcess, type RestateServer, registerDeployment, startEndpoint, startGatewayProcess, startRestateServer } from "./parts.js";
 import { nodeIdAt, partitionCount, partitionOfKey, partitionReplicas } from "./cluster_state.js";
 import { PAYMENT_ENDPOINT } from "./paths.js";
-import { type ManagedProcess, type Output, httpOk, waitFor } from "./processes.js";
+import { type Output, httpOk, startAllOrNone, waitFor } from "./processes.js";
 import { ensureRequestIdentity } from "./request_identity.js";
 
 export const CLUSTER_SIZE = 3;
@@ -110,17 +110,11 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
       output: options.output("service"),
     });
 
-  const launches = await Promise.allSettled<ManagedProcess>([
+  const started = await startAllOrNone([
     startGatewayProcess({ port: options.gatewayPort, faults: options.gatewayFaults, ledgerFile: options.gatewayLedgerFile, output: options.output("gateway") }),
     launchEndpoint(),
     ...options.nodes.map((_, index) => launchNode(index + 1)),
   ]);
-  const started = launches.flatMap((launch) => (launch.status === "fulfilled" ? [launch.value] : []));
-  const failure = launches.find((launch): launch is PromiseRejectedResult => launch.status === "rejected");
-  if (failure) {
-    await Promise.all(started.map((p) => p.stop(5_000)));
-    throw failure.reason;
-  }
   const [gateway, endpoint, ...servers] = started as [GatewayProcess, EndpointProcess, ...RestateServer[]];
   const nodes: ClusterNode[] = servers.map((server, index) => ({
     name: `n${index + 1}`,

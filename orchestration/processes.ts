@@ -139,5 +139,16 @@ export async function readyOrStopped(process: ManagedProcess, ready: () => Promi
   }
 }
 
+/** Processes started side by side: all of them, or, when one fails to start, none (the others are stopped) and its error. */
+export async function startAllOrNone(launches: Promise<ManagedProcess>[]): Promise<ManagedProcess[]> {
+  const settled = await Promise.allSettled(launches);
+  const started = settled.flatMap((launch) => (launch.status === "fulfilled" ? [launch.value] : []));
+  const failure = settled.find((launch): launch is PromiseRejectedResult => launch.status === "rejected");
+  if (failure) {
+    await Promise.all(started.map((p) => p.stop(5_000)));
+    throw failure.reason;
+  }
+  return started;
+}
 
 export const httpOk = (url: string) => async () => (await fetch(url, { signal: AbortSignal.timeout(2_000) })).ok;

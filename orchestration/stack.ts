@@ -3,7 +3,7 @@
 import type { FaultSettings, Ports } from "../code/types.js";
 import { type EndpointProcess, type GatewayProcess, type RestateServer, registerDeployment, startEndpoint, startGatewayProcess, startRestateServer } from "./parts.js";
 import { PAYMENT_ENDPOINT } from "./paths.js";
-import type { ManagedProcess, Output } from "./processes.js";
+import { type Output, startAllOrNone } from "./processes.js";
 import { ensureRequestIdentity } from "./request_identity.js";
 
 export interface StackOptions {
@@ -57,7 +57,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     return startEndpoint({ port: spec.port, gatewayUrl, entry: spec.entry, env: spec.env, requestIdentity, output: options.output("service") });
   };
 
-  const launches = await Promise.allSettled<ManagedProcess>([
+  const started = await startAllOrNone([
     launchRestate(),
     startGatewayProcess({
       port: ports.gateway,
@@ -67,12 +67,6 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     }),
     ...endpointSpecs.map((_, index) => launchEndpoint(index)),
   ]);
-  const started = launches.flatMap((launch) => (launch.status === "fulfilled" ? [launch.value] : []));
-  const failure = launches.find((launch): launch is PromiseRejectedResult => launch.status === "rejected");
-  if (failure) {
-    await Promise.all(started.map((p) => p.stop(5_000)));
-    throw failure.reason;
-  }
   const [restate, gateway, ...endpoints] = started as [RestateServer, GatewayProcess, ...EndpointProcess[]];
   try {
     for (const endpoint of endpoints) await registerDeployment(restate.adminUrl, endpoint.url, { log: options.log });
