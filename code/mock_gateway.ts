@@ -40,11 +40,18 @@ export const TEST_CARDS: Record<string, CardBehaviour> = {
   tok_chargeDeclinedFraudulent: { outcome: "declined", declineCode: "fraudulent", message: "Your card was declined." },
 };
 
-/** Keys are kept this long, like Stripe's (at least 24 hours). */
-const IDEMPOTENCY_KEY_TTL_MS = 24 * 60 * 60 * 1000;
+/** Keys are kept this long by default, like Stripe's (at least 24 hours); `keyRetentionMs` changes it. */
+const IDEMPOTENCY_KEY_RETENTION_MS = 24 * 60 * 60 * 1000;
 const MAX_IDEMPOTENCY_KEY_LENGTH = 255;
 
-export const NO_FAULTS: FaultSettings = { latencyMs: 0, failureRate: 0, failNext: 0, dropNext: 0, answerDelayMs: 0 };
+export const NO_FAULTS: FaultSettings = {
+  latencyMs: 0,
+  failureRate: 0,
+  failNext: 0,
+  dropNext: 0,
+  answerDelayMs: 0,
+  keyRetentionMs: IDEMPOTENCY_KEY_RETENTION_MS,
+};
 
 export function faultsFromEnv(env: NodeJS.ProcessEnv = process.env): FaultSettings {
   const set = Object.entries(FAULT_VARIABLES).filter(([, name]) => env[name] !== undefined && env[name] !== "");
@@ -65,7 +72,8 @@ interface StoredResponse {
 interface IdempotencyRecord {
   endpoint: string;
   fingerprint: string;
-  expiresAt: number;
+  /** When the key was first used (ms since the epoch): it is forgotten `keyRetentionMs` later. */
+  createdAt: number;
   /** Unset while the first request with this key is still being processed. */
   response?: StoredResponse;
 }
@@ -129,9 +137,13 @@ export function createGateway(options: GatewayOptions = {}): MockGateway {
         if (target) target.amountRefunded += event.refund.amount;
         break;
       }
-      case "key":
-        idempotency.set(event.key, event.record);
+      case "key": {
+        // A ledger written before keys had `createdAt` kept `expiresAt`, 24 h after it.
+        const legacy = event.record as IdempotencyRecord & { expiresAt?: number };
+        const createdAt = legacy.createdAt ?? (legacy.expiresAt ?? 0) - IDEMPOTENCY_KEY_RETENTION_MS;
+        idempotency.set(event.key, { ...event.record, createdAt });
         break;
+      }
       case "reset":
         gateway.charges.length = 0;
         gateway.refunds.length = 0;
@@ -260,7 +272,7 @@ export function createGateway(options: GatewayOptions = {}): MockGateway {
       async function executeOnce(idempotencyKey: string): Promise<StoredResponse & { replayed?: boolean }> {
         const fingerprint = JSON.stringify(req.body);
         const existing = idempotency.get(idempotencyKey);
-        if (existing && existing.expiresAt > Date.now()) {
+        if (existing && Date.now() - existing.createdAt < gateway.faults.keyRetentionMs) {
           if (existing.endpoint !== endpoint || existing.fingerprint !== fingerprint) {
             throw new ApiError(400, {
               error: {
@@ -282,7 +294,7 @@ export function createGateway(options: GatewayOptions = {}): MockGateway {
           log(`${endpoint}: replayed the stored answer for key ${idempotencyKey}`);
           return { ...existing.response, replayed: true };
         }
-        const record: IdempotencyRecord = { endpoint, fingerprint, expiresAt: Date.now() + IDEMPOTENCY_KEY_TTL_MS };
+        const record: IdempotencyRecord = { endpoint, fingerprint, createdAt: Date.now() };
         idempotency.set(idempotencyKey, record);
         try {
           record.response = await execute(idempotencyKey);

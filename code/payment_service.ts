@@ -8,28 +8,42 @@
 //  3. the provider's idempotency key, derived from the payment id, covers the
 //     one gap the journal cannot: a crash after the provider charged but before
 //     the answer was journaled.
+// And one rule keeps it honest when the provider's answer never comes: the
+// payment is `unconfirmed`, never "failed, nothing charged", until the service
+// has looked the charge up at the provider (`reconcile`).
 // Callers may add an `idempotency-key` header on top: Restate then also
 // deduplicates whole invocations and replays their stored result.
 import * as restate from "@restatedev/restate-sdk";
 import { type ObjectContext, type ObjectSharedContext, type RunOptions, TerminalError } from "@restatedev/restate-sdk";
 import { GatewayClient, GatewayRejection } from "./gateway_client.js";
 import {
+  type Charge,
   CreatePaymentRequest,
+  type GatewayRefund,
   type Payment,
   type PaymentFailure,
   PaymentId,
+  type RefundRecord,
   RefundRequest,
   portsFromEnv,
+  reconcileSettingsFromEnv,
 } from "./types.js";
 
-type PaymentState = { payment: Payment };
+type PaymentState = {
+  payment: Payment;
+  /** Set while a `reconcile` follow-up is scheduled, so retries of `create` do not schedule more. */
+  followUpScheduled: boolean;
+};
+type PaymentContext = ObjectContext<PaymentState>;
 
 const gateway = new GatewayClient(process.env.GATEWAY_URL ?? `http://127.0.0.1:${portsFromEnv().gateway}`);
+const settings = reconcileSettingsFromEnv();
 
 /**
  * Retries of one call to the provider (5xx, timeouts, cut connections): 8
- * attempts, 100 ms doubling to at most 2 s, about 7 s in all. Then the call is
- * given up and the payment stored as failed with `gateway_unavailable`.
+ * attempts, 100 ms doubling to at most 2 s between them (about 7 s of waiting),
+ * each attempt given up after the client's 10 s timeout: about 87 s at worst.
+ * Then the outcome is unknown, and the payment (or refund) is `unconfirmed`.
  */
 export const PROVIDER_RETRIES = {
   maxRetryAttempts: 8,
@@ -38,145 +52,30 @@ export const PROVIDER_RETRIES = {
   maxRetryInterval: 2_000,
 } satisfies RunOptions<unknown>;
 
-/** The provider deduplicates on these keys: the same payment id always maps to the same charge. */
+/**
+ * The provider deduplicates on these keys: the same payment id always maps to the same charge.
+ * `/` cannot occur in an id, so no two (payment, refund) pairs share a key.
+ */
 export const chargeIdempotencyKey = (paymentId: string) => `payment-${paymentId}-charge`;
-export const refundIdempotencyKey = (paymentId: string, refundId: string) => `payment-${paymentId}-refund-${refundId}`;
+export const refundIdempotencyKey = (paymentId: string, refundId: string) => `payment-${paymentId}/refund-${refundId}`;
 
 export const paymentService = restate.object({
   name: "PaymentService",
   description: "One payment per key: charged at most once, refunded at most what was charged.",
   handlers: {
-    create: restate.handlers.object.shared(
-      {
-        input: restate.serde.schema(CreatePaymentRequest),
-        description: "Create and charge the payment (idempotent per payment id).",
-        // A create waiting for its charge holds one of restate-server's invocation slots (1,000 by
-        // default). When a burst of waiting creates takes them all, the charges cannot start: after
-        // this long the waiting create suspends, giving its slot back, and resumes with the answer.
-        inactivityTimeout: 1_000,
-      },
-      async (ctx: ObjectSharedContext<PaymentState>, request: CreatePaymentRequest): Promise<Payment> => {
-        const paymentId = validPaymentId(ctx.key);
-        const stored = await ctx.get("payment");
-        if (stored) {
-          refuseDifferentParameters(stored, request);
-          if (!mayRetryCharge(stored)) return answer(stored);
-        }
-        // Only an exclusive handler may charge and write the payment: a duplicate of a settled
-        // payment is answered above without waiting for the object's lock; anything else queues.
-        return ctx.objectClient(paymentService, paymentId).charge(request);
-      },
+    create: restate.handlers.object.exclusive(
+      { input: restate.serde.schema(CreatePaymentRequest), description: "Create and charge the payment (idempotent per payment id)." },
+      createPayment,
     ),
-
-    charge: restate.handlers.object.exclusive(
-      {
-        input: restate.serde.schema(CreatePaymentRequest),
-        description: "Charge the payment once, under the object's lock (called by create).",
-        ingressPrivate: true,
-      },
-      async (ctx: ObjectContext<PaymentState>, request: CreatePaymentRequest): Promise<Payment> => {
-        const paymentId = validPaymentId(ctx.key);
-        // Looked at again under the lock: another caller may have settled it since create read it.
-        const stored = await ctx.get("payment");
-        if (stored) {
-          refuseDifferentParameters(stored, request);
-          if (!mayRetryCharge(stored)) return answer(stored);
-        }
-
-        const startedAt = await now(ctx);
-        const pending: Payment = {
-          ...(stored ?? newPayment(paymentId, request, startedAt)),
-          status: "pending",
-          failure: null,
-          updatedAt: startedAt,
-        };
-        ctx.set("payment", pending); // visible to getStatus while the charge is in flight
-
-        const result = await callProvider(ctx, "charge", () =>
-          gateway.charge(
-            { amount: request.amount, currency: request.currency, source: request.source, reference: paymentId },
-            chargeIdempotencyKey(paymentId),
-          ),
-        );
-        const settled: Payment = { ...pending, ...chargeOutcome(result), updatedAt: result.at ?? (await now(ctx)) };
-        ctx.set("payment", settled);
-        return answer(settled);
-      },
-    ),
-
     refund: restate.handlers.object.exclusive(
       { input: restate.serde.schema(RefundRequest), description: "Refund part or all of the payment (idempotent per refundId)." },
-      async (ctx: ObjectContext<PaymentState>, request: RefundRequest): Promise<Payment> => {
-        const paymentId = validPaymentId(ctx.key);
-        const payment = await ctx.get("payment");
-        if (!payment) throw notFound(paymentId);
-
-        const earlier = payment.refunds.find((r) => r.refundId === request.refundId);
-        if (earlier) {
-          if (earlier.amount !== request.amount) {
-            throw new TerminalError(
-              `Refund '${request.refundId}' of payment '${paymentId}' was already made for ${earlier.amount}; ` +
-                `a refundId cannot be reused for a different amount (${request.amount}).`,
-              { errorCode: 422 },
-            );
-          }
-          return payment;
-        }
-        if (payment.status !== "succeeded" || payment.chargeId === null) {
-          throw new TerminalError(`Payment '${paymentId}' is ${payment.status}; only a succeeded payment can be refunded.`, {
-            errorCode: 409,
-          });
-        }
-        const refundable = payment.amount - payment.refundedAmount;
-        if (request.amount > refundable) {
-          throw new TerminalError(
-            `A refund of ${request.amount} exceeds what is left to refund on payment '${paymentId}' ` +
-              `(${refundable} of ${payment.amount} ${payment.currency}).`,
-            { errorCode: 422 },
-          );
-        }
-
-        const chargeId = payment.chargeId;
-        const result = await callProvider(ctx, "refund", () =>
-          gateway.refund(
-            { charge: chargeId, amount: request.amount, reference: paymentId },
-            refundIdempotencyKey(paymentId, request.refundId),
-          ),
-        );
-        if (result.outcome === "unavailable") {
-          throw new TerminalError(
-            `The payment provider is unavailable (${result.message}). Nothing was recorded; ` +
-              `retry later with the same refundId: it cannot refund twice.`,
-            { errorCode: 502 },
-          );
-        }
-        if (result.outcome === "rejected") {
-          throw new TerminalError(`The payment provider refused the refund: ${result.message}`, { errorCode: 422 });
-        }
-        const refundedAt = result.at;
-        const refunded: Payment = {
-          ...payment,
-          refundedAmount: payment.refundedAmount + request.amount,
-          refunds: [
-            ...payment.refunds,
-            { refundId: request.refundId, amount: request.amount, gatewayRefundId: result.value.id, createdAt: refundedAt },
-          ],
-          updatedAt: refundedAt,
-        };
-        ctx.set("payment", refunded);
-        return refunded;
-      },
+      refundPayment,
     ),
-
-    getStatus: restate.handlers.object.shared(
-      { description: "The payment as stored; answers while a create is in flight." },
-      async (ctx: ObjectSharedContext<PaymentState>): Promise<Payment> => {
-        const paymentId = validPaymentId(ctx.key);
-        const payment = await ctx.get("payment");
-        if (!payment) throw notFound(paymentId);
-        return payment;
-      },
+    reconcile: restate.handlers.object.exclusive(
+      { description: "Find out what happened to a charge or refund whose answer was lost (scheduled by the service itself)." },
+      reconcilePayment,
     ),
+    getStatus: restate.handlers.object.shared({ description: "The payment as stored; answers while a create is in flight." }, getStatus),
   },
   options: {
     // Infrastructure failures (the endpoint crashed, a bug threw): retry, then
@@ -189,38 +88,243 @@ export const paymentService = restate.object({
 export type PaymentService = typeof paymentService;
 
 // ---------------------------------------------------------------------------
+// The handlers.
+// ---------------------------------------------------------------------------
+
+export async function createPayment(ctx: PaymentContext, request: CreatePaymentRequest): Promise<Payment> {
+  const paymentId = validPaymentId(ctx.key);
+  const stored = await ctx.get("payment");
+  if (stored) {
+    refuseDifferentParameters(stored, request);
+    // A charge may have gone out before (its answer lost, or its invocation stopped): look before charging again.
+    return answer(chargeMayBeOut(stored) ? await reconcileCharge(ctx, stored) : stored);
+  }
+  const pending = newPayment(paymentId, request, await now(ctx));
+  ctx.set("payment", pending); // visible to getStatus while the charge is in flight, and proof that a charge may be out
+  return answer(await charge(ctx, pending));
+}
+
+export async function refundPayment(ctx: PaymentContext, request: RefundRequest): Promise<Payment> {
+  const paymentId = validPaymentId(ctx.key);
+  const payment = await ctx.get("payment");
+  if (!payment) throw notFound(paymentId);
+
+  const earlier = payment.refunds.find((r) => r.refundId === request.refundId);
+  if (earlier) {
+    if (earlier.amount !== request.amount) {
+      throw new TerminalError(
+        `Refund '${request.refundId}' of payment '${paymentId}' was already made for ${earlier.amount}; ` +
+          `a refundId cannot be reused for a different amount (${request.amount}).`,
+        { errorCode: 422, metadata: { code: "refund_id_reused" } },
+      );
+    }
+    return refundAnswer(earlier.status === "unconfirmed" ? await reconcileRefund(ctx, payment, earlier) : payment, request.refundId);
+  }
+  if (payment.status !== "succeeded" || payment.chargeId === null) {
+    throw new TerminalError(`Payment '${paymentId}' is ${payment.status}; only a succeeded payment can be refunded.`, {
+      errorCode: 409,
+      metadata: { code: "payment_not_succeeded", status: payment.status },
+    });
+  }
+  const refundable = payment.amount - payment.refundedAmount - unconfirmedRefunds(payment);
+  if (request.amount > refundable) {
+    throw new TerminalError(
+      `A refund of ${request.amount} exceeds what is left to refund on payment '${paymentId}' ` +
+        `(${refundable} of ${payment.amount} ${payment.currency}).`,
+      { errorCode: 422, metadata: { code: "refund_exceeds_charge" } },
+    );
+  }
+  return refundAnswer(await sendRefund(ctx, payment, request), request.refundId);
+}
+
+/** The follow-up the service schedules on itself when an answer was lost: no client has to come back. */
+export async function reconcilePayment(ctx: PaymentContext): Promise<void> {
+  ctx.clear("followUpScheduled");
+  let payment = await ctx.get("payment");
+  if (!payment) return;
+  if (chargeMayBeOut(payment)) payment = await reconcileCharge(ctx, payment);
+  for (const refund of payment.refunds.filter((r) => r.status === "unconfirmed")) {
+    try {
+      payment = await reconcileRefund(ctx, payment, refund);
+    } catch (error) {
+      if (!(error instanceof TerminalError)) throw error; // a refusal is recorded by reconcileRefund; go on with the others
+    }
+  }
+}
+
+export async function getStatus(ctx: ObjectSharedContext<PaymentState>): Promise<Payment> {
+  const paymentId = validPaymentId(ctx.key);
+  const payment = await ctx.get("payment");
+  if (!payment) throw notFound(paymentId);
+  return payment;
+}
+
+// ---------------------------------------------------------------------------
+// Charging, and finding out what happened to a charge.
+// ---------------------------------------------------------------------------
+
+async function charge(ctx: PaymentContext, payment: Payment): Promise<Payment> {
+  const result = await callProvider(ctx, "charge", () =>
+    gateway.charge(
+      { amount: payment.amount, currency: payment.currency, source: payment.source, reference: payment.paymentId },
+      chargeIdempotencyKey(payment.paymentId),
+    ),
+  );
+  if (result.outcome === "unavailable") return unconfirmed(ctx, payment, result.message);
+  const settled: Payment = { ...payment, ...chargeOutcome(result), updatedAt: result.at };
+  ctx.set("payment", settled);
+  return settled;
+}
+
+/**
+ * A charge whose answer never came: look it up at the provider by our reference.
+ * Found: adopt it. Not found: charge again with the same key while the provider
+ * still keeps that key and the caller still waits; otherwise the payment failed,
+ * on the provider's word that nothing was charged.
+ */
+async function reconcileCharge(ctx: PaymentContext, payment: Payment): Promise<Payment> {
+  const lookup = await callProvider(ctx, "look up charge", () => gateway.listCharges({ reference: payment.paymentId }));
+  if (lookup.outcome !== "done") return unconfirmed(ctx, payment, lookup.message);
+  const found = lookup.value.find((c) => c.status === "succeeded") ?? lookup.value[0];
+  if (found) {
+    const adopted: Payment = { ...payment, ...adoptCharge(found), updatedAt: lookup.at };
+    ctx.set("payment", adopted);
+    return adopted;
+  }
+  const ageMs = Date.parse(lookup.at) - Date.parse(payment.createdAt);
+  if (ageMs < Math.min(settings.providerKeyRetentionMs, settings.callerRetryWindowMs)) return charge(ctx, payment);
+  const failed: Payment = {
+    ...payment,
+    status: "failed",
+    chargeId: null,
+    failure: {
+      code: "not_charged",
+      message:
+        `The payment provider never confirmed the charge, and it holds no charge for this payment. ` +
+        `Nothing was charged; the payment is too old to charge now (created ${payment.createdAt}).`,
+    },
+    updatedAt: lookup.at,
+  };
+  ctx.set("payment", failed);
+  return failed;
+}
+
+/** Unknown outcome: say so, and come back later by ourselves. */
+async function unconfirmed(ctx: PaymentContext, payment: Payment, reason: string): Promise<Payment> {
+  const stored: Payment = {
+    ...payment,
+    status: "unconfirmed",
+    chargeId: null,
+    failure: {
+      code: "charge_unconfirmed",
+      message: `The payment provider did not answer (${reason}); the charge may or may not have happened. The service is finding out.`,
+    },
+    updatedAt: await now(ctx),
+  };
+  ctx.set("payment", stored);
+  await scheduleFollowUp(ctx);
+  return stored;
+}
+
+// ---------------------------------------------------------------------------
+// Refunds: the same shape, by their own key.
+// ---------------------------------------------------------------------------
+
+async function sendRefund(ctx: PaymentContext, payment: Payment, refund: RefundRequest): Promise<Payment> {
+  const chargeId = payment.chargeId!;
+  const result = await callProvider(ctx, `refund ${refund.refundId}`, () =>
+    gateway.refund({ charge: chargeId, amount: refund.amount, reference: payment.paymentId }, refundIdempotencyKey(payment.paymentId, refund.refundId)),
+  );
+  if (result.outcome === "rejected") {
+    const others = payment.refunds.filter((r) => r.refundId !== refund.refundId); // an unconfirmed record of it, if any, is settled: no refund
+    if (others.length !== payment.refunds.length) ctx.set("payment", { ...payment, refunds: others });
+    throw new TerminalError(`The payment provider refused the refund: ${result.message}`, {
+      errorCode: 422,
+      metadata: { code: "refund_refused", providerCode: result.code },
+    });
+  }
+  if (result.outcome === "unavailable") {
+    const updatedAt = await now(ctx);
+    const reserved = withRefund(payment, { ...refund, status: "unconfirmed", gatewayRefundId: null, createdAt: updatedAt }, updatedAt);
+    ctx.set("payment", reserved);
+    await scheduleFollowUp(ctx);
+    return reserved;
+  }
+  return recordRefund(ctx, payment, refund, result.value);
+}
+
+async function reconcileRefund(ctx: PaymentContext, payment: Payment, refund: RefundRecord): Promise<Payment> {
+  const key = refundIdempotencyKey(payment.paymentId, refund.refundId);
+  const lookup = await callProvider(ctx, `look up refund ${refund.refundId}`, () => gateway.listRefunds({ reference: payment.paymentId }));
+  if (lookup.outcome !== "done") {
+    await scheduleFollowUp(ctx);
+    return payment;
+  }
+  // The mock's ledger shows each record's idempotency key; with Stripe you would search the refund's metadata.
+  const found = lookup.value.find((r) => r.idempotencyKey === key);
+  if (found) return recordRefund(ctx, payment, refund, found);
+  return sendRefund(ctx, payment, refund); // the provider has none: refund again, with the same key
+}
+
+function recordRefund(ctx: PaymentContext, payment: Payment, refund: RefundRequest, done: GatewayRefund): Payment {
+  const refunded = withRefund(payment, { ...refund, status: "succeeded", gatewayRefundId: done.id, createdAt: done.created }, done.created);
+  ctx.set("payment", refunded);
+  return refunded;
+}
+
+/** The payment with this refund recorded (replacing an unconfirmed record of the same id). */
+function withRefund(payment: Payment, refund: RefundRecord, updatedAt: string): Payment {
+  const refunds = [...payment.refunds.filter((r) => r.refundId !== refund.refundId), refund];
+  const refundedAmount = refunds.filter((r) => r.status !== "unconfirmed").reduce((sum, r) => sum + r.amount, 0);
+  return { ...payment, refunds, refundedAmount, updatedAt };
+}
+
+const unconfirmedRefunds = (payment: Payment) => payment.refunds.filter((r) => r.status === "unconfirmed").reduce((sum, r) => sum + r.amount, 0);
+
+function refundAnswer(payment: Payment, refundId: string): Payment {
+  const refund = payment.refunds.find((r) => r.refundId === refundId);
+  if (refund?.status !== "unconfirmed") return payment;
+  return raise(
+    `Refund '${refundId}' of payment '${payment.paymentId}' is unconfirmed: the payment provider did not answer, so the refund may or may not ` +
+      `have happened. The service is finding out by itself; poll GET /PaymentService/${payment.paymentId}/getStatus, ` +
+      `or send this refund again without an idempotency-key (the refundId already prevents a second refund).`,
+    504,
+    { paymentId: payment.paymentId, code: "refund_unconfirmed", refundId },
+  );
+}
+
+async function scheduleFollowUp(ctx: PaymentContext): Promise<void> {
+  if (await ctx.get("followUpScheduled")) return;
+  ctx.set("followUpScheduled", true);
+  ctx.objectSendClient(paymentService, ctx.key).reconcile(restate.rpc.sendOpts({ delay: settings.reconcileAfterMs }));
+}
+
+// ---------------------------------------------------------------------------
+// Talking to the provider.
+// ---------------------------------------------------------------------------
 
 /** `at`: when the provider answered, read inside the journaled step, so a retry sees the same time. */
 type ProviderResult<T> =
   | { outcome: "done"; value: T; at: string }
   | { outcome: "rejected"; status: number; code: string; declineCode?: string; message: string; chargeId?: string; at: string }
-  | { outcome: "unavailable"; message: string; at?: undefined };
+  | { outcome: "unavailable"; message: string };
 
 /**
  * One journaled call to the provider. Rejections (declines, bad requests) are
  * journaled as values, so they are never retried; anything else is retried
- * within PROVIDER_RETRIES and then reported as `unavailable`.
+ * within PROVIDER_RETRIES and then reported as `unavailable`: outcome unknown.
  */
-async function callProvider<T>(ctx: ObjectContext<PaymentState>, name: string, call: () => Promise<T>): Promise<ProviderResult<T>> {
+async function callProvider<T>(ctx: PaymentContext, name: string, call: () => Promise<T>): Promise<ProviderResult<T>> {
   try {
     return await ctx.run<ProviderResult<T>>(
       name,
       async () => {
         try {
-          const value = await call();
-          return { outcome: "done", value, at: new Date().toISOString() };
+          return { outcome: "done", value: await call(), at: new Date().toISOString() };
         } catch (error) {
           if (!(error instanceof GatewayRejection)) throw error; // retried by Restate
-          const body = error.body as GatewayRejection["body"] & { charge?: string };
-          return {
-            outcome: "rejected",
-            status: error.status,
-            code: body.error.code,
-            declineCode: body.error.declineCode,
-            message: body.error.message,
-            chargeId: body.charge,
-            at: new Date().toISOString(),
-          };
+          const { code, declineCode, message } = error.body.error;
+          return { outcome: "rejected", status: error.status, code, declineCode, message, chargeId: error.body.charge, at: new Date().toISOString() };
         }
       },
       PROVIDER_RETRIES,
@@ -233,30 +337,31 @@ async function callProvider<T>(ctx: ObjectContext<PaymentState>, name: string, c
   }
 }
 
-function chargeOutcome(result: ProviderResult<{ id: string }>): Pick<Payment, "status" | "chargeId" | "failure"> {
-  switch (result.outcome) {
-    case "done":
-      return { status: "succeeded", chargeId: result.value.id, failure: null };
-    case "rejected": {
-      const declined = result.code === "card_declined";
-      const failure: PaymentFailure = {
-        code: declined ? "card_declined" : "invalid_request",
-        message: result.message,
-        ...(result.declineCode ? { declineCode: result.declineCode } : {}),
-      };
-      return { status: declined ? "declined" : "failed", chargeId: result.chargeId ?? null, failure };
-    }
-    case "unavailable":
-      return {
-        status: "failed",
-        chargeId: null,
-        failure: {
-          code: "gateway_unavailable",
-          message: `The payment provider did not answer after ${PROVIDER_RETRIES.maxRetryAttempts} attempts (${result.message}).`,
-        },
-      };
-  }
+function chargeOutcome(result: Exclude<ProviderResult<Charge>, { outcome: "unavailable" }>): Pick<Payment, "status" | "chargeId" | "failure"> {
+  if (result.outcome === "done") return { status: "succeeded", chargeId: result.value.id, failure: null };
+  const declined = result.code === "card_declined";
+  const failure: PaymentFailure = {
+    code: declined ? "card_declined" : "invalid_request",
+    message: result.message,
+    ...(result.declineCode ? { declineCode: result.declineCode } : {}),
+  };
+  return { status: declined ? "declined" : "failed", chargeId: result.chargeId ?? null, failure };
 }
+
+/** A charge found in the provider's ledger is the truth, whatever our own attempts heard. */
+function adoptCharge(found: Charge): Pick<Payment, "status" | "chargeId" | "failure"> {
+  if (found.status === "succeeded") return { status: "succeeded", chargeId: found.id, failure: null };
+  const failure: PaymentFailure = {
+    code: "card_declined",
+    message: found.failureMessage ?? "The card was declined.",
+    ...(found.declineCode ? { declineCode: found.declineCode } : {}),
+  };
+  return { status: "declined", chargeId: found.id, failure };
+}
+
+// ---------------------------------------------------------------------------
+// Answers.
+// ---------------------------------------------------------------------------
 
 /**
  * The stored payment as the answer to `create`: the payment itself, or the
@@ -264,20 +369,28 @@ function chargeOutcome(result: ProviderResult<{ id: string }>): Pick<Payment, "s
  */
 function answer(payment: Payment): Payment {
   const failure = payment.failure;
-  if (payment.status === "succeeded" || payment.status === "pending" || failure === null) return payment;
+  if (payment.status === "succeeded" || failure === null) return payment;
   const metadata = { paymentId: payment.paymentId, code: failure.code, ...(failure.declineCode ? { declineCode: failure.declineCode } : {}) };
   switch (failure.code) {
     case "card_declined":
       return raise(`Payment '${payment.paymentId}' was declined: ${failure.message} (${failure.declineCode ?? "card_declined"})`, 402, metadata);
-    case "gateway_unavailable":
+    case "charge_unconfirmed":
       return raise(
-        `Payment '${payment.paymentId}' failed: ${failure.message} No charge was confirmed. ` +
-          `Calling create again for this payment id retries it with the same provider key, so it cannot charge twice.`,
-        502,
+        `Payment '${payment.paymentId}' is unconfirmed: ${failure.message} Do not treat it as failed. ` +
+          `Poll GET /PaymentService/${payment.paymentId}/getStatus, or call create again without an idempotency-key or with a new one ` +
+          `(the payment id already prevents a second charge; the same idempotency-key would replay this answer).`,
+        504,
         metadata,
       );
+    case "not_charged":
+      return raise(`Payment '${payment.paymentId}' failed: ${failure.message} Use a new payment id to try again.`, 502, metadata);
     default:
-      return raise(`Payment '${payment.paymentId}' failed: the payment provider refused it: ${failure.message}`, 400, metadata);
+      return raise(
+        `Payment '${payment.paymentId}' failed: the payment provider refused it: ${failure.message} ` +
+          `Nothing was charged, and this payment id is used up: create the payment again under a new payment id.`,
+        400,
+        metadata,
+      );
   }
 }
 
@@ -285,9 +398,13 @@ function raise(message: string, errorCode: number, metadata: Record<string, stri
   throw new TerminalError(message, { errorCode, metadata });
 }
 
-/** A failed charge whose outcome is unknown may be retried: the provider key makes it safe. */
-function mayRetryCharge(payment: Payment): boolean {
-  return payment.status === "pending" || (payment.status === "failed" && payment.failure?.code === "gateway_unavailable");
+/**
+ * A charge may be out at the provider with its outcome unknown: `pending` (an
+ * invocation stopped mid-charge), `unconfirmed`, or a data dir from before
+ * `unconfirmed` existed (`failed` / `gateway_unavailable`).
+ */
+function chargeMayBeOut(payment: Payment): boolean {
+  return payment.status === "pending" || payment.status === "unconfirmed" || payment.failure?.code === "gateway_unavailable";
 }
 
 function refuseDifferentParameters(stored: Payment, request: CreatePaymentRequest): void {
@@ -298,7 +415,7 @@ function refuseDifferentParameters(stored: Payment, request: CreatePaymentReques
   throw new TerminalError(
     `Payment '${stored.paymentId}' already exists with different parameters: ${differences.join(", ")}. ` +
       `A payment id can only be used with the parameters it was first created with; use a new payment id for a different payment.`,
-    { errorCode: 422 },
+    { errorCode: 422, metadata: { code: "parameters_differ" } },
   );
 }
 
@@ -327,10 +444,11 @@ function validPaymentId(key: string): string {
 function notFound(paymentId: string): TerminalError {
   return new TerminalError(`No payment with id '${paymentId}'. Create it first with POST /PaymentService/${paymentId}/create.`, {
     errorCode: 404,
+    metadata: { code: "payment_not_found" },
   });
 }
 
 /** The journaled clock: a retry sees the same time as the first attempt. */
-async function now(ctx: ObjectContext<PaymentState>): Promise<string> {
+async function now(ctx: PaymentContext): Promise<string> {
   return ctx.date.toJSON();
 }

@@ -47,11 +47,19 @@ export const RefundRequest = z.strictObject(
 );
 export type RefundRequest = z.infer<typeof RefundRequest>;
 
-export const PaymentStatus = z.enum(["pending", "succeeded", "declined", "failed"]);
+/**
+ * `pending`: the charge is in flight. `unconfirmed`: the provider never answered, so the charge may or may not
+ * have happened; the service is looking it up (see `reconcile`). The other three are final.
+ */
+export const PaymentStatus = z.enum(["pending", "unconfirmed", "succeeded", "declined", "failed"]);
 export type PaymentStatus = z.infer<typeof PaymentStatus>;
 
 export const PaymentFailure = z.object({
-  /** `card_declined`, `invalid_request` (the provider refused the request) or `gateway_unavailable`. */
+  /**
+   * `card_declined`; `invalid_request` (the provider refused the request); `charge_unconfirmed` (no answer yet:
+   * not a failure, the outcome is unknown); `not_charged` (the provider confirms it holds no charge, and the payment
+   * is too old to charge now).
+   */
   code: z.string(),
   declineCode: z.string().optional(),
   message: z.string(),
@@ -61,7 +69,9 @@ export type PaymentFailure = z.infer<typeof PaymentFailure>;
 export const RefundRecord = z.object({
   refundId: z.string(),
   amount: z.number(),
-  gatewayRefundId: z.string(),
+  /** `unconfirmed`: sent, but the provider's answer was lost; its amount stays reserved until the service knows. */
+  status: z.enum(["succeeded", "unconfirmed"]),
+  gatewayRefundId: z.string().nullable(),
   createdAt: z.string(),
 });
 export type RefundRecord = z.infer<typeof RefundRecord>;
@@ -133,6 +143,8 @@ export interface GatewayErrorBody {
     declineCode?: string;
     message: string;
   };
+  /** A declined charge is still a charge in the ledger: its id. */
+  charge?: string;
 }
 
 /** Faults the mock gateway can inject; set at start (environment) or at run time (admin API). */
@@ -147,6 +159,11 @@ export const FaultSettings = z.strictObject({
   dropNext: z.number().int().min(0).max(1_000_000),
   /** Between doing the work and answering: the window in which a caller can crash after the provider charged. */
   answerDelayMs: z.number().int().min(0).max(60_000),
+  /**
+   * How long the provider keeps an idempotency key and its answer (24 h, like Stripe). After it, the same key is a
+   * new request: set it to 0 to make the provider forget every key it holds.
+   */
+  keyRetentionMs: z.number().int().min(0).max(30 * 24 * 60 * 60 * 1000),
 });
 export type FaultSettings = z.infer<typeof FaultSettings>;
 
@@ -157,7 +174,43 @@ export const FAULT_VARIABLES: Record<keyof FaultSettings, string> = {
   failNext: "GATEWAY_FAIL_NEXT",
   dropNext: "GATEWAY_DROP_NEXT",
   answerDelayMs: "GATEWAY_ANSWER_DELAY_MS",
+  keyRetentionMs: "GATEWAY_KEY_RETENTION_MS",
 };
+
+// ---- How the service finds out what happened to a charge whose answer was lost ----
+
+export interface ReconcileSettings {
+  /** How long after a lost answer the service looks the charge (or refund) up by itself, and again after each miss. */
+  reconcileAfterMs: number;
+  /** How long the provider keeps our idempotency keys: after it, charging again could charge twice. */
+  providerKeyRetentionMs: number;
+  /** How long a caller goes on retrying a payment: after it, a payment never charged is closed as failed, not charged late. */
+  callerRetryWindowMs: number;
+}
+
+export const DEFAULT_RECONCILE_SETTINGS: ReconcileSettings = {
+  reconcileAfterMs: 30_000,
+  providerKeyRetentionMs: 24 * 60 * 60 * 1000,
+  callerRetryWindowMs: 60 * 60 * 1000,
+};
+
+export const RECONCILE_VARIABLES: Record<keyof ReconcileSettings, string> = {
+  reconcileAfterMs: "RECONCILE_AFTER_MS",
+  providerKeyRetentionMs: "PROVIDER_KEY_RETENTION_MS",
+  callerRetryWindowMs: "CALLER_RETRY_WINDOW_MS",
+};
+
+export function reconcileSettingsFromEnv(env: NodeJS.ProcessEnv = process.env): ReconcileSettings {
+  const settings = { ...DEFAULT_RECONCILE_SETTINGS };
+  for (const setting of Object.keys(RECONCILE_VARIABLES) as (keyof ReconcileSettings)[]) {
+    const raw = env[RECONCILE_VARIABLES[setting]];
+    if (raw === undefined || raw === "") continue;
+    const ms = Number(raw);
+    if (!Number.isInteger(ms) || ms < 0) throw new Error(`${RECONCILE_VARIABLES[setting]}=${raw} is not a whole number of milliseconds`);
+    settings[setting] = ms;
+  }
+  return settings;
+}
 
 // ---- Ports: the defaults of the contract, each overridable by an environment variable ----
 

@@ -31,6 +31,7 @@ export async function loadPayment(db: Queryable, paymentId: string, forUpdate = 
     refunds.rows.map((r) => ({
       refundId: r.refund_id,
       amount: Number(r.amount),
+      status: "succeeded" as const,
       gatewayRefundId: r.gateway_refund_id,
       createdAt: new Date(r.created_at).toISOString(),
     })),

@@ -8,7 +8,7 @@ import { waitFor } from "../orchestration/processes.js";
 import type { Payment } from "../code/types.js";
 import { auditLedger } from "./support/audit.js";
 import { Ingress } from "./support/ingress.js";
-import { succeededCharges, uniqueId, visa } from "./support/payments.js";
+import { succeededCharges, uniqueId, visa, waitForStatus } from "./support/payments.js";
 import { type TestStack, startTestStack } from "./support/stack.js";
 
 
@@ -17,7 +17,8 @@ let ingress: Ingress;
 const touched = new Set<string>();
 
 beforeAll(async () => {
-  stack = await startTestStack();
+  // A lost answer is looked up 1 s later (30 s by default), so the lost-answer cases finish quickly.
+  stack = await startTestStack({ endpointEnv: { RECONCILE_AFTER_MS: "1000" } });
   ingress = new Ingress(stack.ingressUrl);
 });
 
@@ -146,12 +147,12 @@ describe("create", () => {
     expect((await ingress.getStatus(id)).body.status).toBe("succeeded");
   });
 
-  it("answers a duplicate of a settled payment from state while a refund holds the payment's lock", async () => {
-    const id = newPaymentId("hot");
+  it("answers getStatus while a refund holds the payment's lock; a duplicate create waits its turn and gets the same payment", async () => {
+    const id = newPaymentId("locked");
     const created = await ingress.createPayment(id, visa);
     expect(created.status).toBe(200);
     // The provider records the refund, then holds its answer: the refund keeps the object's exclusive lock meanwhile.
-    await stack.gatewayClient.setFaults({ answerDelayMs: 5_000 });
+    await stack.gatewayClient.setFaults({ answerDelayMs: 3_000 });
     let refundAnswered = false;
     const refunding = ingress.refund(id, { refundId: "r1", amount: 1_000 }).finally(() => {
       refundAnswered = true;
@@ -161,32 +162,25 @@ describe("create", () => {
       intervalMs: 20,
     });
 
-    const duplicate = await ingress.createPayment(id, visa);
-    const mismatched = await ingress.createPayment(id, { ...visa, amount: 1 });
-    expect(refundAnswered).toBe(false); // both were answered while the refund still held the lock
+    const status = await ingress.getStatus(id);
+    expect(refundAnswered).toBe(false); // a shared handler answered while the refund still held the lock
+    expect(status.status).toBe(200);
+    const duplicate = await ingress.createPayment(id, visa); // exclusive: queued behind the refund
+    expect(refundAnswered).toBe(true);
     expect(duplicate.status).toBe(200);
-    expect(duplicate.body).toEqual(created.body);
-    expect(mismatched.status).toBe(422);
-
+    expect(duplicate.body).toMatchObject({ paymentId: id, status: "succeeded", chargeId: created.body.chargeId, refundedAmount: 1_000 });
     expect((await refunding).status).toBe(200);
     expect(await succeededCharges(stack.gatewayClient, id)).toHaveLength(1);
   });
 
-  it("keeps the charging handler private: the ingress refuses to call it directly", async () => {
-    const id = newPaymentId("private");
-    const direct = await ingress.request(`/PaymentService/${id}/charge`, visa);
-    expect(direct.status).toBeGreaterThanOrEqual(400);
-    expect(direct.status).toBeLessThan(500);
-    expect(await stack.gatewayClient.listCharges({ reference: id })).toHaveLength(0);
-  });
-
-  it("stores a clear failure when the provider stays down past the retry policy, and a later create finishes it once", async () => {
+  it("calls a payment whose provider stayed down unconfirmed, never failed, and a later create finishes it once", async () => {
     const id = newPaymentId("outage");
     await stack.gatewayClient.setFaults({ failNext: 1_000 });
-    const failed = await ingress.createPayment(id, visa);
-    expect(failed.status).toBe(502);
-    expect(failed.body.message).toContain("did not answer after 8 attempts");
-    expect((await ingress.getStatus(id)).body).toMatchObject({ status: "failed", failure: { code: "gateway_unavailable" } });
+    const unconfirmed = await ingress.createPayment(id, visa);
+    expect(unconfirmed.status).toBe(504);
+    expect(unconfirmed.body.metadata).toMatchObject({ code: "charge_unconfirmed", paymentId: id });
+    expect(unconfirmed.body.message).not.toMatch(/nothing was charged|no charge/i);
+    expect((await ingress.getStatus(id)).body).toMatchObject({ status: "unconfirmed", failure: { code: "charge_unconfirmed" } });
     expect(await succeededCharges(stack.gatewayClient, id)).toHaveLength(0);
 
     await stack.gatewayClient.setFaults({ failNext: 0 });
@@ -195,6 +189,69 @@ describe("create", () => {
     expect(retried.body.status).toBe("succeeded");
     expect(await succeededCharges(stack.gatewayClient, id)).toHaveLength(1);
   }, 30_000);
+});
+
+describe("when every answer is lost", () => {
+  // Three payments at once, under one fault: the provider carries out every charge and refund, then cuts the
+  // connection before answering, on every attempt. The service's own retries end in `unconfirmed`.
+  const alone = uniqueId("lost-alone"); // nobody comes back: the service's follow-up must find the charge
+  const forgotten = uniqueId("lost-forgotten"); // the client comes back after the provider forgot the key
+  const refunded = uniqueId("lost-refund"); // a refund whose answers are all lost
+  let answers: Record<string, Awaited<ReturnType<Ingress["createPayment"]>>>;
+
+  beforeAll(async () => {
+    for (const id of [alone, forgotten, refunded]) touched.add(id);
+    expect((await ingress.createPayment(refunded, visa)).status).toBe(200);
+    await stack.gatewayClient.setFaults({ dropNext: 1_000_000 });
+    const [a, f, r] = await Promise.all([
+      ingress.createPayment(alone, visa),
+      ingress.createPayment(forgotten, visa),
+      ingress.refund(refunded, { refundId: "r1", amount: 2_500 }),
+    ]);
+    answers = { alone: a, forgotten: f, refund: r };
+  }, 60_000);
+
+  afterAll(async () => {
+    await stack.gatewayClient.setFaults(NO_FAULTS);
+  });
+
+  it("answers unconfirmed (a 504 that says what to do), never 'nothing was charged'", () => {
+    for (const answer of [answers.alone!, answers.forgotten!]) {
+      expect(answer.status).toBe(504);
+      expect(answer.body.metadata).toMatchObject({ code: "charge_unconfirmed" });
+      expect(answer.body.message).toContain("getStatus");
+      expect(answer.body.message).not.toMatch(/nothing was charged|no charge/i);
+    }
+    expect(answers.refund!.status).toBe(504);
+    expect(answers.refund!.body.metadata).toMatchObject({ code: "refund_unconfirmed", refundId: "r1" });
+  });
+
+  it("finds the charge by itself, with no client retry: succeeded, with the ledger's one charge", async () => {
+    await waitForStatus(ingress, alone, "succeeded", 30_000);
+    const charges = await succeededCharges(stack.gatewayClient, alone);
+    expect(charges).toHaveLength(1);
+    expect((await ingress.getStatus(alone)).body).toMatchObject({ status: "succeeded", chargeId: charges[0]!.id, failure: null });
+  }, 40_000);
+
+  it("charges once when the client retries after the provider forgot the key: the create looks the charge up first", async () => {
+    await stack.gatewayClient.setFaults({ dropNext: 0, keyRetentionMs: 0 });
+    const retried = await ingress.createPayment(forgotten, visa);
+    expect(retried.status).toBe(200);
+    const charges = await succeededCharges(stack.gatewayClient, forgotten);
+    expect(charges).toHaveLength(1);
+    expect(retried.body).toMatchObject({ status: "succeeded", chargeId: charges[0]!.id });
+  }, 40_000);
+
+  it("records a refund whose every answer was lost, once", async () => {
+    await waitFor("the refund to be recorded", async () => (await ingress.getStatus(refunded)).body?.refundedAmount === 2_500, { timeoutMs: 30_000 });
+    const payment = (await ingress.getStatus(refunded)).body as Payment;
+    const ledger = await stack.gatewayClient.listRefunds({ reference: refunded });
+    expect(ledger).toHaveLength(1);
+    expect(payment.refunds).toEqual([expect.objectContaining({ refundId: "r1", amount: 2_500, status: "succeeded", gatewayRefundId: ledger[0]!.id })]);
+    const again = await ingress.refund(refunded, { refundId: "r1", amount: 2_500 });
+    expect(again.status).toBe(200);
+    expect(await stack.gatewayClient.listRefunds({ reference: refunded })).toHaveLength(1);
+  }, 40_000);
 });
 
 describe("send, attach and output", () => {
@@ -290,6 +347,7 @@ describe("bad input", () => {
     const response = await ingress.createPayment(id, { ...visa, source: "tok_doesNotExist" });
     expect(response.status).toBe(400);
     expect(response.body.message).toContain("No such token");
+    expect(response.body.message).toContain("new payment id");
     expect((await ingress.getStatus(id)).body).toMatchObject({ status: "failed", failure: { code: "invalid_request" } });
   });
 
