@@ -6,7 +6,8 @@ import { waitFor } from "../../orchestration/processes.js";
 import { CHAOS, createWithRetries, succeededCharges, uniqueId, visa, waitForStatus } from "../support/payments.js";
 import { reliabilityFile } from "../support/reliability.js";
 
-const file = reliabilityFile("crashes");
+// A lost answer is looked up 1 s later (30 s by default), so the audit does not wait long for the follow-ups.
+const file = reliabilityFile("crashes", { endpointEnv: { RECONCILE_AFTER_MS: "1000" } });
 const touched = new Set<string>();
 const newId = (prefix: string) => {
   const id = uniqueId(prefix);
@@ -80,6 +81,30 @@ describe("case 1: the service endpoint crashes mid-charge", () => {
       return { requests: payments, chargesExpected: payments, chargesSeen: result.successfulCharges };
     });
   });
+});
+
+describe("case 1b: the endpoint crashes while every answer of the provider is lost", () => {
+  it("charges each payment once, and never reports failed for a payment the ledger shows charged", async () => {
+    const payments = CHAOS ? 20 : 6;
+    await file.report.measure(`endpoint SIGKILL, every answer lost, ${payments} payments, no client retry`, async () => {
+      const ids = Array.from({ length: payments }, () => newId("crash-lost"));
+      await file.stack.gatewayClient.setFaults({ dropNext: 1_000_000 });
+      const creating = ids.map((id) => file.ingress.createPayment(id, visa, { idempotencyKey: `key-${id}` }).catch((error: Error) => error));
+      await waitFor("every charge to reach the provider", async () => (await Promise.all(ids.map((id) => succeededCharges(file.stack.gatewayClient, id)))).every((c) => c.length === 1));
+      await file.stack.endpoints[0]!.kill();
+      await file.stack.startEndpointAgain();
+      for (const answer of await Promise.all(creating)) {
+        if (answer instanceof Error) throw answer;
+        expect(answer.status).toBe(504); // unconfirmed: every answer of every attempt was lost
+      }
+      // The provider answers again; nobody retries: the service's own follow-ups must find every charge.
+      await file.stack.gatewayClient.setFaults(NO_FAULTS);
+      for (const id of ids) await waitForStatus(file.ingress, id, "succeeded", 30_000);
+      const result = await file.audit(ids);
+      expect(result.successfulCharges).toBe(payments);
+      return { requests: payments, chargesExpected: payments, chargesSeen: result.successfulCharges };
+    });
+  }, 90_000);
 });
 
 describe("case 2: restate-server is killed and restarted on the same data dir", () => {

@@ -2,6 +2,8 @@
 // For every payment id: at most one successful charge; refunds never exceed the
 // charge; a payment the service reports as succeeded has exactly its charge in
 // the ledger, and a charge in the ledger belongs to a payment reported succeeded.
+// Worst of all, and named as such: a payment reported failed or declined while
+// the ledger holds its charge (the customer was charged and told otherwise).
 import type { GatewayClient } from "../../code/gateway_client.js";
 import type { Payment } from "../../code/types.js";
 import type { Ingress } from "./ingress.js";
@@ -30,6 +32,8 @@ export async function auditLedger(gateway: GatewayClient, ingress: Ingress, paym
       if (succeeded.length !== 1 || succeeded[0]!.id !== payment.chargeId) {
         violations.push(`${paymentId}: reported succeeded with charge ${payment.chargeId}, ledger has [${succeeded.map((c) => c.id).join(", ")}]`);
       }
+    } else if (succeeded.length > 0 && (payment?.status === "failed" || payment?.status === "declined")) {
+      violations.push(`${paymentId}: MONEY LOST: the service reports ${payment.status} while the ledger holds charge ${succeeded[0]!.id}`);
     } else if (succeeded.length > 0) {
       violations.push(`${paymentId}: ledger has charge ${succeeded[0]!.id} but the service reports ${payment?.status ?? `HTTP ${status.status}`}`);
     }
