@@ -29,7 +29,8 @@ export interface BurstResult {
   warmConnections: number;
 }
 
-export async function burst(count: number, request: BurstRequest): Promise<BurstResult> {
+/** `whileInFlight`: started once every request of the burst is on its way; the burst's result waits for it too. */
+export async function burst(count: number, request: BurstRequest, whileInFlight?: () => Promise<void>): Promise<BurstResult> {
   const agent = new http.Agent({ keepAlive: true, maxSockets: Infinity, maxFreeSockets: count });
   const url = new URL(request.baseUrl);
   try {
@@ -38,7 +39,7 @@ export async function burst(count: number, request: BurstRequest): Promise<Burst
     const warmConnections = Object.values(agent.freeSockets).reduce((sum, sockets) => sum + (sockets?.length ?? 0), 0);
 
     const startedAt = performance.now();
-    const answers = await Promise.all(
+    const sending = Promise.all(
       Array.from({ length: count }, async () => {
         const sentAt = performance.now();
         try {
@@ -49,6 +50,7 @@ export async function burst(count: number, request: BurstRequest): Promise<Burst
         }
       }),
     );
+    const [answers] = await Promise.all([sending, whileInFlight?.()]);
     const answered = answers.filter((a) => a !== null);
     const statusCounts: Record<string, number> = {};
     for (const answer of answered) statusCounts[answer.status] = (statusCounts[answer.status] ?? 0) + 1;

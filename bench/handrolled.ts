@@ -32,6 +32,8 @@ export interface HandrolledRow {
   timeToAllAnsweredMs?: number;
   charges?: number;
   statusCounts?: Record<string, number>;
+  /** CPU ms per answered request, by process (handrolled, postgres, gateway, loadgen); load scenarios only. */
+  cpuMsPerRequest?: Record<string, number>;
 }
 
 export async function benchHandrolled(settings: Settings, latencies: number[], progress: Progress): Promise<HandrolledRow[]> {
@@ -130,6 +132,7 @@ export async function benchHandrolled(settings: Settings, latencies: number[], p
 }
 
 const pick = (result: Awaited<ReturnType<typeof runLoad>>) => ({
+  cpuMsPerRequest: result.cpuMsPerRequest,
   throughput: result.throughput,
   latencyMs: result.latencyMs,
   non2xx: result.non2xx,
@@ -138,13 +141,22 @@ const pick = (result: Awaited<ReturnType<typeof runLoad>>) => ({
 
 /** Restate's first call with a key against the peer's (which requires one), in the same run, gateway latency 0. */
 export function parityTargets(rows: HandrolledRow[], restate: { scenario: string; gatewayLatencyMs: number; throughput: number }[]): Target[] {
-  const ours = restate.find((s) => s.scenario === "create-key" && s.gatewayLatencyMs === 0);
-  if (!ours) return [];
   return rows
-    .filter((r) => r.scenario === "create-key" && r.gatewayLatencyMs === 0 && r.throughput !== null && r.throughput > 0)
-    .map((r) => {
+    .filter((r) => r.scenario === "create-key" && r.throughput !== null && r.throughput > 0)
+    .flatMap((r) => {
+      const ours = restate.find((s) => s.scenario === "create-key" && s.gatewayLatencyMs === r.gatewayLatencyMs);
+      if (!ours) return [];
+      // With the provider answering at once the engine's own cost decides; at 30 ms both wait on the provider.
+      const goal = r.gatewayLatencyMs === 0 ? 1.2 : 1.0;
       const ratio = ours.throughput / r.throughput!;
-      return { name: `durable create with key vs hand-rolled on ${r.database} (req/s)`, goal: ">= 1.0x", actual: `${ratio.toFixed(2)}x`, met: ratio >= 1 };
+      return [
+        {
+          name: `fresh create with key vs hand-rolled on ${r.database}, gateway ${r.gatewayLatencyMs} ms (req/s)`,
+          goal: `>= ${goal.toFixed(1)}x`,
+          actual: `${ratio.toFixed(2)}x (${ours.throughput.toFixed(0)} vs ${r.throughput!.toFixed(0)})`,
+          met: ratio >= goal,
+        },
+      ];
     });
 }
 
@@ -156,14 +168,17 @@ export function renderHandrolled(rows: HandrolledRow[], restate: { scenario: str
   };
   const lines = [
     "Hand-rolled PostgreSQL service (handrolled/), same work:",
-    "| database | scenario | gateway | req/s | vs Restate | p50 ms | p99 ms | all answered | charges | statuses |",
-    "|---|---|---:|---:|---:|---:|---:|---:|---:|---|",
+    "| database | scenario | gateway | req/s | vs Restate | p50 ms | p99 ms | CPU ms per request (service / postgres / gateway / loadgen) | all answered | charges | statuses |",
+    "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|",
     ...rows.map(
       (r) =>
         `| ${r.database} | ${r.scenario} | ${r.gatewayLatencyMs} ms | ${r.throughput?.toFixed(0) ?? ""} | ${ratio(r)} | ${r.latencyMs.p50.toFixed(1)} | ` +
-        `${r.latencyMs.p99.toFixed(1)} | ${r.timeToAllAnsweredMs !== undefined ? `${r.timeToAllAnsweredMs.toFixed(0)} ms` : ""} | ` +
+        `${r.latencyMs.p99.toFixed(1)} | ${cpuColumns(r.cpuMsPerRequest)} | ${r.timeToAllAnsweredMs !== undefined ? `${r.timeToAllAnsweredMs.toFixed(0)} ms` : ""} | ` +
         `${r.charges ?? ""} | ${r.statusCounts ? JSON.stringify(r.statusCounts) : `${r.non2xx} non-2xx, ${r.errors} errors`} |`,
     ),
   ];
   return lines.join("\n");
 }
+
+const cpuColumns = (cpu: Record<string, number> | undefined) =>
+  cpu ? ["handrolled", "postgres", "gateway", "loadgen"].map((name) => (cpu[name] === undefined ? "-" : cpu[name]!.toFixed(2))).join(" / ") : "";

@@ -14,6 +14,7 @@ import { type BenchStack, startBenchStack } from "./bench_stack.js";
 import { type ClusterRow, benchCluster, renderCluster } from "./cluster.js";
 import { benchHandrolled, type HandrolledRow, parityTargets, renderHandrolled } from "./handrolled.js";
 import { Progress } from "./progress.js";
+import { SHARED_CREATE_ENDPOINT, type SharedCreateResults, renderSharedCreate, sharedCreateTargets } from "./shared_create/report.js";
 import { type BenchReport, checkTargets, computeRatios, describeMachine, loadAverage, renderReport } from "./report.js";
 import {
   type ConcurrentDuplicatesResult,
@@ -45,6 +46,7 @@ const HELP = `npm run bench -- [options]
   --cpu-prof <dir>          write a V8 CPU profile of the endpoint into <dir>
   --skip-handrolled         leave out the hand-rolled PostgreSQL service (bench/handrolled.ts)
   --skip-cluster            leave out the 3-node cluster (bench/cluster.ts); '--scenarios cluster' runs only it
+  --skip-shared             leave out the shared-create variant (bench/shared_create/), measured beside the reference
   --label <text>            recorded in the report, to tell runs apart
   --out <file>              where the JSON goes (default bench/results/<timestamp>.json)`;
 
@@ -71,6 +73,7 @@ function parseOptions() {
       label: { type: "string" },
       "skip-handrolled": { type: "boolean", default: false },
       "skip-cluster": { type: "boolean", default: false },
+      "skip-shared": { type: "boolean", default: false },
       out: { type: "string" },
       help: { type: "boolean", default: false },
     },
@@ -112,6 +115,7 @@ function parseOptions() {
     label: values.label ?? null,
     handrolled: !values["skip-handrolled"],
     cluster: !values["skip-cluster"] && (listed === undefined || listed.includes("cluster")),
+    sharedCreate: !values["skip-shared"] && !values["endpoint-entry"],
     out: values.out,
   };
 }
@@ -216,6 +220,37 @@ async function main(): Promise<void> {
     );
   }
 
+  // The shared read path (bench/shared_create/): the same scenarios on a stack of its own, in the same run.
+  const sharedCreate: SharedCreateResults = { scenarios: [], concurrentDuplicates: [] };
+  const sharedScenarios = (["create-key", "hot"] as const).filter((s) => scenarios.has(s));
+  if (options.sharedCreate && !interrupted && (sharedScenarios.length > 0 || scenarios.has("concurrent"))) {
+    progress.log("starting a stack with the shared-create variant (bench/shared_create/)...");
+    await withStack(
+      { restateEnv: options.restateEnv, endpointEnv: options.endpointEnv, endpointEntry: SHARED_CREATE_ENDPOINT, withBaseline: false },
+      async (bench) => {
+        const runner = new ScenarioRunner(bench, settings, progress);
+        await runner.warmUp();
+        for (const latency of latencies) {
+          await bench.gateway.setFaults({ latencyMs: latency });
+          for (const name of sharedScenarios) {
+            if (interrupted) continue;
+            const result = name === "create-key" ? await runner.createWithKey(latency) : await runner.hotKey(latency);
+            sharedCreate.scenarios.push(result);
+            progress.log(`shared create: ${result.title}, gateway ${latency} ms: ${result.throughput.toFixed(0)} req/s, p50 ${result.latencyMs.p50.toFixed(1)} ms`);
+          }
+          if (scenarios.has("concurrent") && !interrupted) {
+            const result = await runner.concurrentDuplicates(latency, "settledId");
+            sharedCreate.concurrentDuplicates.push(result);
+            progress.log(
+              `shared create: ${result.requests} duplicates of a settled payment, gateway ${latency} ms: all answered in ${result.timeToAllAnsweredMs.toFixed(0)} ms, ` +
+                `a refund meanwhile in ${result.refundDuringBurstMs?.toFixed(0)} ms, ${result.charges} charge(s)`,
+            );
+          }
+        }
+      },
+    );
+  }
+
   if (scenarios.has("many-keys") && !interrupted) {
     progress.log(`starting a restate-server with idempotency retention ${settings.retentionSec} s for the many-keys scenario...`);
     many = await withStack(
@@ -244,7 +279,7 @@ async function main(): Promise<void> {
   progress.clear();
 
   const ratios = computeRatios(loadResults, latencies);
-  const report: BenchReport & { handrolled: HandrolledRow[]; cluster: ClusterRow[] } = {
+  const report: BenchReport & { handrolled: HandrolledRow[]; cluster: ClusterRow[]; sharedCreate: SharedCreateResults } = {
     schema: 1,
     date,
     label: options.label,
@@ -265,8 +300,9 @@ async function main(): Promise<void> {
     targets: [],
     handrolled,
     cluster,
+    sharedCreate,
   };
-  report.targets = [...checkTargets(report), ...parityTargets(handrolled, loadResults)];
+  report.targets = [...checkTargets(report), ...parityTargets(handrolled, loadResults), ...sharedCreateTargets(sharedCreate, loadResults, duplicates)];
 
   const out = options.out ? path.resolve(options.out) : path.join(REPO_ROOT, "bench", "results", `${date.replaceAll(":", "-").replace(/\..*$/, "")}.json`);
   mkdirSync(path.dirname(out), { recursive: true });
@@ -274,6 +310,7 @@ async function main(): Promise<void> {
   console.log(renderReport(report));
   if (handrolled.length > 0) console.log(`\n${renderHandrolled(handrolled, loadResults)}`);
   if (cluster.length > 0) console.log(`\n${renderCluster(cluster, loadResults)}`);
+  if (sharedCreate.scenarios.length + sharedCreate.concurrentDuplicates.length > 0) console.log(`\n${renderSharedCreate(sharedCreate, loadResults, duplicates)}`);
   console.log(`Wall time ${report.wallTimeSec} s. JSON: ${path.relative(process.cwd(), out)}`);
 
   // Wrong answers are failures; missed performance targets are findings, reported above.
@@ -281,6 +318,8 @@ async function main(): Promise<void> {
     ...loadResults.filter((s) => s.non2xx > 0 || s.errors > 0).map((s) => `${s.title} at gateway ${s.gatewayLatencyMs} ms: ${s.non2xx} non-2xx, ${s.errors} errors`),
     ...duplicates.filter((d) => d.charges !== 1 || d.ok !== d.requests).map((d) => `${d.description} at gateway ${d.gatewayLatencyMs} ms: ${d.charges} charges, ${d.ok}/${d.requests} 2xx`),
     ...handrolled.filter((h) => h.errors > 0 || (h.charges !== undefined && h.charges !== 1)).map((h) => `hand-rolled ${h.database} ${h.scenario}: ${h.errors} errors, ${h.charges ?? "-"} charges`),
+    ...sharedCreate.scenarios.filter((s) => s.non2xx > 0 || s.errors > 0).map((s) => `shared create: ${s.title} at gateway ${s.gatewayLatencyMs} ms: ${s.non2xx} non-2xx, ${s.errors} errors`),
+    ...sharedCreate.concurrentDuplicates.filter((d) => d.charges !== 1 || d.ok !== d.requests).map((d) => `shared create: ${d.description}: ${d.charges} charges, ${d.ok}/${d.requests} 2xx`),
     ...cluster.filter((c) => c.errors > 0 || c.non2xx > 0).map((c) => `cluster ${c.scenario} at gateway ${c.gatewayLatencyMs} ms: ${c.non2xx} non-2xx, ${c.errors} errors`),
     ...(many && (many.load.non2xx > 0 || many.load.errors > 0) ? [`many keys: ${many.load.non2xx} non-2xx, ${many.load.errors} errors`] : []),
   ];

@@ -60,6 +60,11 @@ export interface ConcurrentDuplicatesResult extends Omit<BurstResult, "warmConne
   charges: number;
   /** Connections open before the burst (null: each request opened its own). */
   warmConnections: number | null;
+  /**
+   * For the settled payment's burst: how long a refund of that payment, sent once the burst was on its way,
+   * took to be answered (null for the other variants). An exclusive create queues it behind every duplicate.
+   */
+  refundDuringBurstMs: number | null;
 }
 
 const BODY = JSON.stringify({ amount: 1_000, currency: "USD", source: "tok_visa" });
@@ -214,7 +219,8 @@ export class ScenarioRunner {
     const request = { path: createPath(id), body: BODY, headers };
     this.progress.update(`${count} concurrent duplicates, ${DUPLICATE_VARIANTS[variant]} (gateway ${gatewayLatencyMs} ms)`);
 
-    let outcome: Omit<ConcurrentDuplicatesResult, "scenario" | "variant" | "description" | "gatewayLatencyMs" | "charges">;
+    let outcome: Omit<ConcurrentDuplicatesResult, "scenario" | "variant" | "description" | "gatewayLatencyMs" | "charges" | "refundDuringBurstMs">;
+    let refundDuringBurstMs: number | null = null;
     if (variant === "keyNewConnections") {
       const answers = new Set<string>();
       const result = await runLoad({
@@ -239,11 +245,24 @@ export class ScenarioRunner {
         warmConnections: null,
       };
     } else {
-      const result = await burst(count, { baseUrl: this.bench.stack.ingressUrl, ...request });
-      outcome = result;
+      const refund = variant === "settledId" ? () => this.timedRefund(id) : undefined;
+      outcome = await burst(count, { baseUrl: this.bench.stack.ingressUrl, ...request }, refund && (async () => void (refundDuringBurstMs = await refund())));
     }
     const charges = await this.bench.gateway.listCharges({ reference: id });
-    return { scenario: "concurrent", variant, description: DUPLICATE_VARIANTS[variant], gatewayLatencyMs, ...outcome, charges: charges.length };
+    return { scenario: "concurrent", variant, description: DUPLICATE_VARIANTS[variant], gatewayLatencyMs, ...outcome, charges: charges.length, refundDuringBurstMs };
+  }
+
+  /** One refund of the payment, timed from send to answer; it must succeed. */
+  private async timedRefund(paymentId: string): Promise<number> {
+    const sentAt = performance.now();
+    const response = await fetch(`${this.bench.stack.ingressUrl}/PaymentService/${paymentId}/refund`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ refundId: "during-burst", amount: 100 }),
+      signal: AbortSignal.timeout(60_000),
+    });
+    if (!response.ok) throw new Error(`the refund during the burst answered ${response.status}: ${await response.text()}`);
+    return performance.now() - sentAt;
   }
 }
 

@@ -59,6 +59,18 @@ export const PROVIDER_RETRIES = {
 export const chargeIdempotencyKey = (paymentId: string) => `payment-${paymentId}-charge`;
 export const refundIdempotencyKey = (paymentId: string, refundId: string) => `payment-${paymentId}/refund-${refundId}`;
 
+/**
+ * Infrastructure failures (the endpoint crashed, a bug threw): retry, 100 ms doubling to 5 s, then pause for an
+ * operator after 100 attempts (about 8 minutes) instead of giving up on a payment half-way.
+ */
+export const INVOCATION_RETRIES = {
+  initialInterval: 100,
+  exponentiationFactor: 2,
+  maxInterval: 5_000,
+  maxAttempts: 100,
+  onMaxAttempts: "pause",
+} satisfies restate.RetryPolicy;
+
 export const paymentService = restate.object({
   name: "PaymentService",
   description: "One payment per key: charged at most once, refunded at most what was charged.",
@@ -77,11 +89,7 @@ export const paymentService = restate.object({
     ),
     getStatus: restate.handlers.object.shared({ description: "The payment as stored; answers while a create is in flight." }, getStatus),
   },
-  options: {
-    // Infrastructure failures (the endpoint crashed, a bug threw): retry, then
-    // pause for an operator instead of giving up on a payment half-way.
-    retryPolicy: { initialInterval: 100, exponentiationFactor: 2, maxInterval: 5_000, maxAttempts: 100, onMaxAttempts: "pause" },
-  },
+  options: { retryPolicy: INVOCATION_RETRIES },
 });
 
 /** What clients import to call the service with type checking (see code/client.ts). */
@@ -95,9 +103,10 @@ export async function createPayment(ctx: PaymentContext, request: CreatePaymentR
   const paymentId = validPaymentId(ctx.key);
   const stored = await ctx.get("payment");
   if (stored) {
-    refuseDifferentParameters(stored, request);
+    const settled = answerIfSettled(stored, request);
+    if (settled) return settled;
     // A charge may have gone out before (its answer lost, or its invocation stopped): look before charging again.
-    return answer(chargeMayBeOut(stored) ? await reconcileCharge(ctx, stored) : stored);
+    return answer(await reconcileCharge(ctx, stored));
   }
   const pending = newPayment(paymentId, request, await now(ctx));
   ctx.set("payment", pending); // visible to getStatus while the charge is in flight, and proof that a charge may be out
@@ -392,6 +401,15 @@ function answer(payment: Payment): Payment {
         metadata,
       );
   }
+}
+
+/**
+ * The answer to a create of a payment already stored: its settled answer, or
+ * undefined while a charge may be out (only the exclusive `create` may find out).
+ */
+export function answerIfSettled(stored: Payment, request: CreatePaymentRequest): Payment | undefined {
+  refuseDifferentParameters(stored, request);
+  return chargeMayBeOut(stored) ? undefined : answer(stored);
 }
 
 function raise(message: string, errorCode: number, metadata: Record<string, string>): never {
