@@ -146,19 +146,24 @@ export async function refundPayment(ctx: PaymentContext, request: RefundRequest)
   return refundAnswer(await sendRefund(ctx, payment, request), request.refundId);
 }
 
-/** The follow-up the service schedules on itself when an answer was lost: no client has to come back. */
-export async function reconcilePayment(ctx: PaymentContext): Promise<void> {
+/**
+ * The follow-up the service schedules on itself when an answer was lost: no client has to come back. An operator
+ * may call it too (`POST /PaymentService/{id}/reconcile`) to find out now; it answers the payment as it then stands.
+ */
+export async function reconcilePayment(ctx: PaymentContext): Promise<Payment> {
   ctx.clear("followUpScheduled");
   let payment = await ctx.get("payment");
-  if (!payment) return;
+  if (!payment) throw notFound(validPaymentId(ctx.key));
   if (chargeMayBeOut(payment)) payment = await reconcileCharge(ctx, payment);
   for (const refund of payment.refunds.filter((r) => r.status === "unconfirmed")) {
     try {
       payment = await reconcileRefund(ctx, payment, refund);
     } catch (error) {
-      if (!(error instanceof TerminalError)) throw error; // a refusal is recorded by reconcileRefund; go on with the others
+      if (!(error instanceof TerminalError)) throw error;
+      payment = (await ctx.get("payment"))!; // the refusal removed that refund's record; go on with the others
     }
   }
+  return payment;
 }
 
 export async function getStatus(ctx: ObjectSharedContext<PaymentState>): Promise<Payment> {
