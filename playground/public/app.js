@@ -435,8 +435,11 @@ function watchInvocation(row) {
   if (!watch || watch.paymentId !== paymentId()) return;
   const attempt = row.retry_count ?? watch.attempt;
   if (row.status === watch.status && attempt === watch.attempt) return;
+  // A back-off lasts 100 ms at first: the page may poll past it. A higher attempt number says an attempt failed all the same.
+  const missedFailure = row.status !== "backing-off" && watch.status !== "backing-off" && attempt > 1 && attempt !== watch.attempt;
   watch.status = row.status;
   watch.attempt = attempt;
+  if (missedFailure) logStep(`Restate: attempt ${attempt - 1} failed (${shorten(row.last_failure ?? "no reason given")}); retried.`, "restate");
   if (row.status === "running") logStep(`Restate: attempt ${attempt} is running.`, "restate");
   else if (row.status === "backing-off") logStep(`Restate: attempt ${attempt} failed (${shorten(row.last_failure ?? "no reason given")}); retrying after a backoff.`, "restate");
   else if (row.status === "completed") logStep(`Restate: the invocation completed (${row.completion_result ?? "done"}).`, "restate");
