@@ -17,6 +17,7 @@ import { type HandrolledProcess, DEFAULT_HANDROLLED_PORT, startHandrolled } from
 import { freePort } from "../orchestration/ports.js";
 import { type TestStack, startTestStack } from "./support/stack.js";
 import { type TestCluster, startTestCluster } from "./support/cluster.js";
+import { BENCH_README, loadReference, readmeSection, referenceFigure, renderReferenceRun } from "../bench/reference.js";
 
 /** Shell commands the docs show that other tests run; anything else in a ```sh block must be a curl. */
 const RUN_ELSEWHERE: [RegExp, string][] = [
@@ -111,6 +112,42 @@ describe("TypeScript blocks", () => {
     const source = path.join(REPO_ROOT, file);
     expect(existsSync(source), `${file} does not exist`).toBe(true);
     expect(containsVerbatim(readFileSync(source, "utf8"), block.value), `the excerpt is no longer in ${file}: update the chapter`).toBe(true);
+  });
+});
+
+describe("numbers from the reference run (bench/results/reference.json)", () => {
+  const reference = loadReference();
+  const TAG = /<!-- ref: ([^>]*?) -->/g;
+
+  it("bench/README.md shows the reference run's tables as generated from the JSON", () => {
+    const section = readmeSection(readFileSync(BENCH_README, "utf8"));
+    expect(section, "bench/README.md has lost its reference-run markers").toBeDefined();
+    expect(section, "run `npx tsx bench/reference.ts --write` after changing reference.json").toBe(renderReferenceRun(reference));
+  });
+
+  it.each(docs.map((doc) => [rel(doc.file), doc] as const))("%s: every tagged number is the reference run's", (_name, doc) => {
+    const text = readFileSync(doc.file, "utf8");
+    const wrong = [...text.matchAll(TAG)].flatMap((match) => {
+      const before = text.slice(Math.max(0, match.index - 40), match.index);
+      const quoted = /(\d[\d,]*(?:\.\d+)?)[^\d]*$/.exec(before)?.[1];
+      const line = text.slice(0, match.index).split("\n").length;
+      let figure: string;
+      try {
+        figure = referenceFigure(reference, match[1]!);
+      } catch (error) {
+        return [`${rel(doc.file)}:${line}: ${(error as Error).message}`];
+      }
+      return quoted === figure ? [] : [`${rel(doc.file)}:${line}: '${match[1]}' is ${figure} in the reference run, the text says ${quoted ?? "no number"}`];
+    });
+    expect(wrong).toEqual([]);
+  });
+
+  it.each(docs.map((doc) => [rel(doc.file), doc] as const))("%s: quotes no throughput without its tag", (_name, doc) => {
+    const text = readFileSync(doc.file, "utf8");
+    const untagged = [...text.matchAll(/\d[\d,.]*\s*(?:req\/s|creates\/s|creates per second)(?!\s*<!-- ref:)/g)].map(
+      (match) => `${rel(doc.file)}:${text.slice(0, match.index).split("\n").length}: "${match[0]}" (tag it with <!-- ref: ... --> or link to bench/README.md)`,
+    );
+    expect(untagged).toEqual([]);
   });
 });
 
