@@ -80,38 +80,47 @@ export async function payCarefully(baseUrl: string, operation: PaymentOperation,
   let keyGeneration = 0;
 
   for (let attempt = 1; ; attempt++) {
-    const answer = await send(`${baseUrl}${path}/create`, { method: "POST", body: operation.request, idempotencyKey: key }, policy);
+    const usedKey = key;
+    const answer = await send(`${baseUrl}${path}/create`, { method: "POST", body: operation.request, idempotencyKey: usedKey }, policy);
     let problem: string;
     if (answer.kind === "lost") {
       problem = `no answer (${answer.reason})`;
     } else if (answer.status < 300) {
-      log(`attempt ${attempt} (key ${key}): ${answer.status} ${(answer.body as Payment).status}`);
+      log(`attempt ${attempt} (key ${usedKey}): ${answer.status} ${(answer.body as Payment).status}`);
       return { kind: "paid", payment: answer.body as Payment, attempts: attempt };
     } else {
       const error = (answer.body ?? {}) as ErrorBody;
-      problem = `${answer.status} ${error.message ?? answer.text.slice(0, 200)}`;
+      problem = `${answer.status} ${error.metadata?.code ?? error.message ?? answer.text.slice(0, 200)}`;
       const busy = (answer.status === 409 || answer.status === 429 || answer.status === 503) && answer.retryAfterMs !== undefined;
       if (answer.status < 500 && !busy) {
         // 400, 402, 404, 409 without Retry-After, 422 (same key or payment id, other parameters): decided.
-        log(`attempt ${attempt} (key ${key}): ${problem} -- final, not retried`);
+        log(`attempt ${attempt} (key ${usedKey}): ${problem} -- final, not retried`);
         return { kind: "refused", status: answer.status, error, attempts: attempt };
       }
       if (answer.status >= 500 && isDecidedAnswer(error)) {
         // The handler's own 5xx is stored under this key and would come back on every retry with it.
         const stored = await send(`${baseUrl}${path}/getStatus`, { method: "GET" }, policy);
         const payment = stored.kind === "answer" && stored.status === 200 ? (stored.body as Payment) : undefined;
-        log(`attempt ${attempt} (key ${key}): ${problem} -- replayed for this key; getStatus says ${payment?.status ?? "nothing"}`);
-        if (payment?.status === "succeeded") return { kind: "paid", payment, attempts: attempt };
-        if (payment?.status === "declined") return { kind: "refused", status: answer.status, error, attempts: attempt };
+        problem += `, stored for this key; getStatus: ${payment?.status ?? "no payment"}`;
+        if (payment?.status === "succeeded") {
+          log(`attempt ${attempt} (key ${usedKey}): ${problem}`);
+          return { kind: "paid", payment, attempts: attempt };
+        }
+        if (payment?.status === "declined") {
+          log(`attempt ${attempt} (key ${usedKey}): ${problem} -- final`);
+          return { kind: "refused", status: answer.status, error, attempts: attempt };
+        }
         key = `${operation.idempotencyKey}-again-${++keyGeneration}`;
       }
     }
-    const wait = answer.kind === "answer" && answer.retryAfterMs !== undefined ? answer.retryAfterMs : fullJitter(policy, attempt);
+    const retryAfterMs = answer.kind === "answer" ? answer.retryAfterMs : undefined;
+    const wait = retryAfterMs ?? fullJitter(policy, attempt);
     if (Date.now() + wait > deadline) {
-      log(`attempt ${attempt} (key ${key}): ${problem} -- retry window of ${policy.windowMs} ms used up`);
+      log(`attempt ${attempt} (key ${usedKey}): ${problem} -- retry window of ${policy.windowMs} ms used up`);
       return { kind: "gave-up", lastProblem: problem, attempts: attempt };
     }
-    log(`attempt ${attempt} (key ${key}): ${problem} -- retrying in ${Math.round(wait)} ms${answer.kind === "answer" && answer.retryAfterMs !== undefined ? " (Retry-After)" : ""}`);
+    const how = `${retryAfterMs !== undefined ? " (Retry-After)" : ""}${key !== usedKey ? ` under a new key, ${key}` : ""}`;
+    log(`attempt ${attempt} (key ${usedKey}): ${problem} -- retrying in ${Math.round(wait)} ms${how}`);
     await new Promise((resolve) => setTimeout(resolve, wait));
   }
 }
