@@ -91,8 +91,9 @@ export async function payCarefully(baseUrl: string, operation: PaymentOperation,
     } else {
       const error = (answer.body ?? {}) as ErrorBody;
       problem = `${answer.status} ${error.metadata?.code ?? error.message ?? answer.text.slice(0, 200)}`;
-      const busy = (answer.status === 409 || answer.status === 429 || answer.status === 503) && answer.retryAfterMs !== undefined;
-      if (answer.status < 500 && !busy) {
+      // "Not yet": a timeout or rate limit at the server, or a 409 that says when to come back.
+      const notYet = answer.status === 408 || answer.status === 429 || (answer.status === 409 && answer.retryAfterMs !== undefined);
+      if (answer.status < 500 && !notYet) {
         // 400, 402, 404, 409 without Retry-After, 422 (same key or payment id, other parameters): decided.
         log(`attempt ${attempt} (key ${usedKey}): ${problem} -- final, not retried`);
         return { kind: "refused", status: answer.status, error, attempts: attempt };

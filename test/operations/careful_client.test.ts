@@ -50,24 +50,27 @@ describe("a careful client", () => {
     }
   });
 
-  it("does not retry a 5xx the same key would replay: reads the payment and asks again under a new key", async () => {
-    const operation = newPaymentOperation(visa);
-    await stack.gatewayClient.setFaults({ failNext: 8 }); // every provider attempt of the first create fails
-    const lines: string[] = [];
-    const outcome = await payCarefully(stack.ingressUrl, operation, { log: (line) => lines.push(line) });
-    expect(outcome.kind, lines.join("\n")).toBe("paid");
-    expect(lines[0]).toMatch(/^attempt 1 .*: 502 gateway_unavailable, stored for this key; getStatus: failed -- retrying in \d+ ms under a new key, create-pay-\S+-again-1$/);
-    expect(lines[1]).toMatch(/^attempt 2 \(key create-pay-\S+-again-1\): 200 succeeded$/);
-    expect(await chargesFor(operation.paymentId)).toHaveLength(1);
-    // What the same key would have got, however often: the stored 502.
-    const sameKey = await fetch(`${stack.ingressUrl}/PaymentService/${operation.paymentId}/create`, {
-      method: "POST",
-      headers: { "content-type": "application/json", "idempotency-key": operation.idempotencyKey },
-      body: JSON.stringify(visa),
-    });
-    expect(sameKey.status).toBe(502);
-    expect(((await sameKey.json()) as { source: string }).source).toBe("invocation");
-  });
+  it.each([["the Restate service", () => stack.ingressUrl], ["the hand-rolled peer", () => handrolled!.url]] as const)(
+    "does not retry a 5xx the same key would replay (%s): reads the payment and asks again under a new key",
+    async (_service, baseUrl) => {
+      const operation = newPaymentOperation(visa);
+      await stack.gatewayClient.setFaults({ failNext: 8 }); // every provider attempt of the first create fails
+      const lines: string[] = [];
+      const outcome = await payCarefully(baseUrl(), operation, { log: (line) => lines.push(line) });
+      expect(outcome.kind, lines.join("\n")).toBe("paid");
+      expect(lines[0]).toMatch(/^attempt 1 .*: 502 gateway_unavailable, stored for this key; getStatus: failed -- retrying in \d+ ms under a new key, create-pay-\S+-again-1$/);
+      expect(lines[1]).toMatch(/^attempt 2 \(key create-pay-\S+-again-1\): 200 succeeded$/);
+      expect(await chargesFor(operation.paymentId)).toHaveLength(1);
+      // What the same key would have got, however often: the stored 502.
+      const sameKey = await fetch(`${baseUrl()}/PaymentService/${operation.paymentId}/create`, {
+        method: "POST",
+        headers: { "content-type": "application/json", "idempotency-key": operation.idempotencyKey },
+        body: JSON.stringify(visa),
+      });
+      expect(sameKey.status).toBe(502);
+      expect(((await sameKey.json()) as { metadata: { code: string } }).metadata.code).toBe("gateway_unavailable");
+    },
+  );
 
   it("takes a 422 (the payment id with other parameters) as final, after one attempt", async () => {
     const operation = newPaymentOperation(visa);
