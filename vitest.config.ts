@@ -4,8 +4,9 @@ import { LongestFirstSequencer } from "./test/support/longest_first_sequencer.js
 export default defineConfig({
   test: {
     include: ["test/**/*.test.ts"],
-    // test/cluster runs with `npm run test:cluster` (vitest.cluster.config.ts).
-    exclude: ["test/cluster/**", "**/node_modules/**"],
+    // test/cluster runs with `npm run test:cluster` (vitest.cluster.config.ts), test/operations with
+    // `npm run test:operations` (vitest.operations.config.ts).
+    exclude: ["test/cluster/**", "test/operations/**", "**/node_modules/**"],
     // Each file starts its own restate-server; two at a time fit 2 cores.
     pool: "forks",
     maxWorkers: 2,

@@ -29,6 +29,8 @@ export function paymentApp(db: Database, handler: PaymentHandler): express.Expre
       if (refusal) return send(res, refusal.status, refusal.body);
       const answer = await handler.handle(parsed, req.get("idempotency-key")!);
       if (answer.replayed) res.set("Idempotent-Replayed", "true");
+      // A 409 "still in progress" tells a careful client when to come back (code/careful_client.ts honours it).
+      if (answer.retryAfterSeconds !== undefined) res.set("Retry-After", String(answer.retryAfterSeconds));
       send(res, answer.status, answer.body);
     });
   }

@@ -7,7 +7,7 @@
 import { chargeIdempotencyKey, PROVIDER_RETRIES } from "../code/payment_service.js";
 import type { CreatePaymentRequest, Payment } from "../code/types.js";
 import type { Database } from "./database.js";
-import { FINISHED, finish, type KeyRow, setRecoveryPoint, type StoredResponse, storedAnswer } from "./idempotency_keys.js";
+import { BUSY_RETRY_AFTER_SECONDS, FINISHED, finish, type KeyRow, setRecoveryPoint, type StoredResponse, storedAnswer } from "./idempotency_keys.js";
 import { callProvider, type GatewayClient, type ProviderResult } from "./provider.js";
 import { chargeInProgress, createAnswer, differentParameters, error, loadPayment, mayRetryCharge, settlePayment } from "./payments_store.js";
 
@@ -16,7 +16,10 @@ export const PAYMENT_RECORDED = "payment_recorded";
 export async function runCreate(db: Database, gateway: GatewayClient, key: KeyRow, paymentId: string, request: CreatePaymentRequest, leaseMs: number) {
   let busy = false;
   for (;;) {
-    if (busy) return error(409, `Payment '${paymentId}' is being charged by another request right now; retry in a moment.`);
+    if (busy) {
+      const retryLater = error(409, `Payment '${paymentId}' is being charged by another request right now; retry in a moment.`);
+      return { ...retryLater, retryAfterSeconds: BUSY_RETRY_AFTER_SECONDS };
+    }
     switch (key.recovery_point) {
       case "started":
         if (await recordNewPayment(db, key, paymentId, request)) break;

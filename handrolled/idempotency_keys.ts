@@ -26,7 +26,12 @@ export const storedAnswer = (row: Pick<KeyRow, "response_code" | "response_body"
 export interface StoredResponse {
   status: number;
   body: unknown;
+  /** A `Retry-After` header (seconds) for an answer that says "not yet": never stored, never replayed. */
+  retryAfterSeconds?: number;
 }
+
+/** How long a client should wait before retrying a request that found its key or payment busy. */
+export const BUSY_RETRY_AFTER_SECONDS = 1;
 
 export type Acquired =
   | { kind: "run"; key: KeyRow }
@@ -73,7 +78,7 @@ async function acquireOnce(db: Database, key: string, path: string, params: unkn
     if (!row) return "vanished";
     if (row.fingerprint !== print || row.recovery_point === FINISHED) return settled(row, key, path, print);
     if (row.lease_live) {
-      return refused(409, `A request with idempotency key '${key}' is still in progress; retry after it has finished.`);
+      return refused(409, `A request with idempotency key '${key}' is still in progress; retry after it has finished.`, BUSY_RETRY_AFTER_SECONDS);
     }
     const taken = await tx.query<KeyRow>("UPDATE idempotency_keys SET locked_at = now(), last_run_at = now() WHERE id = $1 RETURNING *", [row.id]);
     return { kind: "run", key: taken.rows[0]! };
@@ -138,4 +143,7 @@ export async function reapKeys(db: Database, retentionMs: number): Promise<numbe
   return deleted.rows.length;
 }
 
-const refused = (status: number, message: string): Acquired => ({ kind: "refused", response: { status, body: { message } } });
+const refused = (status: number, message: string, retryAfterSeconds?: number): Acquired => ({
+  kind: "refused",
+  response: { status, body: { message }, ...(retryAfterSeconds === undefined ? {} : { retryAfterSeconds }) },
+});

@@ -25,6 +25,7 @@ const RUN_ELSEWHERE: [RegExp, string][] = [
   [/^npm start$/, "test/launcher.test.ts"],
   [/^npm test$/, "this suite"],
   [/^npx tsx code\/client\.ts\b/, "test/payment_service.test.ts runs the client"],
+  [/^npx tsx code\/careful_client\.ts \d+$/, "test/operations/careful_client.test.ts runs the client's command line, and the failNext: 8 case"],
   [/^npm run start:handrolled$/, "test/handrolled/start.test.ts runs it"],
   [/^npm run start:cluster( -- --node [1-3])?$/, "test/cluster/start_cluster.test.ts runs it, --node included"],
   [/^kill -9 <pid of n[1-3]>$/, "test/cluster/start_cluster.test.ts kills a node by the PID the banner prints"],

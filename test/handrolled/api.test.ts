@@ -73,6 +73,7 @@ describe("the IETF draft's rules", () => {
       const startedAt = Date.now();
       const second = await stack.api.createPayment(id, visa, { idempotencyKey: `k-${id}` });
       expect(second.status).toBe(409);
+      expect(second.headers.get("retry-after")).toBe("1"); // when to come back, for a careful client
       expect(Date.now() - startedAt).toBeLessThan(1_000); // did not wait for the first
       expect((await first).status).toBe(200);
     } finally {

@@ -7,6 +7,8 @@
 // - a ```json block right after a ```sh block is the expected output of that block's last curl:
 //   "..." matches any value, "ch_..." any string with that prefix and suffix, and an
 //   object key "..." means "more fields, not shown";
+// - a ```sh drill block is the operations drill: test/operations/drill.test.ts runs it, with its
+//   CLI commands, against a stack of its own (npm run test:operations); the docs test skips it;
 // - a ```ts block is type-checked; its info string may say `ts anti-pattern` (it must fail to
 //   compile), or `ts excerpt=path/to/file.ts` (it must appear verbatim in that file).
 import { readFileSync } from "node:fs";
@@ -63,7 +65,7 @@ export function shellSteps(doc: MarkdownDoc): { curls: CurlStep[]; otherCommands
   const curls: CurlStep[] = [];
   const otherCommands: { line: number; command: string }[] = [];
   doc.blocks.forEach((block, index) => {
-    if (block.lang !== "sh") return;
+    if (block.lang !== "sh" || block.meta.trim() === "drill") return;
     const lines = block.value.split("\n");
     const blockCurls: CurlStep[] = [];
     lines.forEach((raw, offset) => {
