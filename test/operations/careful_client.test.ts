@@ -58,17 +58,17 @@ describe("a careful client", () => {
       const lines: string[] = [];
       const outcome = await payCarefully(baseUrl(), operation, { log: (line) => lines.push(line) });
       expect(outcome.kind, lines.join("\n")).toBe("paid");
-      expect(lines[0]).toMatch(/^attempt 1 .*: 502 gateway_unavailable, stored for this key; getStatus: failed -- retrying in \d+ ms under a new key, create-pay-\S+-again-1$/);
+      expect(lines[0]).toMatch(/^attempt 1 .*: 504 charge_unconfirmed, stored for this key; getStatus: unconfirmed -- retrying in \d+ ms under a new key, create-pay-\S+-again-1$/);
       expect(lines[1]).toMatch(/^attempt 2 \(key create-pay-\S+-again-1\): 200 succeeded$/);
       expect(await chargesFor(operation.paymentId)).toHaveLength(1);
-      // What the same key would have got, however often: the stored 502.
+      // What the same key would have got, however often: the stored 504.
       const sameKey = await fetch(`${baseUrl()}/PaymentService/${operation.paymentId}/create`, {
         method: "POST",
         headers: { "content-type": "application/json", "idempotency-key": operation.idempotencyKey },
         body: JSON.stringify(visa),
       });
-      expect(sameKey.status).toBe(502);
-      expect(((await sameKey.json()) as { metadata: { code: string } }).metadata.code).toBe("gateway_unavailable");
+      expect(sameKey.status).toBe(504);
+      expect(((await sameKey.json()) as { metadata: { code: string } }).metadata.code).toBe("charge_unconfirmed");
     },
   );
 
