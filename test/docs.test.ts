@@ -3,7 +3,7 @@
 // them against one `npm start`), and its output is compared with what the doc
 // shows. Links and file paths must resolve.
 import { execFile } from "node:child_process";
-import { existsSync, readFileSync, readdirSync, statSync } from "node:fs";
+import { existsSync, readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -11,7 +11,7 @@ import { REPO_ROOT } from "../orchestration/paths.js";
 import { portInUse } from "../orchestration/ports.js";
 import { DEFAULT_PORTS } from "../code/types.js";
 import GithubSlugger from "github-slugger";
-import { type CodeBlock, type CurlStep, type MarkdownDoc, mismatch, readMarkdown, shellSteps } from "./support/markdown.js";
+import { type CodeBlock, type CurlStep, type MarkdownDoc, mismatch, normaliseOutput, outputBlocks, readMarkdown, shellSteps } from "./support/markdown.js";
 import { typecheckSnippets } from "./support/snippets.js";
 import { type HandrolledProcess, DEFAULT_HANDROLLED_PORT, startHandrolled } from "../orchestration/handrolled.js";
 import { freePort } from "../orchestration/ports.js";
@@ -34,22 +34,37 @@ const RUN_ELSEWHERE: [RegExp, string][] = [
   [/^npm run check:solutions$/, "test/exercises.test.ts runs every exercise's checks against solutions/"],
 ];
 
-function markdownFiles(): string[] {
+/**
+ * Where a command's output shown in a ```text output="<command>" block is compared with a fresh run of the command
+ * (after normaliseOutput). A block whose command is not here fails "every output block is checked".
+ */
+const OUTPUT_CHECKED: [RegExp, string][] = [
+  [/^npm start$/, "test/launcher.test.ts compares the ready banner of a fresh npm start"],
+  [/^npm run check -- [1-7]$/, "this suite runs the checker on the untouched starter (UPDATE_DOCS=1 rewrites the block)"],
+  [/^npx vitest run test\/handrolled\/reliability\.test\.ts -t naive$/, "test/handrolled/reliability.test.ts compares the lost payment it prints"],
+];
+
+/** The course's markdown under `dirs`, README.md first in each folder. */
+function markdownFiles(...dirs: string[]): string[] {
   const files = [path.join(REPO_ROOT, "README.md")];
   const walk = (dir: string) => {
     if (!existsSync(dir)) return;
     const entries = readdirSync(dir).sort((a, b) => (a === "README.md" ? -1 : b === "README.md" ? 1 : a.localeCompare(b)));
     for (const entry of entries) {
       const full = path.join(dir, entry);
+      if (entry === "node_modules") continue;
       if (statSync(full).isDirectory()) walk(full);
       else if (entry.endsWith(".md")) files.push(full);
     }
   };
-  walk(path.join(REPO_ROOT, "modules"));
+  for (const dir of dirs) walk(path.join(REPO_ROOT, dir));
   return files;
 }
 
-const docs: MarkdownDoc[] = markdownFiles().map(readMarkdown);
+/** What the curl, link and snippet tests read: the README, the chapters and the operating guide. */
+const docs: MarkdownDoc[] = markdownFiles("modules", "docs").map(readMarkdown);
+/** Every markdown file meant for learners: their output blocks are checked too. */
+const allDocs: MarkdownDoc[] = markdownFiles("modules", "docs", "exercises", "solutions", "bench", "handrolled").map(readMarkdown);
 const rel = (file: string) => path.relative(REPO_ROOT, file);
 
 describe("links and paths", () => {
@@ -112,6 +127,62 @@ describe("TypeScript blocks", () => {
     expect(existsSync(source), `${file} does not exist`).toBe(true);
     expect(containsVerbatim(readFileSync(source, "utf8"), block.value), `the excerpt is no longer in ${file}: update the chapter`).toBe(true);
   });
+});
+
+describe("output blocks", () => {
+  const textBlocks = allDocs.flatMap((doc) => doc.blocks.filter((block) => block.lang === "text" || block.lang === ""));
+  const outputs = allDocs.flatMap(outputBlocks);
+
+  it("every text block says what it is: the output of a command, or a file layout", () => {
+    const unlabelled = textBlocks
+      .filter((block) => !outputs.some((o) => o.file === block.file && o.line === block.line) && !(block.lang === "text" && block.meta.trim() === "layout"))
+      .map((block) => `${rel(block.file)}:${block.line}: \`\`\`${block.lang} ${block.meta} (say text output="<command>" or text layout)`);
+    expect(unlabelled).toEqual([]);
+  });
+
+  it("every output block is compared with a fresh run of its command", () => {
+    const unchecked = outputs.filter((o) => !OUTPUT_CHECKED.some(([pattern]) => pattern.test(o.command))).map((o) => `${rel(o.file)}:${o.line}: ${o.command}`);
+    expect(unchecked).toEqual([]);
+  });
+
+  it.each(allDocs.flatMap((doc) => doc.blocks.filter((b) => b.lang === "text" && b.meta.trim() === "layout")).map((b) => [`${rel(b.file)}:${b.line}`, b] as const))(
+    "%s: every path in the layout exists",
+    (_where, block) => {
+      let folder = "";
+      const missing = block.value.split("\n").flatMap((line) => {
+        const entry = /^(\s*)(\S+)/.exec(line);
+        if (!entry || line.trim() === "") return [];
+        const name = entry[1] === "" ? entry[2]! : `${folder}${entry[2]}`;
+        if (entry[1] === "") folder = name.endsWith("/") ? name : "";
+        return existsSync(path.join(REPO_ROOT, name)) ? [] : [name];
+      });
+      expect(missing).toEqual([]);
+    },
+  );
+
+  const checkerRuns = outputs.filter((o) => /^npm run check -- [1-7]$/.test(o.command));
+  it.each(checkerRuns.map((o) => [`${rel(o.file)}:${o.line}`, o] as const))(
+    "%s: the checker prints what the doc shows (UPDATE_DOCS=1 rewrites it from this run)",
+    async (_where, block) => {
+      const exercise = block.command.split(" ").at(-1)!;
+      // The checker exits 1 when a check fails, as the untouched starters do: its output is what counts.
+      const printed = await new Promise<string>((resolve) => {
+        execFile("npx", ["tsx", "checker/check.ts", exercise], { cwd: REPO_ROOT, timeout: 280_000 }, (_error, stdout, stderr) => resolve(`${stdout}${stderr}`));
+      });
+      if (process.env.UPDATE_DOCS === "1") {
+        const source = readFileSync(block.file, "utf8");
+        const fence = `\`\`\`text output="${block.command}"\n`;
+        const at = source.split("\n").slice(0, block.line - 1).join("\n").length + 1;
+        const end = source.indexOf("\n```", at + fence.length - 1);
+        expect(source.slice(at, at + fence.length)).toBe(fence);
+        writeFileSync(block.file, `${source.slice(0, at + fence.length)}${printed.trim()}${source.slice(end)}`);
+        console.log(`rewrote ${rel(block.file)}:${block.line} from a fresh run of ${block.command}`);
+        return;
+      }
+      expect(normaliseOutput(block.value), `${block.command} printed (normalised; UPDATE_DOCS=1 rewrites the block):\n${normaliseOutput(printed)}`).toBe(normaliseOutput(printed));
+    },
+    300_000,
+  );
 });
 
 describe("curl lines, in reading order, against one stack", () => {

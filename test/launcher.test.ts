@@ -30,7 +30,7 @@ afterAll(() => {
 async function ready(run: NpmStartRun, timeoutMs = 30_000) {
   let exited = false;
   void run.exited.then(() => (exited = true));
-  const isReady = () => run.output().includes("Ctrl-C stops all three.");
+  const isReady = () => run.output().includes("Ctrl-C stops all four.");
   try {
     await waitFor("the ready banner", async () => exited || isReady(), { timeoutMs });
   } catch (error) {
