@@ -92,6 +92,18 @@ describe("links and paths", () => {
     expect(missing).toEqual([]);
   });
 
+  it("mentions no internal leftovers: DESIGN.md, the lead, the seeds, a file's owner", () => {
+    const internal = /DESIGN\.md|\bthe lead\b|\bthe seeds\b|\bowner of\b|'s owner\b/i;
+    // The benchmark section of chapter 5 is regenerated from the reference run, heading included.
+    const regenerated = new Set(["modules/07-idempotency/05-restate-or-your-database.md:## Benchmark (filled in by the lead)"]);
+    const found = allDocs.flatMap((doc) =>
+      readFileSync(doc.file, "utf8")
+        .split("\n")
+        .flatMap((line, index) => (internal.test(line) && !regenerated.has(`${rel(doc.file)}:${line}`) ? [`${rel(doc.file)}:${index + 1}: ${line.trim()}`] : [])),
+    );
+    expect(found).toEqual([]);
+  });
+
   it("has no shell command that nothing runs", () => {
     const unrun = docs.flatMap((doc) =>
       shellSteps(doc)
@@ -166,9 +178,14 @@ describe("output blocks", () => {
     async (_where, block) => {
       const exercise = block.command.split(" ").at(-1)!;
       // The checker exits 1 when a check fails, as the untouched starters do: its output is what counts.
-      const printed = await new Promise<string>((resolve) => {
-        execFile("npx", ["tsx", "checker/check.ts", exercise], { cwd: REPO_ROOT, timeout: 280_000 }, (_error, stdout, stderr) => resolve(`${stdout}${stderr}`));
-      });
+      const runChecker = () =>
+        new Promise<string>((resolve) => {
+          execFile("npx", ["tsx", "checker/check.ts", exercise], { cwd: REPO_ROOT, timeout: 140_000 }, (_error, stdout, stderr) => resolve(`${stdout}${stderr}`));
+        });
+      let printed = await runChecker();
+      // Which of two hints a starter's check shows can depend on timing (test/exercises.test.ts lists the
+      // alternatives, e.g. exercise 1's declined card): the block must match one of two fresh runs.
+      if (process.env.UPDATE_DOCS !== "1" && normaliseOutput(printed) !== normaliseOutput(block.value)) printed = await runChecker();
       if (process.env.UPDATE_DOCS === "1") {
         const source = readFileSync(block.file, "utf8");
         const fence = `\`\`\`text output="${block.command}"\n`;
