@@ -145,7 +145,8 @@ export function outputBlocks(doc: MarkdownDoc): OutputBlock[] {
 /**
  * What may differ between two runs of the same command, replaced by a placeholder on both sides before they are
  * compared: durations ("ready in 1.4 s" -> "ready in <n> s"), the checker's ids (`order-uw777j0`: a random run tag
- * of six characters and a counter -> `order-<run>0`), and how many times a side effect outside ctx.run was sent
+ * of six characters and a counter -> `order-<run>0`), random hex ids after a `-` or `_` (`ch_d5ca39fb26a7...`,
+ * `inflight-42f92004` -> `ch_<hex>`, `inflight-<hex>`), and how many times a side effect outside ctx.run was sent
  * again ("sent 4 times" -> "sent <n> times": the number of replays depends on timing). ANSI colours are removed.
  */
 export function normaliseOutput(text: string): string {
@@ -157,6 +158,7 @@ export function normaliseOutput(text: string): string {
   }
   const [runTag] = [...counters.entries()].filter(([, seen]) => seen.size >= 2).sort((a, b) => b[1].size - a[1].size)[0] ?? [];
   return (runTag ? plain.replaceAll(runTag, "<run>") : plain)
+    .replace(/(?<=[-_])(?=[0-9a-f]*\d)[0-9a-f]{8,}\b/g, "<hex>")
     .replace(/\b\d+(\.\d+)? (ms|s)\b/g, "<n> $2")
     .replace(/\bsent \d+ times\b/g, "sent <n> times");
 }
