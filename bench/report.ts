@@ -99,7 +99,7 @@ export function computeRatios(scenarios: LoadScenarioResult[], latencies: number
   return ratios;
 }
 
-/** DESIGN.md's targets, measured at gateway latency 0. */
+/** The course's performance targets, measured at gateway latency 0. */
 export function checkTargets(report: Pick<BenchReport, "scenarios" | "concurrentDuplicates" | "ratios">): Target[] {
   const targets: Target[] = [];
   const at0 = (scenario: ScenarioName) => report.scenarios.find((s) => s.scenario === scenario && s.gatewayLatencyMs === 0);
@@ -290,7 +290,7 @@ export function renderReport(report: BenchReport): string {
     lines.push("");
   }
   if (report.targets.length > 0) {
-    lines.push("Targets (DESIGN.md, gateway latency 0):");
+    lines.push("Targets (the course's, gateway latency 0):");
     for (const target of report.targets) lines.push(`  [${target.met ? "met" : "MISSED"}] ${target.name}: ${target.actual} (goal ${target.goal})`);
     lines.push("");
   }

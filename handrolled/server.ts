@@ -16,7 +16,12 @@ const port = Number(env.HANDROLLED_PORT ?? 8088);
 const variant = env.HANDROLLED_VARIANT ?? "phased";
 if (variant !== "phased" && variant !== "naive") throw new Error(`HANDROLLED_VARIANT=${variant}: expected "phased" or "naive"`);
 const number = (name: string, fallback: number) => (env[name] ? Number(env[name]) : fallback);
-/** Longer than one request's worst case (8 provider attempts with back-off, about 17 s with timeouts) so a live request is not taken over. */
+/**
+ * How old a key's lock must be before a retry or the completer takes the request over. Longer than one request whose
+ * provider answers (8 attempts, 7.1 s of back-off), but not than its worst case, a provider that never answers
+ * (8 × 10 s timeouts + 7.1 s, about 87 s): such a request can be taken over while it still runs, and then the
+ * provider key derived from the payment id is what keeps the two from charging twice.
+ */
 const leaseMs = number("HANDROLLED_LEASE_MS", 30_000);
 
 const db = await openDatabase({ url: env.DATABASE_URL, dataDir: env.HANDROLLED_DATA_DIR });

@@ -54,7 +54,10 @@ export async function stopLeftovers(dataDir: string, log: (line: string) => void
   if (await isStill(record.launcher)) {
     throw new Error(
       `${command} is already running on this data dir (pid ${record.launcher.pid}). ` +
-        `Stop it with Ctrl-C in its terminal, or give this one its own data dir: DATA_DIR=<dir> ${command}`,
+        // Its terminal may be gone (a closed window, an npm process killed with SIGKILL while the launcher runs
+        // on): SIGTERM stops it exactly as Ctrl-C does, its processes included.
+        `Stop it with Ctrl-C in its terminal or, if that terminal is gone, with this command:\n  kill ${record.launcher.pid}\n` +
+        `Or give this one its own data dir: DATA_DIR=<dir> ${command}`,
     );
   }
   const stopped: string[] = [];

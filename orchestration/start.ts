@@ -84,4 +84,4 @@ Try it: run this twice, then look at the ledger: one charge.
   curl -s '${stack.gatewayUrl}/v1/charges?reference=${id}'
 Or do it in the browser, faults and a crash included: ${playground!.url}
 
-Ctrl-C stops all three.`);
+Ctrl-C stops all four.`);

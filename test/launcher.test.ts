@@ -9,8 +9,20 @@ import { promisify } from "node:util";
 import { afterAll, describe, expect, it } from "vitest";
 import { tcpOpen } from "../orchestration/ports.js";
 import { waitFor } from "../orchestration/processes.js";
+import { REPO_ROOT } from "../orchestration/paths.js";
 import { RECORD_FILE } from "../orchestration/process_record.js";
+import { normaliseOutput, outputBlocks, readMarkdown } from "./support/markdown.js";
 import { type NpmStartEnv, type NpmStartRun, npmStartPorts, startNpmStart } from "./support/npm_start.js";
+
+/** The ports the README's banner shows, by the variable this test moves each one with. */
+const README_PORTS: Record<keyof NpmStartEnv, number> = {
+  INGRESS_PORT: 8080,
+  ADMIN_PORT: 9070,
+  SERVICE_PORT: 9080,
+  GATEWAY_PORT: 9090,
+  NODE_PORT: 5122,
+  PLAYGROUND_PORT: 9100,
+};
 
 const tempDir = mkdtempSync(path.join(tmpdir(), "idempotency-course-start-"));
 // Not there yet, as `.restate` is not in a fresh checkout: the first start makes it.
@@ -30,7 +42,7 @@ afterAll(() => {
 async function ready(run: NpmStartRun, timeoutMs = 30_000) {
   let exited = false;
   void run.exited.then(() => (exited = true));
-  const isReady = () => run.output().includes("Ctrl-C stops all three.");
+  const isReady = () => run.output().includes("Ctrl-C stops all four.");
   try {
     await waitFor("the ready banner", async () => exited || isReady(), { timeoutMs });
   } catch (error) {
@@ -69,13 +81,21 @@ function isAlive(pid: number): boolean {
 describe("npm start", () => {
   let env: NpmStartEnv;
 
-  it("gets ready, prints working curl lines, and stops all three parts on Ctrl-C", async () => {
+  it("gets ready, prints working curl lines, and stops all four parts on Ctrl-C", async () => {
     env = await npmStartPorts();
     const run = npmStart(env);
     await ready(run);
     const banner = run.output();
     expect(banner).toMatch(/Ready in \d+\.\d s/);
     expect(banner).toContain(`http://127.0.0.1:${env.ADMIN_PORT}/ui/`);
+    // The README shows the banner as a learner sees it, on the default ports: the same lines, in order.
+    const [shown] = outputBlocks(readMarkdown(path.join(REPO_ROOT, "README.md"))).filter((block) => block.command === "npm start");
+    expect(shown, "README.md shows npm start's banner").toBeDefined();
+    const onDefaultPorts = (Object.keys(README_PORTS) as (keyof NpmStartEnv)[]).reduce(
+      (text, variable) => text.replaceAll(`127.0.0.1:${env[variable]}`, `127.0.0.1:${README_PORTS[variable]}`),
+      banner,
+    );
+    expect(normaliseOutput(onDefaultPorts)).toContain(normaliseOutput(shown!.value));
 
     const curls = banner.split("\n").map((line) => line.trim()).filter((line) => line.startsWith("curl "));
     expect(curls).toHaveLength(2);
@@ -138,6 +158,30 @@ describe("npm start", () => {
     await waitFor("the launcher to stop everything", async () => second.output().includes("Stopped."), { timeoutMs: 30_000 });
     for (const child of after.children) expect(isAlive(child.pid), `${child.name} (pid ${child.pid})`).toBe(false);
     expect(existsSync(path.join(dataDir, RECORD_FILE)), "a clean stop removes the record").toBe(false);
+  });
+
+  it("when npm was SIGKILLed and its launcher runs on, a second start prints a command that stops it, and the command works", async () => {
+    const first = npmStart(env);
+    await ready(first);
+    const { launcher } = readRecord();
+    // npm dies at once; its child, the launcher, runs on without the terminal Ctrl-C was typed in.
+    process.kill(first.child.pid!, "SIGKILL");
+    await first.exited;
+    expect(isAlive(launcher.pid), "the launcher outlives npm").toBe(true);
+
+    try {
+      const second = npmStart(env);
+      expect(await second.exited).toBe(1);
+      await waitFor("the second start's advice", async () => second.output().includes("DATA_DIR=<dir>"), { timeoutMs: 5_000 });
+      const advice = /^\s*(kill \d+)$/m.exec(second.output())?.[1];
+      expect(advice, `a command on a line of its own, to stop the running launcher, in:\n${second.output()}`).toBe(`kill ${launcher.pid}`);
+      await promisify(execFile)("sh", ["-c", advice!]);
+      await waitFor("the launcher to stop everything", async () => first.output().includes("Stopped."), { timeoutMs: 30_000 });
+      await waitFor("the launcher to exit", async () => !isAlive(launcher.pid), { timeoutMs: 10_000 });
+      for (const port of Object.values(env)) expect(await tcpOpen(Number(port))()).toBe(false);
+    } finally {
+      if (isAlive(launcher.pid)) process.kill(launcher.pid, "SIGKILL"); // its children are in recordedPids
+    }
   });
 
   it("never stops a process it did not start, even when a stale record names its PID", async () => {

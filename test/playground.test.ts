@@ -278,7 +278,7 @@ describeWithBrowser("npm start", () => {
     const { output, exited } = run;
     onTestFailed(() => console.error(`--- npm start ---\n${output()}`));
 
-    await waitFor("the ready banner", async () => output().includes("Ctrl-C stops all three."), { timeoutMs: UI_TIMEOUT_MS });
+    await waitFor("the ready banner", async () => output().includes("Ctrl-C stops all four."), { timeoutMs: UI_TIMEOUT_MS });
     const playgroundUrl = `http://127.0.0.1:${playgroundPort}/`;
     expect(output()).toMatch(new RegExp(`playground +${playgroundUrl.replaceAll(".", "\\.")}`));
     const pageHtml = await (await fetch(playgroundUrl)).text();

@@ -239,7 +239,7 @@ async function runCheck(check: Check, context: CheckContext, notes: string[]): P
         kind: "failed",
         hint:
           `Restate keeps retrying ${error.target}: it throws "${error.reason}". ` +
-          `An error that a retry cannot fix must be a TerminalError with a 4xx code and a message; any other error is retried forever`,
+          `An error that a retry cannot fix must be a TerminalError with a 4xx code and a message; any other error is retried (by default for about an hour) and then paused, with its object locked`,
         section: "remembering-failures",
         detail,
         durationMs,

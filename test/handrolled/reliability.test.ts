@@ -7,10 +7,17 @@
 // it recovers: the provider key derived from the payment returns the same
 // charge instead of making a second one.) A crash while the charge is in
 // flight ends the same way: the provider completes the call of a dead caller.
+import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { REPO_ROOT } from "../../orchestration/paths.js";
 import { type CaseOutcome, CASES } from "../support/handrolled_cases.js";
 import { type HandrolledStack, startHandrolledStack } from "../support/handrolled.js";
+import { normaliseOutput, outputBlocks, readMarkdown } from "../support/markdown.js";
 import { CaseReport } from "../support/report.js";
+
+/** Chapter 5's "Reproduce it" shows what this file prints for the naive variant. */
+const CHAPTER_5 = path.join(REPO_ROOT, "modules/07-idempotency/05-restate-or-your-database.md");
+const REPRODUCE_NAIVE = "npx vitest run test/handrolled/reliability.test.ts -t naive";
 
 const SUCCESS_OR_IN_FLIGHT = new Set([200, 409]);
 const clean = (result: CaseOutcome) => {
@@ -21,11 +28,12 @@ const clean = (result: CaseOutcome) => {
 };
 
 /** Which cases the naive variant fails, and how. */
-const chargedButUnknown = (result: CaseOutcome) => {
+const chargedButUnknown = (result: CaseOutcome, report: CaseReport) => {
   expect(result.chargesSeen).toBe(1); // the customer was charged (once: the provider key held)...
   expect(result.violations).toEqual([expect.stringMatching(/ledger has charge ch_\w+ but the service reports HTTP 404/)]); // ...and the service never heard of it
+  report.found(`LOST PAYMENT ${result.violations[0]}: the customer was charged for a payment the service has no record of, now or later`);
 };
-const NAIVE_FAILS: Record<string, (result: CaseOutcome) => void> = {
+const NAIVE_FAILS: Record<string, (result: CaseOutcome, report: CaseReport) => void> = {
   "SIGKILL after the provider charged, before the record was written (client never retries)": chargedButUnknown,
   // The provider finishes a charge whose caller died: the same lost answer.
   "SIGKILL while the charge is in flight (client never retries)": chargedButUnknown,
@@ -51,10 +59,22 @@ for (const variant of ["phased", "naive"] as const) {
       it(`${testCase.name}${expectedFailure ? " (FAILS, as the contrast)" : ""}`, async () => {
         await report.measure(testCase.name, async () => {
           const result = await testCase.run(stack);
-          if (expectedFailure) expectedFailure(result);
+          if (expectedFailure) expectedFailure(result, report);
           else clean(result);
           return { requests: Math.max(1, result.statuses.length), chargesExpected: result.chargesExpected, chargesSeen: result.chargesSeen };
         });
+      });
+    }
+
+    // Last, once the crash cases have run: what they found is what a learner reproducing chapter 5 sees.
+    if (variant === "naive") {
+      it("prints the lost payments chapter 5 shows", () => {
+        const [shown] = outputBlocks(readMarkdown(CHAPTER_5)).filter((block) => block.command === REPRODUCE_NAIVE);
+        expect(shown, `chapter 5 shows what ${REPRODUCE_NAIVE} prints`).toBeDefined();
+        const printed = report.render(`hand-rolled ${variant}`);
+        const lost = printed.split("\n").filter((line) => line.startsWith("LOST PAYMENT"));
+        expect(lost, "the naive variant's crash cases each print the payment they lost").toHaveLength(Object.keys(NAIVE_FAILS).length);
+        expect(normaliseOutput(printed)).toContain(normaliseOutput(shown!.value));
       });
     }
   });

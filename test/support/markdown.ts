@@ -10,7 +10,10 @@
 // - a ```sh drill block is the operations drill: test/operations/drill.test.ts runs it, with its
 //   CLI commands, against a stack of its own (npm run test:operations); the docs test skips it;
 // - a ```ts block is type-checked; its info string may say `ts anti-pattern` (it must fail to
-//   compile), or `ts excerpt=path/to/file.ts` (it must appear verbatim in that file).
+//   compile), or `ts excerpt=path/to/file.ts` (it must appear verbatim in that file);
+// - a ```text block says what it is: `text output="<command>"` is what that command printed, and
+//   a test compares it with a fresh run of the command after `normaliseOutput` (ids, durations and
+//   counts that differ from run to run); `text layout` is a file tree whose paths must exist.
 import { readFileSync } from "node:fs";
 import { fromMarkdown } from "mdast-util-from-markdown";
 
@@ -126,4 +129,38 @@ export function mismatch(expected: unknown, actual: unknown, at = "$"): string |
 
 function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}
+
+/** A ```text output="<command>" block: what `command` printed, as the doc shows it. */
+export interface OutputBlock extends CodeBlock {
+  command: string;
+}
+
+/** The blocks of a document that show a command's output. */
+export function outputBlocks(doc: MarkdownDoc): OutputBlock[] {
+  return doc.blocks.flatMap((block) => {
+    const command = /^output="([^"]+)"$/.exec(block.meta.trim())?.[1];
+    return block.lang === "text" && command ? [{ ...block, command }] : [];
+  });
+}
+
+/**
+ * What may differ between two runs of the same command, replaced by a placeholder on both sides before they are
+ * compared: durations ("ready in 1.4 s" -> "ready in <n> s"), the checker's ids (`order-uw777j0`: a random run tag
+ * of six characters and a counter -> `order-<run>0`), random hex ids after a `-` or `_` (`ch_d5ca39fb26a7...`,
+ * `inflight-42f92004` -> `ch_<hex>`, `inflight-<hex>`), and how many times a side effect outside ctx.run was sent
+ * again ("sent 4 times" -> "sent <n> times": the number of replays depends on timing). ANSI colours are removed.
+ */
+export function normaliseOutput(text: string): string {
+  const plain = text.replace(/\x1b\[[0-9;]*m/g, "").replace(/[ \t]+$/gm, "").trim();
+  // The run tag is the six characters that several ids share, each with its own counter after it.
+  const counters = new Map<string, Set<string>>();
+  for (const [, tag, counter] of plain.matchAll(/\b[a-z]+-([a-z0-9]{6})([a-z0-9]{1,2})\b/g)) {
+    counters.set(tag!, (counters.get(tag!) ?? new Set()).add(counter!));
+  }
+  const [runTag] = [...counters.entries()].filter(([, seen]) => seen.size >= 2).sort((a, b) => b[1].size - a[1].size)[0] ?? [];
+  return (runTag ? plain.replaceAll(runTag, "<run>") : plain)
+    .replace(/(?<=[-_])(?=[0-9a-f]*\d)[0-9a-f]{8,}\b/g, "<hex>")
+    .replace(/\b\d+(\.\d+)? (ms|s)\b/g, "<n> $2")
+    .replace(/\bsent \d+ times\b/g, "sent <n> times");
 }

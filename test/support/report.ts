@@ -10,6 +10,13 @@ export interface CaseRow {
 
 export class CaseReport {
   private readonly rows: CaseRow[] = [];
+  /** What a case that fails on purpose (a contrast) found, printed under the table as its result. */
+  private readonly findings: string[] = [];
+
+  /** Records what a case that is meant to fail found, e.g. a payment charged that the service never heard of. */
+  found(finding: string): void {
+    this.findings.push(finding);
+  }
 
   async measure<T extends { requests: number; chargesExpected: number; chargesSeen: number }>(name: string, run: () => Promise<T>): Promise<T> {
     const started = performance.now();
@@ -19,13 +26,19 @@ export class CaseReport {
   }
 
   print(title: string): void {
-    if (this.rows.length === 0) return;
-    const lines = [
+    const table = this.render(title);
+    if (table !== "") console.log(`\n${table}\n`);
+  }
+
+  /** The table, and under it what the contrast cases found; empty when nothing was measured. */
+  render(title: string): string {
+    if (this.rows.length === 0) return "";
+    return [
       `| ${title} | requests | charges expected | charges seen | time |`,
       "|---|---:|---:|---:|---:|",
       ...this.rows.map((r) => `| ${r.case} | ${r.requests} | ${r.chargesExpected} | ${r.chargesSeen} | ${r.seconds.toFixed(1)} s |`),
-    ];
-    console.log(`\n${lines.join("\n")}\n`);
+      ...this.findings,
+    ].join("\n");
   }
 }
 
