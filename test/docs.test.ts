@@ -45,6 +45,8 @@ const OUTPUT_CHECKED: [RegExp, string][] = [
   [/^npm start$/, "test/launcher.test.ts compares the ready banner of a fresh npm start"],
   [/^npm run check -- [1-7]$/, "this suite runs the checker on the untouched starter (UPDATE_DOCS=1 rewrites the block)"],
   [/^npx vitest run test\/handrolled\/reliability\.test\.ts -t naive$/, "test/handrolled/reliability.test.ts compares the lost payment it prints"],
+  [/^npx restate /, "test/operations/drill.test.ts runs the drill's commands in order and compares each output (npm run test:operations)"],
+  [/^npx tsx code\/careful_client\.ts\b/, "test/operations/careful_client.test.ts runs it and holds each printed line to the block's form"],
 ];
 
 /**
@@ -273,7 +275,8 @@ describe("chapter 5's line counts", () => {
     const chapter = readFileSync(path.join(REPO_ROOT, "modules/07-idempotency/05-restate-or-your-database.md"), "utf8");
     expect(chapter, "run `npx tsx bench/line_counts.ts` and paste its table into chapter 5").toContain(lineCountTable());
     const services = ["handrolled", "code"].flatMap((dir) => readdirSync(path.join(REPO_ROOT, dir)).filter((f) => f.endsWith(".ts")).map((f) => `${dir}/${f}`));
-    const notServices = new Set(["code/client.ts", "code/mock_gateway.ts"]); // a client and the provider: neither side's service
+    // Clients, the provider and the operations drill's endpoint: neither side's service.
+    const notServices = new Set(["code/client.ts", "code/careful_client.ts", "code/mock_gateway.ts", "code/drill_endpoint.ts"]);
     expect(services.filter((file) => !notServices.has(file) && !countedFiles().includes(file))).toEqual([]);
   });
 });
