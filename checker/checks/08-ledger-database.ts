@@ -70,7 +70,11 @@ export const exercise: ExerciseDefinition = {
       section: "concurrent-duplicates",
       async run(ctx) {
         const request = payment(ctx);
-        const answers = await Promise.all(Array.from({ length: 4 }, () => book(ctx, request)));
+        // A round trip per query, as to a database server: PGlite's instant answers would hide the race.
+        await ctx.restate.invoke({ service: "LedgerInspection", handler: "simulateLatency" }, 40);
+        const answers = await Promise.all(Array.from({ length: 4 }, () => book(ctx, request))).finally(() =>
+          ctx.restate.invoke({ service: "LedgerInspection", handler: "simulateLatency" }, 0),
+        );
         const entries = await entriesOf(ctx, request.paymentId);
         expect(
           entries.length === 1,

@@ -5,7 +5,7 @@
 import * as restate from "@restatedev/restate-sdk";
 import type { Context } from "@restatedev/restate-sdk";
 import { z } from "zod";
-import { type Database, type Queryable, openDatabase } from "../../handrolled/database.js";
+import { type Database, type Queryable, openDatabase, withCommitHook } from "../../handrolled/database.js";
 
 /** What a transaction gives your code: query(sql, params) with $1 parameters, the same on PGlite and on a server. */
 export type { Database, Queryable };
@@ -45,8 +45,10 @@ export const LEDGER_ENV = {
 export const DEFAULT_LEDGER_DATA_DIR = ".restate/exercise-8-ledger";
 
 let crashArmed = false;
-/** A transaction or statement that changes rows: once the crash is armed, its commit is the last thing the endpoint does. */
-const WRITES = /\b(insert|update|delete)\b/i;
+/** A database server answers over the network; PGlite, in the process, answers at once and hides races a server would show. */
+let latencyMs = 0;
+/** Half of a round trip: the way there, or the answer's way back. */
+const halfTrip = () => (latencyMs > 0 ? new Promise((resolve) => setTimeout(resolve, latencyMs / 2)) : undefined);
 
 /**
  * The endpoint's database (PGlite, or the server in LEDGER_DATABASE_URL), with the ledger table created. Armed by
@@ -56,30 +58,28 @@ const WRITES = /\b(insert|update|delete)\b/i;
 export async function openLedgerDatabase(env: NodeJS.ProcessEnv = process.env): Promise<Database> {
   const db = await openDatabase({ url: env[LEDGER_ENV.databaseUrl] || undefined, dataDir: env[LEDGER_ENV.dataDir] || DEFAULT_LEDGER_DATA_DIR });
   await db.query(LEDGER_SCHEMA);
-  const crashIfArmed = () => {
+  return withCommitHook(withLatency(db), () => {
     if (crashArmed) process.kill(process.pid, "SIGKILL");
-  };
-  return {
-    kind: db.kind,
+  });
+}
+
+/** Every query, and the start of each transaction, a round trip away (none unless simulateLatency asked for one). */
+function withLatency(db: Database): Database {
+  const slowly = (queryable: Queryable): Queryable => ({
     async query(sql, params) {
-      const result = await db.query(sql, params);
-      if (WRITES.test(sql)) crashIfArmed();
-      return result as any;
+      await halfTrip();
+      const result = await queryable.query(sql, params);
+      await halfTrip();
+      return result as never;
     },
+  });
+  return {
+    ...db,
+    query: slowly(db).query,
     async transaction(work) {
-      let wrote = false;
-      const result = await db.transaction((tx) =>
-        work({
-          async query(sql, params) {
-            if (WRITES.test(sql)) wrote = true;
-            return (await tx.query(sql, params)) as any;
-          },
-        } as Queryable),
-      );
-      if (wrote) crashIfArmed();
-      return result;
+      await halfTrip(); // BEGIN on its way
+      return db.transaction((tx) => work(slowly(tx)));
     },
-    close: () => db.close(),
   };
 }
 
@@ -88,7 +88,7 @@ export interface LedgerRows {
   entries: { id: number; account: string; amount: number }[];
 }
 
-/** The checker's window into the endpoint's database (PGlite has one process, the endpoint's) and its crash switch. */
+/** The checker's window into the endpoint's database (PGlite has one process, the endpoint's) and its crash and latency switches. */
 export function ledgerInspection(db: Promise<Database>) {
   return restate.service({
     name: "LedgerInspection",
@@ -102,6 +102,10 @@ export function ledgerInspection(db: Promise<Database>) {
       },
       crashAfterNextCommit: async (): Promise<void> => {
         crashArmed = true;
+      },
+      /** Every query takes this much longer, half on the way there and half on the way back, as with a database server (0: none). */
+      simulateLatency: async (_ctx: Context, ms: number): Promise<void> => {
+        latencyMs = Math.max(0, Math.min(Number(ms) || 0, 1_000));
       },
     },
   });

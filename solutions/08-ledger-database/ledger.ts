@@ -20,12 +20,10 @@ export const database = openLedgerDatabase().then(async (db) => {
 });
 
 /** In the caller's transaction: the booking and its record commit together, or neither does. */
-async function bookOnce(tx: Queryable, request: BookingRequest): Promise<number> {
-  const claimed = await tx.query("INSERT INTO booked_payments (payment_id) VALUES ($1) ON CONFLICT (payment_id) DO NOTHING RETURNING payment_id", [
-    request.paymentId,
-  ]);
+async function bookOnce(tx: Queryable, recordKey: string, request: BookingRequest): Promise<number> {
+  const claimed = await tx.query("INSERT INTO booked_payments (payment_id) VALUES ($1) ON CONFLICT (payment_id) DO NOTHING RETURNING payment_id", [recordKey]);
   if (claimed.rows.length === 0) {
-    const { rows } = await tx.query<{ entry_id: string }>("SELECT entry_id FROM booked_payments WHERE payment_id = $1", [request.paymentId]);
+    const { rows } = await tx.query<{ entry_id: string }>("SELECT entry_id FROM booked_payments WHERE payment_id = $1", [recordKey]);
     return Number(rows[0]!.entry_id);
   }
   const { rows } = await tx.query<{ id: string }>("INSERT INTO ledger_entries (payment_id, account, amount) VALUES ($1, $2, $3) RETURNING id", [
@@ -34,7 +32,7 @@ async function bookOnce(tx: Queryable, request: BookingRequest): Promise<number>
     request.amount,
   ]);
   const entryId = Number(rows[0]!.id);
-  await tx.query("UPDATE booked_payments SET entry_id = $2 WHERE payment_id = $1", [request.paymentId, entryId]);
+  await tx.query("UPDATE booked_payments SET entry_id = $2 WHERE payment_id = $1", [recordKey, entryId]);
   return entryId;
 }
 
@@ -45,7 +43,9 @@ export const ledger = restate.service({
       { input: restate.serde.schema(BookingRequest) },
       async (ctx: Context, request: BookingRequest): Promise<Booking> => {
         const db = await database;
-        const entryId = await ctx.run("book", () => db.transaction((tx) => bookOnce(tx, request)));
+        // The same on every retry of this invocation and on every delivery of this payment.
+        const recordKey = request.paymentId;
+        const entryId = await ctx.run("book", () => db.transaction((tx) => bookOnce(tx, recordKey, request)));
         return { paymentId: request.paymentId, entryId };
       },
     ),
