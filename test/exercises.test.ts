@@ -117,7 +117,7 @@ const STARTER: Record<string, { fails: string[]; hints: Record<string, RegExp> }
     },
   },
   "08-ledger-database": {
-    fails: ["same-payment-again", "same-payment-at-once", "again-after-restart", "crash-after-commit"],
+    fails: ["same-payment-again", "same-payment-at-once", "crash-after-commit"],
     hints: {
       "same-payment-again": /^the same payment delivered twice was booked 2 times/,
       "crash-after-commit": /^after a crash between the commit and Restate's journal entry, the retry booked the payment 2 times/,

@@ -9,6 +9,7 @@ import { type Message, deliverAtLeastOnce, republish } from "../../code/at_least
 import type { Hit } from "../../code/hit_counter.js";
 import { type Database, openDatabase, withCommitHook } from "../../handrolled/database.js";
 import { type InboxIdentity, InboxConsumer } from "../../handrolled/inbox_consumer.js";
+import { drainOutbox, migrateOutbox, recordShot } from "../../handrolled/outbox.js";
 import { type PostgresServer, postgresBinDir, startPostgresServer } from "../../orchestration/postgres_server.js";
 import { REPO_ROOT } from "../../orchestration/paths.js";
 import { waitFor } from "../../orchestration/processes.js";
@@ -90,6 +91,37 @@ function inboxCases(label: string, open: () => Promise<Database>) {
     expect(seenByMessage).toBe(total(expected) + 4);
     expect(await byBusiness.hits()).toEqual(expected);
   });
+
+  it("the outbox: shots and their messages in one transaction, crashed after commits; a relay crashed between a send and its mark; counted once", async () => {
+    const { messages, expected } = hits(`outbox-${runs}`, 30);
+    await migrateOutbox(db);
+    let commits = 0;
+    const crashing = withCommitHook(db, () => {
+      if (++commits % 5 === 0) throw new Error("crashed after the commit, before the acknowledgement");
+    });
+    const report = await deliverAtLeastOnce(messages, (message) => recordShot(crashing, message.body), { seed: 3 });
+    const inbox = await consumer("message id");
+    let sends = 0;
+    let relayCrashes = 0;
+    // The relay crashes after every fourth send, before marking it sent; started again, it sends that one again.
+    const send = async (message: Message<Hit>) => {
+      await inbox.consume(message);
+      if (++sends % 4 === 0) throw new Error("the relay crashed after the send, before its mark");
+    };
+    for (let pass = 0; pass < 100; pass++) {
+      const sent = await drainOutbox(db, send).catch(() => {
+        relayCrashes++;
+        return -1;
+      });
+      if (sent === 0) break;
+    }
+    const seen = await inbox.hits();
+    const mine = Object.fromEntries(Object.entries(seen).filter(([player]) => player in expected));
+    rows.push({ consumer: `outbox + relay + inbox (${label})`, case: "crash after commits, relay crash between send and mark", messages: messages.length, deliveries: report.deliveries, expected: total(expected), seen: total(mine) });
+    expect(report.unacknowledged).toBeGreaterThan(0);
+    expect(relayCrashes).toBeGreaterThan(0);
+    expect(mine).toEqual(expected);
+  });
 }
 
 describe("a plain consumer with an inbox table, on PGlite", () => {
@@ -149,6 +181,34 @@ describe("a Restate object keyed by the player, the message id as the invocation
     const seen = await hitsOf(players);
     rows.push({ consumer: "Restate object", case: "redelivered + reordered + kill -9 of the endpoint", messages: messages.length, deliveries: report.deliveries, expected: total(expected), seen: total(seen) });
     expect(seen).toEqual(expected);
+  });
+
+  it("Restate's answer to the outbox: the shot in ShotLog's state and the send to HitCounter in one journal, the endpoint killed -9 halfway", async () => {
+    const { messages, expected } = hits(`shotlog-${Date.now()}`, 30);
+    let sent = 0;
+    const report = await deliverAtLeastOnce(
+      messages,
+      async (message) => {
+        if (++sent === 15) {
+          await stack.endpoints[0]!.kill();
+          setTimeout(() => void stack.startEndpointAgain(0), 300);
+        }
+        const response = await fetch(`${stack.ingressUrl}/ShotLog/${message.body.shotId}/record/send`, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify(message.body),
+        });
+        if (!response.ok) throw new Error(`send answered ${response.status}`);
+      },
+      { seed: 3 },
+    );
+    const players = Object.keys(expected);
+    await waitFor("every hit counted", async () => total(await hitsOf(players)) >= total(expected), { timeoutMs: 30_000, intervalMs: 200 });
+    const seen = await counts(players);
+    rows.push({ consumer: "Restate ShotLog -> HitCounter", case: "kill -9 of the endpoint halfway", messages: messages.length, deliveries: report.deliveries, expected: total(expected), seen: total(await hitsOf(players)) });
+    expect(await hitsOf(players)).toEqual(expected);
+    // Each shot reached its HitCounter once: the journaled send was not repeated.
+    expect(Object.values(seen).reduce((n, c) => n + c.deliveriesCounted, 0)).toBe(total(expected));
   });
 
   it("a republish under a new message id: past Restate's idempotency key, stopped by the shot id in the object's state", async () => {
