@@ -98,6 +98,17 @@ export const exercise: ExerciseDefinition = {
       },
     },
     {
+      id: "bad-request",
+      name: "a booking with a negative amount is refused with 400 and a message, and books nothing",
+      section: "remembering-failures",
+      async run(ctx) {
+        const request = { ...payment(ctx), amount: -5 };
+        const answer = await ctx.restate.invoke(LEDGER, request);
+        expect(answer.status === 400 && /amount/.test(answer.text), `a negative amount answered ${answer.status} (${answer.text.slice(0, 160)}), expected 400 saying what is wrong with the amount`);
+        expect((await entriesOf(ctx, request.paymentId)).length === 0, "a refused booking left a ledger row");
+      },
+    },
+    {
       id: "crash-after-commit",
       name: "kill -9 right after the booking's commit, before Restate records the step: the retry on the restarted endpoint books nothing more, nor does a redelivery after it",
       section: "the-side-effect-and-the-state-commit-together",
