@@ -4,8 +4,8 @@ import { LongestFirstSequencer } from "./test/support/longest_first_sequencer.js
 export default defineConfig({
   test: {
     include: ["test/**/*.test.ts"],
-    // test/cluster runs with `npm run test:cluster` (vitest.cluster.config.ts), test/postgres_server with `npm run test:postgres`.
-    exclude: ["test/cluster/**", "test/postgres_server/**", "**/node_modules/**"],
+    // test/cluster runs with `npm run test:cluster` (vitest.cluster.config.ts), test/crash_matrix with `npm run test:crash`.
+    exclude: ["test/cluster/**", "test/crash_matrix/**", "**/node_modules/**"],
     // Each file starts its own restate-server; two at a time fit 2 cores.
     pool: "forks",
     maxWorkers: 2,

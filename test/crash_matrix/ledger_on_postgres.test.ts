@@ -3,7 +3,7 @@
 // solution, the starter, and the mutants that split the transaction or check
 // before inserting (on a server, transactions run side by side, so the race is
 // real). Each run gets a database of its own on one throw-away server.
-// `npm run test:postgres` (.ci/run runs it): kept out of `npm test` for its time.
+// `npm run test:crash` (.ci/run runs it): kept out of `npm test` for its time.
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { findExercise } from "../../checker/exercises.js";
