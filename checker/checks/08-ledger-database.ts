@@ -16,8 +16,8 @@ function payment(ctx: CheckContext, amount = 2_500): BookingRequest {
   return { paymentId: ctx.id("pay"), account: ctx.id("acct"), amount };
 }
 
-async function book(ctx: CheckContext, request: BookingRequest): Promise<Answer<Booking>> {
-  const answer = await ctx.restate.invoke<Booking>(LEDGER, request);
+async function book(ctx: CheckContext, request: BookingRequest, options: { timeoutMs?: number } = {}): Promise<Answer<Booking>> {
+  const answer = await ctx.restate.invoke<Booking>(LEDGER, request, options);
   expect(answer.status === 200, `booking ${request.paymentId} answered ${answer.status} (${answer.text.slice(0, 160)}), expected 200 with the booking`);
   return answer;
 }
@@ -41,9 +41,11 @@ export const exercise: ExerciseDefinition = {
       id: "books-payment",
       name: "a payment is booked: one ledger row with its account and amount, and the answer names it",
       section: "the-side-effect-and-the-state-commit-together",
+      // The first booking waits for the endpoint's database to be created (PGlite's initdb: seconds on a busy machine).
+      timeoutMs: 100_000,
       async run(ctx) {
         const request = payment(ctx);
-        const answer = await book(ctx, request);
+        const answer = await book(ctx, request, { timeoutMs: 90_000 });
         const entries = await entriesOf(ctx, request.paymentId);
         expect(entries.length === 1, `one payment left ${plural(entries.length, "ledger row")}, expected 1`);
         const [entry] = entries;
