@@ -22,8 +22,9 @@ describe("a Restate object keyed by the player, the message id as the invocation
     await stack?.dispose();
   });
 
+  /** Acknowledged when the handler has answered: a kill in the middle lands between processed and unprocessed messages. */
   const send = async (message: Message<Hit>) => {
-    const response = await fetch(`${stack.ingressUrl}/HitCounter/${message.body.player}/record/send`, {
+    const response = await fetch(`${stack.ingressUrl}/HitCounter/${message.body.player}/record`, {
       method: "POST",
       headers: { "content-type": "application/json", "idempotency-key": message.messageId },
       body: JSON.stringify(message.body),
@@ -67,7 +68,7 @@ describe("a Restate object keyed by the player, the message id as the invocation
           await stack.endpoints[0]!.kill();
           setTimeout(() => void stack.startEndpointAgain(0), 300);
         }
-        const response = await fetch(`${stack.ingressUrl}/ShotLog/${message.body.shotId}/record/send`, {
+        const response = await fetch(`${stack.ingressUrl}/ShotLog/${message.body.shotId}/record`, {
           method: "POST",
           headers: { "content-type": "application/json" },
           body: JSON.stringify(message.body),
