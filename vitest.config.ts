@@ -5,8 +5,8 @@ export default defineConfig({
   test: {
     include: ["test/**/*.test.ts"],
     // test/cluster runs with `npm run test:cluster` (vitest.cluster.config.ts), test/operations with
-    // `npm run test:operations` (vitest.operations.config.ts).
-    exclude: ["test/cluster/**", "test/operations/**", "**/node_modules/**"],
+    // `npm run test:operations` (vitest.operations.config.ts), test/crash_matrix with `npm run test:crash`.
+    exclude: ["test/cluster/**", "test/operations/**", "test/crash_matrix/**", "**/node_modules/**"],
     // Each file starts its own restate-server; two at a time fit 2 cores.
     pool: "forks",
     maxWorkers: 2,

@@ -6,9 +6,10 @@ import { exercise as customIdempotency } from "./checks/04-custom-idempotency.js
 import { exercise as batchTopUp } from "./checks/05-batch-topup.js";
 import { exercise as beyondIdempotency } from "./checks/06-exactly-once-beyond-idempotency.js";
 import { exercise as workflowKeys } from "./checks/07-workflow-keys.js";
+import { exercise as ledgerDatabase } from "./checks/08-ledger-database.js";
 import type { ExerciseDefinition } from "./lib/exercise.js";
 
-export const EXERCISES: ExerciseDefinition[] = [orderCreation, refunds, emailDedup, customIdempotency, batchTopUp, beyondIdempotency, workflowKeys];
+export const EXERCISES: ExerciseDefinition[] = [orderCreation, refunds, emailDedup, customIdempotency, batchTopUp, beyondIdempotency, workflowKeys, ledgerDatabase];
 
 /** "3", "03", "03-email-dedup" or "email-dedup" → the exercise; undefined if none matches. */
 export function findExercise(name: string): ExerciseDefinition | undefined {

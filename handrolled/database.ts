@@ -58,3 +58,36 @@ async function openPostgres(url: string): Promise<Database> {
     close: () => pool.end(),
   };
 }
+
+/** A statement or transaction that changes rows (its commit is what a crash after the commit comes after). */
+const WRITES = /\b(insert|update|delete)\b/i;
+
+/**
+ * The same database, with `afterCommit` called right after each commit that wrote rows (a transaction, or a
+ * statement on its own): where the crash tests put a crash, between the database's commit and whatever the caller
+ * does next (acknowledge a message, let Restate record the step).
+ */
+export function withCommitHook(db: Database, afterCommit: () => void): Database {
+  return {
+    kind: db.kind,
+    async query(sql, params) {
+      const result = await db.query(sql, params);
+      if (WRITES.test(sql)) afterCommit();
+      return result as never;
+    },
+    async transaction(work) {
+      let wrote = false;
+      const result = await db.transaction((tx) =>
+        work({
+          query(sql, params) {
+            if (WRITES.test(sql)) wrote = true;
+            return tx.query(sql, params);
+          },
+        }),
+      );
+      if (wrote) afterCommit();
+      return result;
+    },
+    close: () => db.close(),
+  };
+}

@@ -33,7 +33,7 @@ const RUN_ELSEWHERE: [RegExp, string][] = [
   [/^npm run test:cluster$/, ".ci/run runs it after npm test"],
   [/^npx vitest run test\/handrolled\/reliability\.test\.ts -t naive$/, "npm test runs test/handrolled/reliability.test.ts"],
   [/^npm run test:chaos$/, "test/reliability/*, run by npm test with smaller counts (CHAOS=1 only raises them)"],
-  [/^npm run check -- (all|[1-7])( --dir \S+| --solutions| --verbose)*$/, "test/exercises.test.ts runs the checker's CLI and every exercise's checks"],
+  [/^npm run check -- (all|[1-8])( --dir \S+| --solutions| --verbose)*$/, "test/exercises.test.ts runs the checker's CLI and every exercise's checks"],
   [/^npm run check:solutions$/, "test/exercises.test.ts runs every exercise's checks against solutions/"],
 ];
 

@@ -116,6 +116,13 @@ const STARTER: Record<string, { fails: string[]; hints: Record<string, RegExp> }
       "export-field-order": /canonical form/,
     },
   },
+  "08-ledger-database": {
+    fails: ["same-payment-again", "same-payment-at-once", "crash-after-commit"],
+    hints: {
+      "same-payment-again": /^the same payment delivered twice was booked 2 times/,
+      "crash-after-commit": /^after a crash between the commit and Restate's journal entry, the retry booked the payment 2 times/,
+    },
+  },
 };
 
 const SOLUTIONS = path.join(REPO_ROOT, "solutions");
@@ -322,7 +329,7 @@ describe("setup problems", () => {
 
   it("finds an exercise by number, padded number, folder or name", () => {
     for (const name of ["3", "03", "03-email-dedup", "email-dedup"]) expect(findExercise(name)?.number, name).toBe(3);
-    expect(findExercise("8")).toBeUndefined();
+    expect(findExercise("9")).toBeUndefined();
   });
 });
 

@@ -120,8 +120,13 @@ async function prepare(stack: CheckerStack, exercise: ExerciseDefinition, implem
     return { ...prepared, problem: `there is no ${path.join(exercise.folder, "endpoint.ts")} in ${implementationRoot}: it is the file the checker starts` };
   }
   const logName = logNameOf(exercise, implementationRoot);
-  const endpoint = new ManagedApp("endpoint", await stack.port(), (port) =>
-    startEndpoint({ port, entry, gatewayUrl: stack.urls.gateway, output: { kind: "file", path: stack.logPath(logName) }, env: endpointEnv(stack) }),
+  // A folder of the endpoint's own (exercise 8's database), kept across its restarts, removed when it stops.
+  const endpointData = path.join(stack.dir, `${logName}-data`);
+  const endpoint = new ManagedApp(
+    "endpoint",
+    await stack.port(),
+    (port) => startEndpoint({ port, entry, gatewayUrl: stack.urls.gateway, output: { kind: "file", path: stack.logPath(logName) }, env: { ...endpointEnv(stack), EXERCISE_DATA_DIR: endpointData } }),
+    endpointData,
   );
   prepared.processes.push(endpoint);
   prepared.endpoint = endpoint;

@@ -7,5 +7,6 @@ import { catalogue as customIdempotency } from "./04-custom-idempotency.js";
 import { catalogue as batchTopUp } from "./05-batch-topup.js";
 import { catalogue as beyondIdempotency } from "./06-exactly-once-beyond-idempotency.js";
 import { catalogue as workflowKeys } from "./07-workflow-keys.js";
+import { catalogue as ledgerDatabase } from "./08-ledger-database.js";
 
-export const CATALOGUE: ExerciseCatalogue[] = [orderCreation, refunds, emailDedup, customIdempotency, batchTopUp, beyondIdempotency, workflowKeys];
+export const CATALOGUE: ExerciseCatalogue[] = [orderCreation, refunds, emailDedup, customIdempotency, batchTopUp, beyondIdempotency, workflowKeys, ledgerDatabase];

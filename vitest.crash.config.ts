@@ -1,0 +1,6 @@
+// `npm run test:crash` (.ci/run runs it): chapter 6's slower crash matrices, kept out of `npm test` for their time:
+// exercise 8's checker on a PostgreSQL server, the consumers on a server, Restate's consumers with kill -9.
+import { defineConfig } from "vitest/config";
+import base from "./vitest.config.js";
+
+export default defineConfig({ test: { ...base.test, include: ["test/crash_matrix/**/*.test.ts"], exclude: [], testTimeout: 120_000 } });
