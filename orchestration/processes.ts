@@ -11,11 +11,23 @@ import { REPO_ROOT } from "./paths.js";
 export type Output = { kind: "terminal" } | { kind: "file"; path: string };
 
 const running = new Set<ChildProcess>();
-process.on("exit", () => {
-  // Last resort if our owner forgot to stop us: no orphans. (A SIGKILLed owner runs no handler at all;
-  // `npm start` keeps a record of its children for that case: see process_record.ts.)
+const killAllNow = () => {
   for (const child of running) if (child.pid !== undefined) killGroup(child.pid, "SIGKILL");
-});
+};
+// Last resort if our owner forgot to stop us: no orphans. (A SIGKILLed owner runs no handler at all;
+// `npm start` keeps a record of its children for that case: see process_record.ts.)
+process.on("exit", killAllNow);
+// A signal that ends a process by default skips its exit handlers: a SIGTERM from a timeout (execFile's, a test
+// runner's) would leave every child running. Unless the owner handles the signal itself (a launcher stops its
+// children in order), the children go first, then the signal does what it would have done.
+for (const signal of ["SIGTERM", "SIGHUP", "SIGINT"] as const) {
+  process.on(signal, function stopChildrenThenDie() {
+    if (process.listenerCount(signal) > 1) return;
+    killAllNow();
+    process.removeListener(signal, stopChildrenThenDie);
+    process.kill(process.pid, signal);
+  });
+}
 
 type SpawnListener = (process: ManagedProcess) => void;
 const spawnListeners = new Set<SpawnListener>();

@@ -55,6 +55,27 @@ describe("a child process", () => {
   }
 });
 
+describe("a process that starts children", () => {
+  it("stops them when a SIGTERM ends it (as a timeout does), though exit handlers do not run then", async () => {
+    const script = `import { spawnManaged } from ${JSON.stringify(path.join(REPO_ROOT, "orchestration", "processes.ts"))};
+      const child = spawnManaged("sleeper", process.execPath, ["-e", "setInterval(() => {}, 1000)"], { output: { kind: "file", path: process.argv[1] } });
+      console.log("child " + child.pid);
+      setInterval(() => {}, 1000);`;
+    const owner = spawnManaged("owner", process.execPath, [...tsxArgs(), "--input-type=module", "-e", script, path.join(dir, "sleeper.log")], {
+      output: { kind: "file", path: path.join(dir, "owner.log") },
+    });
+    let child = 0;
+    await waitFor("the owner to start its child", async () => {
+      child = Number(/child (\d+)/.exec(owner.recentOutput())?.[1] ?? 0);
+      return child > 0;
+    }, { process: owner, timeoutMs: 20_000 });
+    grandchildren.push(child);
+    await owner.stop();
+    expect((await owner.exited).signal).toBe("SIGTERM"); // it died of the signal, as it would have without us
+    await waitFor(`the owner's child ${child} to be gone`, async () => !isAlive(child), { timeoutMs: 5_000 });
+  });
+});
+
 describe("a new PGlite database", () => {
   it("is initialised, and a database already in the folder is kept", async () => {
     const dataDir = path.join(dir, "pglite");
