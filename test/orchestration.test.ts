@@ -88,7 +88,7 @@ describe("a new PGlite database", () => {
     const again = await PGlite.create(dataDir);
     expect((await again.query("SELECT count(*)::int AS n FROM kept")).rows).toEqual([{ n: 0 }]);
     await again.close();
-  });
+  }, 120_000); // the first run on a machine makes the template: seconds of initdb, many on a busy machine
 
   it("is made from one template when two processes need one at the same time, with nothing half-made left behind", async () => {
     // Their own temp dir (os.tmpdir() follows TMPDIR), so that neither finds a template already made.
