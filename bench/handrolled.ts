@@ -55,6 +55,7 @@ export async function benchHandrolled(settings: Settings, latencies: number[], p
         dataDir: server ? undefined : path.join(dir, "pglite"),
         databaseUrl: server?.url,
         env: { DATABASE_POOL_SIZE: "20" },
+        log: (line) => progress.log(line),
       });
       try {
         let counter = 0;

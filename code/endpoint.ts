@@ -5,8 +5,8 @@
 // SDK 1.17 calls Promise.withResolvers, which Node 20 lacks (Node 22 has it).
 import "core-js/actual/promise/with-resolvers.js";
 import * as http2 from "node:http2";
-import { inspect } from "node:util";
 import * as restate from "@restatedev/restate-sdk";
+import { oneLineLogger } from "./logger.js";
 import { paymentService } from "./payment_service.js";
 import { portsFromEnv } from "./types.js";
 
@@ -28,24 +28,3 @@ server.on("error", (error) => {
 
 // In-flight invocations need no draining: restate-server retries them on the next endpoint.
 for (const signal of ["SIGINT", "SIGTERM"] as const) process.on(signal, () => process.exit(0));
-
-/**
- * One line per event, errors as `Name: message`: a retried provider error is
- * expected here and its stack trace says nothing new. RESTATE_LOGGING sets the
- * level (default info), as it does for the SDK's own logger.
- */
-function oneLineLogger(): restate.LoggerTransport {
-  const levels = ["trace", "debug", "info", "warn", "error"];
-  const minimum = Math.max(0, levels.indexOf((process.env.RESTATE_LOGGING ?? "info").toLowerCase()));
-  return (meta, message, ...rest) => {
-    if (levels.indexOf(meta.level) < minimum) return;
-    const where = meta.context ? `[${meta.context.invocationTarget} ${meta.context.invocationId}] ` : "";
-    const text = [message, ...rest]
-      .map((part) => (part instanceof Error ? `${part.name}: ${part.message}` : typeof part === "string" ? part : inspect(part, { breakLength: Infinity })))
-      .join(" ")
-      .replace(/\s+/g, " ")
-      .trim();
-    const write = meta.level === "error" || meta.level === "warn" ? console.error : console.log;
-    write(`${meta.level.toUpperCase()} ${where}${text}`);
-  };
-}

@@ -35,7 +35,8 @@ export function startBackgroundJobs(db: Database, gateway: GatewayClient, option
       const round = job()
         .then(
           (count) => count > 0 && console.log(`${name}: ${verb} ${count}`),
-          (error: Error) => console.error(`${name} failed: ${error.message}`),
+          // A provider outage is an outcome, not a throw (provider.ts): what lands here is unexpected, so its stack says where.
+          (error: Error) => console.error(`${name} failed: ${error.stack ?? error.message}`),
         )
         .finally(() => {
           busy = false;

@@ -24,7 +24,13 @@ const number = (name: string, fallback: number) => (env[name] ? Number(env[name]
  */
 const leaseMs = number("HANDROLLED_LEASE_MS", 30_000);
 
+console.log(
+  env.DATABASE_URL
+    ? "connecting to PostgreSQL at DATABASE_URL..."
+    : `opening the PostgreSQL (PGlite) database ${env.HANDROLLED_DATA_DIR ? `in ${env.HANDROLLED_DATA_DIR}` : "in memory"} (a new one takes a few seconds)...`,
+);
 const db = await openDatabase({ url: env.DATABASE_URL, dataDir: env.HANDROLLED_DATA_DIR });
+console.log("running the migrations...");
 await migrate(db);
 const gateway = new GatewayClient(env.GATEWAY_URL ?? `http://127.0.0.1:${portsFromEnv().gateway}`);
 const handler = variant === "naive" ? naiveHandler(db, gateway, leaseMs) : phasedHandler(db, gateway, leaseMs);

@@ -1,7 +1,9 @@
-// The hand-rolled PostgreSQL service as a child process: started on a port,
-// waited for until /health answers, stopped (or SIGKILLed) by its PID.
+// The hand-rolled PostgreSQL service as a child process: started on a port (on
+// a PGlite database copied from the template when its data dir is new), waited
+// for until /health answers, stopped (or SIGKILLed) by its PID.
 import * as path from "node:path";
 import { REPO_ROOT, tsxArgs } from "./paths.js";
+import { preparePgliteDataDir } from "./pglite_template.js";
 import { type ManagedProcess, type Output, httpOk, readyOrStopped, spawnManaged, waitFor } from "./processes.js";
 
 export const HANDROLLED_ENTRY = path.join(REPO_ROOT, "handrolled", "server.ts");
@@ -16,6 +18,8 @@ export interface HandrolledOptions {
   /** A PostgreSQL server instead of PGlite. */
   databaseUrl?: string;
   variant?: "phased" | "naive";
+  /** Hears about slow steps before the service starts (the first PGlite database of a PGlite version). */
+  log?: (line: string) => void;
   /** Extra settings: HANDROLLED_LEASE_MS, HANDROLLED_KEY_RETENTION_MS, ... */
   env?: Record<string, string>;
 }
@@ -31,7 +35,10 @@ export async function startHandrolled(options: HandrolledOptions): Promise<Handr
     HANDROLLED_VARIANT: options.variant ?? "phased",
     ...options.env,
   };
-  if (options.dataDir) env.HANDROLLED_DATA_DIR = options.dataDir;
+  if (options.dataDir) {
+    await preparePgliteDataDir(options.dataDir, { log: options.log });
+    env.HANDROLLED_DATA_DIR = options.dataDir;
+  }
   if (options.databaseUrl) env.DATABASE_URL = options.databaseUrl;
   const service = spawnManaged("handrolled", process.execPath, [...tsxArgs(), HANDROLLED_ENTRY], { output: options.output, env });
   const url = `http://127.0.0.1:${options.port}`;

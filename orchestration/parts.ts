@@ -147,16 +147,19 @@ export async function startEndpoint(options: {
   gatewayUrl: string;
   output: Output;
   entry?: string;
+  /** What it is, in messages (default: the service endpoint). */
+  name?: string;
   env?: Record<string, string>;
   /** Accept only requests restate-server signed with this key. */
   requestIdentity?: RequestIdentity;
 }): Promise<EndpointProcess> {
   const identityEnv = options.requestIdentity ? requestIdentityEndpointEnv(options.requestIdentity) : {};
-  const endpoint = spawnManaged("service", process.execPath, [...tsxArgs(), options.entry ?? PAYMENT_ENDPOINT], {
+  const endpoint = spawnManaged(options.name ?? "service", process.execPath, [...tsxArgs(), options.entry ?? PAYMENT_ENDPOINT], {
     output: options.output,
     env: { SERVICE_PORT: String(options.port), GATEWAY_URL: options.gatewayUrl, ...identityEnv, ...options.env },
   });
-  await readyOrStopped(endpoint, () => waitFor("the service endpoint", tcpOpen(options.port), { process: endpoint }));
+  const what = `${options.name ?? "the service endpoint"} to accept connections on port ${options.port}`;
+  await readyOrStopped(endpoint, () => waitFor(what, tcpOpen(options.port), { process: endpoint }));
   return Object.assign(endpoint, { url: `http://127.0.0.1:${options.port}` });
 }
 

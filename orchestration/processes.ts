@@ -1,5 +1,6 @@
-// Child processes for the course's stacks, each stopped by its own PID: the
-// one place that spawns, waits for readiness and cleans up after a crash.
+// Child processes for the course's stacks, each in a process group of its own
+// and stopped by it (the child and whatever it started in turn): the one place
+// that spawns, waits for readiness and cleans up after a crash.
 import { spawn, type ChildProcess } from "node:child_process";
 import { createWriteStream, mkdirSync, type WriteStream } from "node:fs";
 import * as path from "node:path";
@@ -10,11 +11,23 @@ import { REPO_ROOT } from "./paths.js";
 export type Output = { kind: "terminal" } | { kind: "file"; path: string };
 
 const running = new Set<ChildProcess>();
-process.on("exit", () => {
-  // Last resort if our owner forgot to stop us: no orphans. (A SIGKILLed owner runs no handler at all;
-  // `npm start` keeps a record of its children for that case: see process_record.ts.)
-  for (const child of running) if (child.pid !== undefined) tryKill(child.pid, "SIGKILL");
-});
+const killAllNow = () => {
+  for (const child of running) if (child.pid !== undefined) killGroup(child.pid, "SIGKILL");
+};
+// Last resort if our owner forgot to stop us: no orphans. (A SIGKILLed owner runs no handler at all;
+// `npm start` keeps a record of its children for that case: see process_record.ts.)
+process.on("exit", killAllNow);
+// A signal that ends a process by default skips its exit handlers: a SIGTERM from a timeout (execFile's, a test
+// runner's) would leave every child running. Unless the owner handles the signal itself (a launcher stops its
+// children in order), the children go first, then the signal does what it would have done.
+for (const signal of ["SIGTERM", "SIGHUP", "SIGINT"] as const) {
+  process.on(signal, function stopChildrenThenDie() {
+    if (process.listenerCount(signal) > 1) return;
+    killAllNow();
+    process.removeListener(signal, stopChildrenThenDie);
+    process.kill(process.pid, signal);
+  });
+}
 
 type SpawnListener = (process: ManagedProcess) => void;
 const spawnListeners = new Set<SpawnListener>();
@@ -77,6 +90,7 @@ export function spawnManaged(
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
     child.on("exit", (code, signal) => {
       exitedFlag = true;
+      killGroup(pid, "SIGKILL"); // what it started and left behind goes with it
       running.delete(child);
       file?.end();
       resolve({ code, signal });
@@ -85,14 +99,14 @@ export function spawnManaged(
 
   const stop = async (graceMs = 10_000) => {
     if (exitedFlag) return;
-    tryKill(pid, "SIGTERM");
-    const timer = setTimeout(() => tryKill(pid, "SIGKILL"), graceMs);
+    killGroup(pid, "SIGTERM");
+    const timer = setTimeout(() => killGroup(pid, "SIGKILL"), graceMs);
     await exited;
     clearTimeout(timer);
   };
   const kill = async () => {
     if (exitedFlag) return;
-    tryKill(pid, "SIGKILL");
+    killGroup(pid, "SIGKILL");
     await exited;
   };
   const managed: ManagedProcess = { name, pid, argv: [command, ...args], exited, hasExited: () => exitedFlag, stop, kill, recentOutput: () => recent.join("\n") };
@@ -100,6 +114,14 @@ export function spawnManaged(
   return managed;
 }
 
+
+/**
+ * Signals a child started by spawnManaged and everything in its process group (`detached` made the child the
+ * group's leader, so the group's id is its PID): a child's own children, such as a wrapper's real process, go too.
+ */
+export function killGroup(pid: number, signal: NodeJS.Signals): void {
+  tryKill(-pid, signal);
+}
 
 export function tryKill(pid: number, signal: NodeJS.Signals): void {
   try {

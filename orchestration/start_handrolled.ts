@@ -47,6 +47,7 @@ try {
     dataDir: process.env.DATABASE_URL ? undefined : path.join(dataDir, "pglite"),
     databaseUrl: process.env.DATABASE_URL,
     variant: process.env.HANDROLLED_VARIANT === "naive" ? "naive" : "phased",
+    log: (line) => console.log(line),
   });
 } catch (error) {
   await shutdown(`Could not start: ${(error as Error).message}`, 1);

@@ -19,8 +19,11 @@ describe("npm run bench -- --quick", () => {
     const out = path.join(dir, "report.json");
     const { stdout } = await promisify(execFile)(
       process.execPath,
-      ["--import", "tsx", "bench/run.ts", "--quick", "--scenarios", "create-key,replay,hot,concurrent", "--duplicates", "50", "--out", out],
-      { cwd: REPO_ROOT, timeout: 90_000 },
+      // Only the Restate scenarios it checks: the hand-rolled part (PGlite, then a throw-away PostgreSQL server) took
+      // the rest of the time budget on a busy machine and was checked by nothing here (test/handrolled/ covers the peer).
+      ["--import", "tsx", "bench/run.ts", "--quick", "--scenarios", "create-key,replay,hot,concurrent", "--duplicates", "50", "--skip-handrolled", "--out", out],
+      // A guard against a hang, not a speed target: the quick run took 20 s at load 17 and 50 s at load 27 (2 cores), before the shared-create variant ran beside it.
+      { cwd: REPO_ROOT, timeout: 150_000 },
     );
     const report = JSON.parse(readFileSync(out, "utf8")) as BenchReport;
 
@@ -64,5 +67,5 @@ describe("npm run bench -- --quick", () => {
     expect(stdout).toContain("The shared read path (bench/shared_create/) beside the reference service, same run:");
     expect(stdout).toContain("| 2b. durable create, new payment id + new idempotency-key | 0 ms |");
     expect(stdout).toContain("[met] concurrent duplicates: charges per payment, every run: 1, 1, 1, 1");
-  }, 100_000);
+  }, 160_000);
 });

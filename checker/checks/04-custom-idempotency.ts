@@ -214,11 +214,13 @@ export const exercise: ExerciseDefinition = {
       name: APPS[kind],
       entry: "app.ts",
       env: (_stack, app) => ({ [APP_ENV.store]: kind, [APP_ENV.ttlMs]: String(TTL_MS), [APP_ENV.pgDataDir]: app.dataDir }),
+      pgliteDataDir: kind === "postgres",
     })),
     ...(Object.keys(DURABLE_STORES) as DurableStoreKind[]).map((kind): AppSpec => ({
       name: DURABLE_STORES[kind].app,
       entry: "app.ts",
       env: (_stack, app) => ({ [APP_ENV.store]: kind, [APP_ENV.pgDataDir]: app.dataDir }),
+      pgliteDataDir: kind === "postgres",
     })),
   ],
   checks: [

@@ -10,6 +10,8 @@ export interface AppSpec {
   entry: string;
   /** `dataDir`: a folder of this app's own in the stack's temporary directory, kept across its restarts, removed when it stops. */
   env: (stack: CheckerStack, app: { dataDir: string }) => Record<string, string>;
+  /** The app opens a PGlite database in `dataDir`: it is given an initialised one, so that it starts in a second, not after seconds of initdb. */
+  pgliteDataDir?: boolean;
 }
 
 export interface ExerciseDefinition {

@@ -2,9 +2,10 @@
 // apps), register it with the stack's restate-server, run the checks one by one,
 // clean up. Failures become one-line hints, never stack traces (those go to
 // `detail`, shown with --verbose).
-import { existsSync, rmSync } from "node:fs";
+import { appendFileSync, existsSync, rmSync } from "node:fs";
 import * as path from "node:path";
 import { type EndpointProcess, registerDeployment, startEndpoint } from "../../orchestration/parts.js";
+import { preparePgliteDataDir } from "../../orchestration/pglite_template.js";
 import { NO_FAULTS } from "../../exercises/support/provider_kit.js";
 import { type Check, type CheckContext, CheckFailure, RepeatedSideEffect, type RestartableProcess, type Section, repeatedSideEffectHint } from "./check.js";
 import type { AppSpec, ExerciseDefinition } from "./exercise.js";
@@ -331,17 +332,22 @@ class ManagedApp implements RestartableProcess {
 async function appProcess(stack: CheckerStack, spec: AppSpec, dir: string, logName: string): Promise<ManagedApp> {
   const entry = path.join(dir, spec.entry);
   const dataDir = path.join(stack.dir, `${logName}-data`);
+  const logPath = stack.logPath(logName);
   return new ManagedApp(
     spec.name,
     await stack.port(),
-    (port) =>
-      startEndpoint({
+    async (port) => {
+      // Kept across a restart: only a missing or empty data dir gets the template.
+      if (spec.pgliteDataDir) await preparePgliteDataDir(dataDir, { log: (line) => appendFileSync(logPath, `${line}\n`) });
+      return startEndpoint({
         port,
         entry,
+        name: spec.name,
         gatewayUrl: stack.urls.gateway,
-        output: { kind: "file", path: stack.logPath(logName) },
+        output: { kind: "file", path: logPath },
         env: { ...endpointEnv(stack), APP_PORT: String(port), ...spec.env(stack, { dataDir }) },
-      }),
+      });
+    },
     dataDir,
   );
 }

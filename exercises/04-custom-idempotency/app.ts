@@ -51,7 +51,11 @@ async function storeFromEnv(): Promise<IdempotencyStore> {
   const kind = env(APP_ENV.store) ?? "memory";
   if (kind === "memory") return new InMemoryStore();
   if (kind === "restate") return new RestateStore(env(APP_ENV.ingressUrl) ?? "http://127.0.0.1:8080");
-  if (kind === "postgres") return await PostgresStore.open(env(APP_ENV.pgDataDir) ?? DEFAULT_PG_DATA_DIR);
+  if (kind === "postgres") {
+    const dataDir = env(APP_ENV.pgDataDir) ?? DEFAULT_PG_DATA_DIR;
+    console.log(`opening the PostgreSQL (PGlite) database in ${dataDir} (a new one takes a few seconds)...`);
+    return await PostgresStore.open(dataDir);
+  }
   throw new Error(`${APP_ENV.store}=${kind}: use "memory", "restate" or "postgres"`);
 }
 
