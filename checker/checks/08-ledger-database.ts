@@ -36,6 +36,7 @@ export const exercise: ExerciseDefinition = {
   folder: "08-ledger-database",
   title: "A ledger in your own database",
   services: ["Ledger", "LedgerInspection"],
+  endpointPgliteDataDir: true,
   checks: [
     {
       id: "books-payment",

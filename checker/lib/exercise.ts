@@ -22,5 +22,7 @@ export interface ExerciseDefinition {
   /** Restate services the exercise's endpoint.ts must serve. */
   services: string[];
   apps?: AppSpec[];
+  /** The endpoint opens a PGlite database in its EXERCISE_DATA_DIR: it is given an initialised one (see AppSpec). */
+  endpointPgliteDataDir?: boolean;
   checks: Check[];
 }

@@ -126,7 +126,10 @@ async function prepare(stack: CheckerStack, exercise: ExerciseDefinition, implem
   const endpoint = new ManagedApp(
     "endpoint",
     await stack.port(),
-    (port) => startEndpoint({ port, entry, gatewayUrl: stack.urls.gateway, output: { kind: "file", path: stack.logPath(logName) }, env: { ...endpointEnv(stack), EXERCISE_DATA_DIR: endpointData } }),
+    async (port) => {
+      if (exercise.endpointPgliteDataDir) await preparePgliteDataDir(endpointData, { log: (line) => appendFileSync(stack.logPath(logName), `${line}\n`) });
+      return startEndpoint({ port, entry, gatewayUrl: stack.urls.gateway, output: { kind: "file", path: stack.logPath(logName) }, env: { ...endpointEnv(stack), EXERCISE_DATA_DIR: endpointData } });
+    },
     endpointData,
   );
   prepared.processes.push(endpoint);
