@@ -1,6 +1,7 @@
 // An exercise, as the checker knows it: where its code lives, which Restate
 // services its endpoint must serve, extra processes it needs, and its checks.
 import type { Check } from "./check.js";
+import type { DeclaredEffect } from "./faults.js";
 import type { CheckerStack } from "./stack.js";
 
 /** A process besides the endpoint, started from the implementation folder (exercise 4's express app). */
@@ -21,4 +22,6 @@ export interface ExerciseDefinition {
   services: string[];
   apps?: AppSpec[];
   checks: Check[];
+  /** Every side effect the exercise makes at a provider; faultMatrix(effects) is part of `checks`. */
+  effects?: DeclaredEffect[];
 }
