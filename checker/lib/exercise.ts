@@ -21,6 +21,8 @@ export interface ExerciseDefinition {
   /** Restate services the exercise's endpoint.ts must serve. */
   services: string[];
   apps?: AppSpec[];
+  /** Extra environment of the endpoint, as the exercise's contract names it (exercise 7's short workflow retention). */
+  endpointEnv?: Record<string, string>;
   checks: Check[];
   /** Every side effect the exercise makes at a provider; faultMatrix(effects) is part of `checks`. */
   effects?: DeclaredEffect[];

@@ -121,7 +121,7 @@ async function prepare(stack: CheckerStack, exercise: ExerciseDefinition, implem
   }
   const logName = logNameOf(exercise, implementationRoot);
   const endpoint = new ManagedApp("endpoint", await stack.port(), (port) =>
-    startEndpoint({ port, entry, gatewayUrl: stack.urls.gateway, output: { kind: "file", path: stack.logPath(logName) }, env: endpointEnv(stack) }),
+    startEndpoint({ port, entry, gatewayUrl: stack.urls.gateway, output: { kind: "file", path: stack.logPath(logName) }, env: { ...endpointEnv(stack), ...exercise.endpointEnv } }),
   );
   prepared.processes.push(endpoint);
   prepared.endpoint = endpoint;
