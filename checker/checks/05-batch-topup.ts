@@ -308,19 +308,52 @@ export const exercise: ExerciseDefinition = {
             `the batch ran after its deadline (${plural(book.succeededTopUps.length, "top-up")}): nothing more may be sent to a provider after the deadline; check it inside each retried step (ctx.run), with the real clock`,
           );
         }
-        expect(isDeadlineRefusal(answer), deadlineRefusalHint(answer));
-        const metadata = answer.body.metadata ?? {};
+        // The ledger first: a charge kept while the answer denies it is the worst outcome, whatever the status code.
+        const metadata = answer.body?.metadata ?? {};
         expect(
           book.refunded === charge.amount,
           book.refunded === 0
-            ? `the batch was refused as past its deadline but the gateway holds its charge ${charge.id} of ${charge.amount}, unrefunded (the refusal says charged ${JSON.stringify(metadata.charged)}): ` +
+            ? `the batch past its deadline answered ${answer.status} (charged ${JSON.stringify(metadata.charged ?? null)}), but the gateway holds its charge ${charge.id} of ${charge.amount}, unrefunded: ` +
                 "a charge whose answer was lost may have happened; after the deadline, look it up at the gateway by the batch id (listCharges) instead of sending it again, and refund it when the batch is refused"
             : `the gateway refunded ${book.refunded} of the batch's charge of ${charge.amount}: a refused batch gives the whole charge back, once`,
           { detail: book },
         );
+        expect(isDeadlineRefusal(answer), deadlineRefusalHint(answer));
         expect(
           metadata.charged === String(charge.amount) && metadata.chargeId === charge.id && metadata.refundId === book.refunds[0]?.id && metadata.refunded === String(charge.amount),
           `the refusal's metadata ${JSON.stringify(metadata)} does not say what happened: expected charged "${charge.amount}", chargeId "${charge.id}", refunded "${charge.amount}", refundId "${book.refunds[0]?.id}"`,
+        );
+      },
+    },
+    {
+      id: "lost-topup-deadline-on-retry",
+      name: "the provider tops up, its answer is lost, and the deadline passes during the retry: the top-up is found and reported, not refunded",
+      section: "batch-idempotency",
+      timeoutMs: 60_000,
+      async run(ctx) {
+        const batchId = ctx.id("batch");
+        const number = okNumber();
+        const request = batch([{ phoneNumber: number, amount: 1_200 }], 1_500);
+        const fault = ctx.requests.providers.loseAnswers({
+          matches: (sent) => sent.path.includes("/v1/topups") && sent.body.includes(batchId),
+          unreachableUntil: Date.parse(request.deadline) + 300,
+        });
+        let answer: Answer<ReportAnswer>;
+        try {
+          answer = await run(ctx, batchId, request, { stuckAfterRetries: Infinity, timeoutMs: 40_000 });
+        } finally {
+          fault.disarm();
+        }
+        ctx.note(`answer: ${answer.status} ${answer.text.slice(0, 300)}`);
+        const book = await ledger(ctx, batchId);
+        expect(fault.lost() === 1 && book.succeededTopUps.length === 1, `the provider made ${plural(book.succeededTopUps.length, "top-up")} for the batch, expected one whose answer was lost`);
+        const report = expectReport(answer, "the batch whose top-up answer was lost until after its deadline");
+        const item = report.items.find((candidate) => candidate.phoneNumber === number);
+        expect(
+          item?.status === "succeeded" && item.topUpId === book.succeededTopUps[0]!.id && book.refunded === 0,
+          `the report says the item ${JSON.stringify(item?.status)} (top-up ${item?.topUpId ?? null}) and the gateway refunded ${book.refunded}, but the provider did top up ${number} (${book.succeededTopUps[0]!.id}): ` +
+            "after the deadline, look the item's top-up up at the provider by the batch id and number (listTopUps) before calling it failed, and adopt what you find",
+          { detail: book },
         );
       },
     },

@@ -29,6 +29,22 @@ export const catalogue: ExerciseCatalogue = {
       hint: /the gateway holds its charge \S+ of \d+, unrefunded/,
     },
     {
+      id: "topup-not-looked-up-after-deadline",
+      scenario: "past the deadline an item fails without asking the provider: a top-up made before it, whose answer was lost, is refunded too (the customer gets both)",
+      patches: [
+        {
+          file: FILE,
+          find: `              const made = await topups.listTopUps({ reference: batchId, phoneNumber: item.phoneNumber });
+              const succeeded = made.find((topUp) => topUp.status === "succeeded");
+              if (succeeded) return { topUpId: succeeded.id, failure: null };
+              if (made.length > 0) return { topUpId: null, failure: \`the provider refused it (\${made[0]!.failureCode})\` };
+`,
+          replace: "",
+        },
+      ],
+      hint: /look the item's top-up up at the provider by the batch id and number/,
+    },
+    {
       id: "refund-key-random-per-attempt",
       fast: true,
       scenario: "a failed item's refund key gets a random suffix: a refund whose answer was lost is made again by the retry",
