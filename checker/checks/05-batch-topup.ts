@@ -286,7 +286,7 @@ export const exercise: ExerciseDefinition = {
       timeoutMs: 60_000,
       async run(ctx) {
         const batchId = ctx.id("batch");
-        const request = batch([{ phoneNumber: okNumber(), amount: 1_000 }, { phoneNumber: okNumber(), amount: 2_000 }], 1_500);
+        const request = batch([{ phoneNumber: okNumber(), amount: 1_000 }, { phoneNumber: okNumber(), amount: 2_000 }], 3_000);
         const deadline = Date.parse(request.deadline);
         // The first charge is made and its answer lost; the retries do not reach the gateway until after the deadline.
         const fault = ctx.requests.gateway.loseAnswers({
@@ -333,7 +333,7 @@ export const exercise: ExerciseDefinition = {
       async run(ctx) {
         const batchId = ctx.id("batch");
         const number = okNumber();
-        const request = batch([{ phoneNumber: number, amount: 1_200 }], 1_500);
+        const request = batch([{ phoneNumber: number, amount: 1_200 }], 3_000);
         const fault = ctx.requests.providers.loseAnswers({
           matches: (sent) => sent.path.includes("/v1/topups") && sent.body.includes(batchId),
           unreachableUntil: Date.parse(request.deadline) + 300,
