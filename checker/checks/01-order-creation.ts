@@ -4,6 +4,7 @@ import type { Reservation } from "../../exercises/support/inventory.js";
 import type { CreateOrderRequest, Order } from "../../exercises/support/order_contract.js";
 import { type CheckContext, expect, expectAskedOnce, fail, plural, pollUntil, times } from "../lib/check.js";
 import type { ExerciseDefinition } from "../lib/exercise.js";
+import { type DeclaredEffect, faultMatrix } from "../lib/faults.js";
 import type { Answer, InvokeOptions } from "../lib/restate.js";
 
 const mug: CreateOrderRequest = { sku: "MUG-RED", quantity: 2, amount: 2_400, currency: "EUR", source: "tok_visa" };
@@ -43,6 +44,59 @@ function expectOneEach(
     fail(`reserved stock ${times(book.reservations.length)} for one order: ${hints.reservations}`, { detail: book.reservations });
   }
 }
+
+const declinedCard: CreateOrderRequest = { ...mug, source: "tok_chargeDeclined" };
+
+/** Every side effect of an order, each checked with its answer lost (the release after a decline too). */
+const EFFECTS: DeclaredEffect[] = [
+  {
+    id: "reservation",
+    what: "the order's reservation",
+    door: "providers",
+    path: "/v1/reservations",
+    section: "at-least-once-delivery-exactly-once-processing",
+    idPrefix: "order",
+    async scenario(ctx, orderId) {
+      expectConfirmed(await create(ctx, orderId, mug), "create (with the reservation's answer lost)");
+    },
+    made: async (ctx, orderId) => (await ledger(ctx, orderId)).reservations.length,
+  },
+  {
+    id: "charge",
+    what: "the order's charge",
+    door: "gateway",
+    path: "/v1/charges",
+    section: "at-least-once-delivery-exactly-once-processing",
+    idPrefix: "order",
+    async scenario(ctx, orderId) {
+      const order = expectConfirmed(await create(ctx, orderId, mug), "create (with the charge's answer lost)");
+      const book = await ledger(ctx, orderId);
+      expect(order.chargeId === book.succeeded[0]?.id, `the order names charge ${order.chargeId}, but the gateway's charge is ${book.succeeded[0]?.id}`);
+    },
+    made: async (ctx, orderId) => (await ledger(ctx, orderId)).succeeded.length,
+  },
+  {
+    id: "release",
+    what: "the release of a declined order's stock (compensation)",
+    door: "providers",
+    path: "/release",
+    // The release's body is empty and its path names the reservation, not the order: any release is this scenario's.
+    matches: () => true,
+    section: "remembering-failures",
+    idPrefix: "order",
+    async scenario(ctx, orderId) {
+      const answer = await create(ctx, orderId, declinedCard);
+      expect(
+        answer.status === 402,
+        `a declined card, with the release's answer lost, answered ${answer.status} (${answer.body?.message ?? answer.text.slice(0, 100)}), expected 402: ` +
+          "a lost answer is an unknown outcome, not a failure; let Restate retry the release (same key) instead of ending the order with an error",
+      );
+      const book = await ledger(ctx, orderId);
+      expect(book.reservations[0]?.status === "released", "the declined order still holds its reservation after the release's answer was lost: retry the release until it answers");
+    },
+    made: async (ctx, orderId) => (await ledger(ctx, orderId)).reservations.filter((reservation) => reservation.status === "released").length,
+  },
+];
 
 export const exercise: ExerciseDefinition = {
   number: 1,
@@ -191,7 +245,6 @@ export const exercise: ExerciseDefinition = {
       section: "remembering-failures",
       async run(ctx) {
         const orderId = ctx.id("order");
-        const declinedCard = { ...mug, source: "tok_chargeDeclined" };
         const first = await create(ctx, orderId, declinedCard);
         expect(first.status === 402, `a declined card answered ${first.status} (${first.body?.message ?? first.text.slice(0, 100)}), expected 402: a decline is final, a TerminalError with errorCode 402`);
         const duplicate = await create(ctx, orderId, declinedCard);
@@ -206,5 +259,7 @@ export const exercise: ExerciseDefinition = {
         expectAskedOnce(ctx.requests.providers.sideEffects(`/v1/reservations/${encodeURIComponent(book.reservations[0]!.id)}/release`).length, "the release", ctx.requests.gateway.sideEffects("/v1/charges", orderId).length > 1 ? { why: "the duplicate request ran the handler again (ctx.run covers the retries of one invocation, not a second request); store the declined order in the object's state and answer the duplicate from it" } : {});
       },
     },
+    ...faultMatrix(EFFECTS),
   ],
+  effects: EFFECTS,
 };

@@ -3,6 +3,7 @@ import type { GatewayRefund } from "../../code/types.js";
 import type { ChargeRequest, Payment, RefundRequest } from "../../exercises/support/payment_contract.js";
 import { type CheckContext, expect, expectAskedOnce, fail, times } from "../lib/check.js";
 import type { ExerciseDefinition } from "../lib/exercise.js";
+import { type DeclaredEffect, faultMatrix } from "../lib/faults.js";
 import type { Answer } from "../lib/restate.js";
 
 type PaymentAnswer = Payment & { message?: string };
@@ -33,6 +34,37 @@ function expectRefunded(answer: Answer<PaymentAnswer>, what: string, refundedAmo
 
 const refundsOf = (ctx: CheckContext, paymentId: string): Promise<GatewayRefund[]> => ctx.gateway.listRefunds({ reference: paymentId });
 const total = (refunds: GatewayRefund[]) => refunds.reduce((sum, refund) => sum + refund.amount, 0);
+
+/** Every side effect of a payment, each checked with its answer lost: the charge too, not only the refund. */
+const EFFECTS: DeclaredEffect[] = [
+  {
+    id: "charge",
+    what: "the payment's charge",
+    door: "gateway",
+    path: "/v1/charges",
+    section: "at-least-once-delivery-exactly-once-processing",
+    idPrefix: "pay",
+    async scenario(ctx, paymentId) {
+      const answer = await call(ctx, paymentId, "charge", visa);
+      expect(answer.status === 200 && answer.body.status === "succeeded", `charge (with its answer lost) answered ${answer.status} ${answer.text.slice(0, 120)}, expected 200 with a succeeded payment`);
+    },
+    made: async (ctx, paymentId) => (await ctx.gateway.listCharges({ reference: paymentId })).filter((charge) => charge.status === "succeeded").length,
+  },
+  {
+    id: "refund",
+    what: "the refund",
+    door: "gateway",
+    path: "/v1/refunds",
+    section: "at-least-once-delivery-exactly-once-processing",
+    idPrefix: "pay",
+    async scenario(ctx, paymentId) {
+      const answer = await call(ctx, paymentId, "charge", visa);
+      if (answer.status !== 200) fail(`charge (done for you in the starter) answered ${answer.status}: ${answer.body?.message ?? answer.text.slice(0, 120)}; keep it as it was`);
+      expectRefunded(await refund(ctx, paymentId, { refundId: "r1", amount: 2_500 }), "refund r1 (with its answer lost)", 2_500);
+    },
+    made: async (ctx, paymentId) => (await refundsOf(ctx, paymentId)).length,
+  },
+];
 
 export const exercise: ExerciseDefinition = {
   number: 2,
@@ -161,5 +193,7 @@ export const exercise: ExerciseDefinition = {
         expect(answer.status === 404, `refunding an unknown payment answered ${answer.status}, expected 404: throw a TerminalError with errorCode 404 when there is no payment in state`);
       },
     },
+    ...faultMatrix(EFFECTS),
   ],
+  effects: EFFECTS,
 };

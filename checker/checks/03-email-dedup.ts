@@ -3,13 +3,13 @@ import type { EmailReceipt, OrderEmailRequest } from "../../exercises/support/em
 import type { Email } from "../../exercises/support/mailer.js";
 import { type CheckContext, expect, expectAskedOnce, fail, times } from "../lib/check.js";
 import type { ExerciseDefinition } from "../lib/exercise.js";
+import { type DeclaredEffect, faultMatrix } from "../lib/faults.js";
 import type { Answer } from "../lib/restate.js";
 
 type ReceiptAnswer = EmailReceipt & { message?: string };
 
 /** A fresh user with an address of their own, so the mailer's ledger for that address holds only this check's emails. */
-function orderConfirmation(ctx: CheckContext): OrderEmailRequest {
-  const userId = ctx.id("user");
+function orderConfirmation(ctx: CheckContext, userId = ctx.id("user")): OrderEmailRequest {
   return {
     userId,
     template: "order-confirmation",
@@ -34,6 +34,25 @@ const inbox = (ctx: CheckContext, request: OrderEmailRequest): Promise<Email[]> 
 function expectOneEmail(emails: Email[], hint: string): void {
   if (emails.length !== 1) fail(`the user got ${times(emails.length)} the same email for one intent: ${hint}`, { detail: emails });
 }
+
+/** The exercise's one side effect, checked with its answer lost. */
+const EFFECTS: DeclaredEffect[] = [
+  {
+    id: "email",
+    what: "the email",
+    door: "providers",
+    path: "/v1/emails",
+    section: "at-least-once-delivery-exactly-once-processing",
+    idPrefix: "user",
+    async scenario(ctx, userId) {
+      const request = orderConfirmation(ctx, userId);
+      const emailId = expectReceipt(await send(ctx, request), "send (with the mailer's answer lost)");
+      const emails = await inbox(ctx, request);
+      expect(emails[0]?.id === emailId, `send answered email ${emailId}, but the mailer sent ${emails[0]?.id}`);
+    },
+    made: async (ctx, userId) => (await ctx.mailer.listEmails({ to: `${userId}@example.com` })).length,
+  },
+];
 
 export const exercise: ExerciseDefinition = {
   number: 3,
@@ -143,5 +162,7 @@ export const exercise: ExerciseDefinition = {
         expect(emails.length === 2, `an order confirmation and a shipping notice for one order got ${emails.length} email(s): the template is part of the intent`);
       },
     },
+    ...faultMatrix(EFFECTS),
   ],
+  effects: EFFECTS,
 };

@@ -1,11 +1,13 @@
 // Exercise 5: one payment, N top-ups, each exactly once; all/some/none reported;
 // failed items refunded; nothing executes past the batch's deadline.
-import type { BatchReport, TopUpBatchRequest } from "../../exercises/support/topup_batch_contract.js";
+import { type BatchReport, REFUSAL_CODES, type TopUpBatchRequest } from "../../exercises/support/topup_batch_contract.js";
 import { type CheckContext, expect, expectAskedOnce, fail, plural, pollUntil, sleep, times } from "../lib/check.js";
 import type { ExerciseDefinition } from "../lib/exercise.js";
+import { type DeclaredEffect, faultMatrix } from "../lib/faults.js";
 import type { Answer, InvokeOptions } from "../lib/restate.js";
 
-type ReportAnswer = BatchReport & { message?: string };
+/** The report, or Restate's error body with the refusal's metadata. */
+type ReportAnswer = BatchReport & { message?: string; metadata?: Record<string, string> };
 
 let numberSeed = Math.floor(Math.random() * 9_000);
 /** A prepaid number the provider tops up. */
@@ -53,7 +55,59 @@ function expectEachOnce(book: Awaited<ReturnType<typeof ledger>>, hints: { charg
   }
 }
 
-const DEADLINE_MESSAGE = /deadline|expired|too late/i;
+/** A refusal for the deadline: a 4xx that says the request is no longer valid (409 or 422), and the contract's code. */
+const isDeadlineRefusal = (answer: Answer<ReportAnswer>) =>
+  (answer.status === 409 || answer.status === 422) && answer.body?.metadata?.code === REFUSAL_CODES.deadlinePassed;
+
+const deadlineRefusalHint = (answer: Answer<ReportAnswer>) =>
+  `the batch past its deadline answered ${answer.status} with metadata ${JSON.stringify(answer.body?.metadata ?? null)}, expected 409 or 422 with ` +
+  `metadata {code: "${REFUSAL_CODES.deadlinePassed}", ...} (TerminalError's metadata, see topup_batch_contract.ts): a program must be able to tell what happened without reading the message`;
+
+/** Every side effect of a batch, each checked with its answer lost. */
+const EFFECTS: DeclaredEffect[] = [
+  {
+    id: "charge",
+    what: "the batch's charge",
+    door: "gateway",
+    path: "/v1/charges",
+    section: "at-least-once-delivery-exactly-once-processing",
+    idPrefix: "batch",
+    async scenario(ctx, batchId) {
+      const report = expectReport(await run(ctx, batchId, batch([{ phoneNumber: okNumber(), amount: 1_000 }])), "the batch (with the charge's answer lost)");
+      const book = await ledger(ctx, batchId);
+      expect(report.chargeId === book.charges[0]?.id, `the report names charge ${report.chargeId}, the gateway made ${book.charges[0]?.id}`);
+    },
+    made: async (ctx, batchId) => (await ledger(ctx, batchId)).charges.length,
+  },
+  {
+    id: "top-up",
+    what: "a top-up",
+    door: "providers",
+    path: "/v1/topups",
+    section: "at-least-once-delivery-exactly-once-processing",
+    idPrefix: "batch",
+    async scenario(ctx, batchId) {
+      const report = expectReport(await run(ctx, batchId, batch([{ phoneNumber: okNumber(), amount: 800 }])), "the batch (with the top-up's answer lost)");
+      expect(report.outcome === "all", `the report says outcome ${JSON.stringify(report.outcome)}, expected "all": the top-up was made`);
+    },
+    made: async (ctx, batchId) => (await ledger(ctx, batchId)).succeededTopUps.length,
+  },
+  {
+    id: "refund",
+    what: "the refund of a failed item (compensation)",
+    door: "gateway",
+    path: "/v1/refunds",
+    section: "batch-idempotency",
+    idPrefix: "batch",
+    async scenario(ctx, batchId) {
+      const request = batch([{ phoneNumber: okNumber(), amount: 1_000 }, { phoneNumber: refusedNumber(), amount: 700 }]);
+      const report = expectReport(await run(ctx, batchId, request), "the batch (with the refund's answer lost)");
+      const book = await ledger(ctx, batchId);
+      expect(report.refunded === 700 && book.refunded === 700, `the report says ${report.refunded} refunded and the gateway refunded ${book.refunded}, expected 700 (the failed item)`);
+    },
+    made: async (ctx, batchId) => (await ledger(ctx, batchId)).refunds.length,
+  },
+];
 
 export const exercise: ExerciseDefinition = {
   number: 5,
@@ -181,12 +235,13 @@ export const exercise: ExerciseDefinition = {
         const answer = await run(ctx, batchId, request);
         const book = await ledger(ctx, batchId);
         expect(
-          answer.status >= 400 && answer.status < 500 && DEADLINE_MESSAGE.test(answer.body?.message ?? ""),
+          isDeadlineRefusal(answer),
           answer.status === 200
-            ? `a batch past its deadline ran (charged ${book.charges.length}, ${plural(book.succeededTopUps.length, "top-up")}): compare the deadline with the clock before the first side effect and refuse with a 4xx that says so`
-            : `a batch past its deadline answered ${answer.status} "${answer.body?.message ?? ""}", expected a 4xx whose message says the deadline passed`,
+            ? `a batch past its deadline ran (charged ${book.charges.length}, ${plural(book.succeededTopUps.length, "top-up")}): compare the deadline with the clock before the first side effect and refuse it`
+            : deadlineRefusalHint(answer),
         );
         expect(book.charges.length === 0 && book.topUps.length === 0, "a batch past its deadline was charged or topped up");
+        expect(answer.body?.metadata?.charged === "0", `the refusal says charged ${JSON.stringify(answer.body?.metadata?.charged)}, but the gateway holds no charge for the batch: say "0"`);
       },
     },
     {
@@ -221,11 +276,88 @@ export const exercise: ExerciseDefinition = {
               "check the deadline inside each retried step (ctx.run), with the real clock, before calling the provider; a journaled ctx.date keeps the time of the first attempt",
           );
         }
+        expect(isDeadlineRefusal(answer), deadlineRefusalHint(answer));
+      },
+    },
+    {
+      id: "lost-charge-deadline-on-retry",
+      name: "the gateway charges, its answer is lost, and the deadline passes during the retry: the charge is found, refunded, and the refusal says so",
+      section: "batch-idempotency",
+      timeoutMs: 60_000,
+      async run(ctx) {
+        const batchId = ctx.id("batch");
+        const request = batch([{ phoneNumber: okNumber(), amount: 1_000 }, { phoneNumber: okNumber(), amount: 2_000 }], 3_000);
+        const deadline = Date.parse(request.deadline);
+        // The first charge is made and its answer lost; the retries do not reach the gateway until after the deadline.
+        const fault = ctx.requests.gateway.loseAnswers({
+          matches: (sent) => sent.path.includes("/v1/charges") && sent.body.includes(batchId),
+          unreachableUntil: deadline + 300,
+        });
+        let answer: Answer<ReportAnswer>;
+        try {
+          answer = await run(ctx, batchId, request, { stuckAfterRetries: Infinity, timeoutMs: 40_000 });
+        } finally {
+          fault.disarm();
+        }
+        ctx.note(`answer: ${answer.status} ${answer.text.slice(0, 300)}`);
+        const book = await ledger(ctx, batchId);
+        expect(fault.lost() === 1 && book.charges.length === 1, `the batch's first charge was ${fault.lost() === 1 ? "sent" : "never sent"} and the gateway holds ${plural(book.charges.length, "charge")}: expected one charge whose answer was lost`);
+        const charge = book.charges[0]!;
+        if (answer.status === 200 || book.succeededTopUps.length > 0) {
+          fail(
+            `the batch ran after its deadline (${plural(book.succeededTopUps.length, "top-up")}): nothing more may be sent to a provider after the deadline; check it inside each retried step (ctx.run), with the real clock`,
+          );
+        }
+        // The ledger first: a charge kept while the answer denies it is the worst outcome, whatever the status code.
+        const metadata = answer.body?.metadata ?? {};
         expect(
-          answer.status >= 400 && answer.status < 500 && DEADLINE_MESSAGE.test(answer.body?.message ?? ""),
-          `the retried batch answered ${answer.status} "${answer.body?.message ?? answer.text.slice(0, 100)}", expected a 4xx that says the deadline passed`,
+          book.refunded === charge.amount,
+          book.refunded === 0
+            ? `the batch past its deadline answered ${answer.status} (charged ${JSON.stringify(metadata.charged ?? null)}), but the gateway holds its charge ${charge.id} of ${charge.amount}, unrefunded: ` +
+                "a charge whose answer was lost may have happened; after the deadline, look it up at the gateway by the batch id (listCharges) instead of sending it again, and refund it when the batch is refused"
+            : `the gateway refunded ${book.refunded} of the batch's charge of ${charge.amount}: a refused batch gives the whole charge back, once`,
+          { detail: book },
+        );
+        expect(isDeadlineRefusal(answer), deadlineRefusalHint(answer));
+        expect(
+          metadata.charged === String(charge.amount) && metadata.chargeId === charge.id && metadata.refundId === book.refunds[0]?.id && metadata.refunded === String(charge.amount),
+          `the refusal's metadata ${JSON.stringify(metadata)} does not say what happened: expected charged "${charge.amount}", chargeId "${charge.id}", refunded "${charge.amount}", refundId "${book.refunds[0]?.id}"`,
         );
       },
     },
+    {
+      id: "lost-topup-deadline-on-retry",
+      name: "the provider tops up, its answer is lost, and the deadline passes during the retry: the top-up is found and reported, not refunded",
+      section: "batch-idempotency",
+      timeoutMs: 60_000,
+      async run(ctx) {
+        const batchId = ctx.id("batch");
+        const number = okNumber();
+        const request = batch([{ phoneNumber: number, amount: 1_200 }], 3_000);
+        const fault = ctx.requests.providers.loseAnswers({
+          matches: (sent) => sent.path.includes("/v1/topups") && sent.body.includes(batchId),
+          unreachableUntil: Date.parse(request.deadline) + 300,
+        });
+        let answer: Answer<ReportAnswer>;
+        try {
+          answer = await run(ctx, batchId, request, { stuckAfterRetries: Infinity, timeoutMs: 40_000 });
+        } finally {
+          fault.disarm();
+        }
+        ctx.note(`answer: ${answer.status} ${answer.text.slice(0, 300)}`);
+        const book = await ledger(ctx, batchId);
+        expect(fault.lost() === 1 && book.succeededTopUps.length === 1, `the provider made ${plural(book.succeededTopUps.length, "top-up")} for the batch, expected one whose answer was lost`);
+        const report = expectReport(answer, "the batch whose top-up answer was lost until after its deadline");
+        const item = report.items.find((candidate) => candidate.phoneNumber === number);
+        expect(
+          item?.status === "succeeded" && item.topUpId === book.succeededTopUps[0]!.id && book.refunded === 0,
+          `the report says the item ${JSON.stringify(item?.status)} (top-up ${item?.topUpId ?? null}) and the gateway refunded ${book.refunded}, but the provider did top up ${number} (${book.succeededTopUps[0]!.id}): ` +
+            "after the deadline, look the item's top-up up at the provider by the batch id and number (listTopUps) before calling it failed, and adopt what you find",
+          { detail: book },
+        );
+      },
+    },
+    ...faultMatrix(EFFECTS),
   ],
+  effects: EFFECTS,
 };

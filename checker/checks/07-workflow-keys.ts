@@ -3,9 +3,10 @@
 // The checks import the learner's keys.ts and enqueue.ts and call them like an application.
 import * as path from "node:path";
 import { pathToFileURL } from "node:url";
-import type { EnqueueModule, ExportRequest, InvoiceRequest, InvoiceResult, KeysModule } from "../../exercises/support/invoice_contract.js";
+import { type EnqueueModule, type ExportRequest, INVOICE_RETENTION_VARIABLE, type InvoiceRequest, type InvoiceResult, type KeysModule } from "../../exercises/support/invoice_contract.js";
 import { type CheckContext, expect, expectAskedOnce, fail, times } from "../lib/check.js";
 import type { ExerciseDefinition } from "../lib/exercise.js";
+import { type DeclaredEffect, faultMatrix } from "../lib/faults.js";
 
 async function load<T>(ctx: CheckContext, file: string, names: string[]): Promise<T> {
   let module: Record<string, unknown>;
@@ -30,8 +31,7 @@ async function attempt<T>(what: string, call: () => Promise<T>): Promise<T> {
   }
 }
 
-function invoice(ctx: CheckContext, period = "2024-05"): InvoiceRequest {
-  const customerId = ctx.id("cust");
+function invoice(ctx: CheckContext, period = "2024-05", customerId = ctx.id("cust")): InvoiceRequest {
   return { customerId, period, amount: 4_900, currency: "EUR", source: "tok_visa", email: `${customerId}@example.com` };
 }
 
@@ -52,6 +52,67 @@ async function exportResult(ctx: CheckContext, invocationId: string): Promise<vo
 }
 
 const chargesOfRun = async (ctx: CheckContext, runId: string) => (await ctx.gateway.listCharges({ reference: runId })).filter((c) => c.status === "succeeded");
+
+/** The workflow retention the checker gives the endpoint (the contract's variable): the check reads it back from Restate. */
+const SHORT_RETENTION_MS = 60_000;
+
+/** An amount of this check's own, so its charge can be told apart whatever the learner's run id (its reference) looks like. */
+const amountOf = (id: string) => 1_000 + ([...id].reduce((hash, char) => (hash * 31 + char.charCodeAt(0)) % 1_000_003, 7) % 90_000);
+
+/** Every side effect of the exercise, each checked with its answer lost: the invoice email and the export's too. */
+const EFFECTS: DeclaredEffect[] = [
+  {
+    id: "invoice-charge",
+    what: "the invoice's charge",
+    door: "gateway",
+    path: "/v1/charges",
+    section: "workflows-and-tasks",
+    idPrefix: "cust",
+    // The charge's body names the run id, which the learner's keys.ts makes: the check's amount says which charge is its own.
+    matches: (request, customerId) => new RegExp(`"amount":${amountOf(customerId)}[,}]`).test(request.body),
+    async scenario(ctx, customerId) {
+      const { enqueueInvoice } = await enqueueOf(ctx);
+      const request = { ...invoice(ctx, "2024-05", customerId), amount: amountOf(customerId) };
+      const enqueued = await attempt("enqueueInvoice", () => enqueueInvoice(ctx.restate.ingressUrl, request));
+      const result = await invoiceResult(ctx, enqueued.runId, enqueued.invocationId);
+      const charges = await chargesOfRun(ctx, enqueued.runId);
+      expect(result.chargeId === charges[0]?.id, `the run's result names charge ${result.chargeId}, the gateway made ${charges[0]?.id}`);
+    },
+    made: async (ctx, customerId) => (await ctx.gateway.listCharges()).filter((c) => c.status === "succeeded" && c.amount === amountOf(customerId)).length,
+  },
+  {
+    id: "invoice-email",
+    what: "the invoice email",
+    door: "providers",
+    path: "/v1/emails",
+    section: "workflows-and-tasks",
+    idPrefix: "cust",
+    async scenario(ctx, customerId) {
+      const { enqueueInvoice } = await enqueueOf(ctx);
+      const request = invoice(ctx, "2024-05", customerId);
+      const enqueued = await attempt("enqueueInvoice", () => enqueueInvoice(ctx.restate.ingressUrl, request));
+      const result = await invoiceResult(ctx, enqueued.runId, enqueued.invocationId);
+      const emails = await ctx.mailer.listEmails({ to: request.email });
+      expect(result.emailId === emails[0]?.id, `the run's result names email ${result.emailId}, the mailer sent ${emails[0]?.id}`);
+    },
+    made: async (ctx, customerId) => (await ctx.mailer.listEmails({ to: `${customerId}@example.com` })).length,
+  },
+  {
+    id: "export-email",
+    what: "the export email",
+    door: "providers",
+    path: "/v1/emails",
+    section: "restates-three-tools",
+    idPrefix: "user",
+    async scenario(ctx, userId) {
+      const { enqueueExport } = await enqueueOf(ctx);
+      const request = { ...exportOf(ctx), userId, email: `${userId}@example.com` };
+      const enqueued = await attempt("enqueueExport", () => enqueueExport(ctx.restate.ingressUrl, request));
+      await exportResult(ctx, enqueued.invocationId);
+    },
+    made: async (ctx, userId) => (await ctx.mailer.listEmails({ to: `${userId}@example.com` })).length,
+  },
+];
 
 export const exercise: ExerciseDefinition = {
   number: 7,
@@ -194,5 +255,45 @@ export const exercise: ExerciseDefinition = {
         expect(emails.length === 2, `two different exports sent ${emails.length} email(s), expected 2`);
       },
     },
+    {
+      id: "same-invoice-after-retention",
+      name: "the workflow's retention is set, and the same invoice run again after it (a new run for the same customer and period) bills nothing more",
+      section: "retention-how-long-a-key-is-remembered",
+      async run(ctx) {
+        const { enqueueInvoice } = await enqueueOf(ctx);
+        const customerId = ctx.id("cust");
+        const request = { ...invoice(ctx, "2024-05", customerId), amount: amountOf(customerId) };
+        const first = await attempt("enqueueInvoice", () => enqueueInvoice(ctx.restate.ingressUrl, request));
+        const billed = await invoiceResult(ctx, first.runId, first.invocationId);
+        const [row] = await ctx.restate.sql<{ completion_retention: string | null }>(`SELECT completion_retention FROM sys_invocation WHERE id = '${first.invocationId}'`);
+        ctx.note(`the finished run's completion retention: ${row?.completion_retention}`);
+        expect(
+          row?.completion_retention === `PT${SHORT_RETENTION_MS / 1000}S`,
+          `Restate keeps the finished invoice run for ${row?.completion_retention ?? "?"}, although the checker set ${INVOICE_RETENTION_VARIABLE}=${SHORT_RETENTION_MS}: ` +
+            "a workflow id finds its run only within the workflow's retention (1 day by default); choose it: set workflowRetention explicitly, with invoiceRetentionMs(...) from invoice_contract.ts",
+        );
+        // After the retention Restate runs the same workflow id again, as a new run. Restate 1.7.12 does not purge
+        // within seconds here (its cleaner, the admin purge), so the check starts that second run itself, under an
+        // id of its own: what counts is that a second run for the same customer and period bills nothing.
+        const rerunId = `${first.runId}-after-retention`;
+        const invocationId = await ctx.restate.send({ service: "InvoiceWorkflow", key: rerunId, handler: "run" }, request);
+        const second = await invoiceResult(ctx, rerunId, invocationId);
+        const charges = (await ctx.gateway.listCharges()).filter((c) => c.status === "succeeded" && c.amount === request.amount);
+        const emails = await ctx.mailer.listEmails({ to: request.email });
+        expect(
+          charges.length === 1 && emails.length === 1,
+          `the invoice was run again, as Restate does once it no longer retains the finished run, and it was charged ${times(charges.length)} and emailed ${times(emails.length)}: ` +
+            "the workflow id is only the first line of defence; keep a durable record of the invoices billed, per customer and period, in an object's state, and let the run check it first",
+          { detail: { charges, emails } },
+        );
+        expect(
+          second.chargeId === billed.chargeId && second.emailId === billed.emailId,
+          `the second run answered charge ${second.chargeId} and email ${second.emailId}, expected the first run's ${billed.chargeId} and ${billed.emailId}, from the invoice's record`,
+        );
+      },
+    },
+    ...faultMatrix(EFFECTS),
   ],
+  effects: EFFECTS,
+  endpointEnv: { [INVOICE_RETENTION_VARIABLE]: String(SHORT_RETENTION_MS) },
 };

@@ -1,6 +1,7 @@
 // An exercise, as the checker knows it: where its code lives, which Restate
 // services its endpoint must serve, extra processes it needs, and its checks.
 import type { Check } from "./check.js";
+import type { DeclaredEffect } from "./faults.js";
 import type { CheckerStack } from "./stack.js";
 
 /** A process besides the endpoint, started from the implementation folder (exercise 4's express app). */
@@ -24,5 +25,9 @@ export interface ExerciseDefinition {
   apps?: AppSpec[];
   /** The endpoint opens a PGlite database in its EXERCISE_DATA_DIR: it is given an initialised one (see AppSpec). */
   endpointPgliteDataDir?: boolean;
+  /** Extra environment of the endpoint, as the exercise's contract names it (exercise 7's short workflow retention). */
+  endpointEnv?: Record<string, string>;
   checks: Check[];
+  /** Every side effect the exercise makes at a provider; faultMatrix(effects) is part of `checks`. */
+  effects?: DeclaredEffect[];
 }

@@ -26,13 +26,35 @@ export interface RequestLedger {
   mark(): number;
   /** The POSTs seen since `mark()` returned `from`. */
   since(from: number): SeenRequest[];
+  /**
+   * Arms an "answer lost" fault at this door, for the POSTs `rule` matches: the provider does the work, the caller
+   * never hears of it. Precise where the providers' own `dropNext` is not: it hits one declared effect (a refund,
+   * a compensation), not whatever the next call happens to be.
+   */
+  loseAnswers(rule: AnswerLossRule): ArmedAnswerLoss;
   close(): Promise<void>;
+}
+
+export interface AnswerLossRule {
+  /** Which POSTs: e.g. those to "/v1/refunds" whose body names the check's batch id. */
+  matches(request: SeenRequest): boolean;
+  /** How many matching requests are carried out with their answer lost (default 1). */
+  answers?: number;
+  /** After those, matching requests do not reach the provider at all (nothing done, the connection cut) until this instant (epoch ms). */
+  unreachableUntil?: number;
+}
+
+export interface ArmedAnswerLoss {
+  /** How many answers were lost so far. */
+  lost(): number;
+  disarm(): void;
 }
 
 /** A proxy to `target` on a free port of 127.0.0.1 that records every request before forwarding it. */
 export async function startRequestLedger(target: string): Promise<RequestLedger> {
   const upstream = new URL(target);
   const seen: SeenRequest[] = [];
+  const losses = new Set<{ rule: AnswerLossRule; lost: number }>();
   const server: Server = createServer((req, res) => void forward(req, res));
 
   async function forward(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -44,9 +66,24 @@ export async function startRequestLedger(target: string): Promise<RequestLedger>
         ? { method: req.method, path: req.url ?? "", idempotencyKey: req.headers["idempotency-key"]?.toString() ?? null, reference: referenceOf(body), body: body.toString("utf8"), answered: null }
         : undefined;
     if (entry) seen.push(entry);
+    const loss = entry ? [...losses].find(({ rule }) => rule.matches(entry)) : undefined;
+    let loseThisAnswer = false;
+    if (loss && loss.lost < (loss.rule.answers ?? 1)) {
+      loss.lost += 1;
+      loseThisAnswer = true;
+    } else if (loss && Date.now() < (loss.rule.unreachableUntil ?? 0)) {
+      res.socket?.destroy(); // unreachable: the provider never sees it
+      return;
+    }
     const outgoing = httpRequest(
       { host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: { ...req.headers, host: upstream.host } },
       (answer) => {
+        if (loseThisAnswer) {
+          // Done at the provider; the caller's connection is cut before the answer, as a network failure would.
+          answer.resume();
+          answer.on("end", () => res.socket?.destroy());
+          return;
+        }
         res.writeHead(answer.statusCode ?? 502, answer.headers);
         answer.pipe(res);
         // The provider cut the connection (a dropped answer): cut ours too, so the caller sees the same.
@@ -68,6 +105,11 @@ export async function startRequestLedger(target: string): Promise<RequestLedger>
       seen.filter((request) => request.path.includes(pathPart) && (reference === undefined || request.reference === reference)),
     mark: () => seen.length,
     since: (from) => seen.slice(from),
+    loseAnswers(rule) {
+      const armed = { rule, lost: 0 };
+      losses.add(armed);
+      return { lost: () => armed.lost, disarm: () => losses.delete(armed) };
+    },
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();

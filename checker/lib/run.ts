@@ -128,7 +128,7 @@ async function prepare(stack: CheckerStack, exercise: ExerciseDefinition, implem
     await stack.port(),
     async (port) => {
       if (exercise.endpointPgliteDataDir) await preparePgliteDataDir(endpointData, { log: (line) => appendFileSync(stack.logPath(logName), `${line}\n`) });
-      return startEndpoint({ port, entry, gatewayUrl: stack.urls.gateway, output: { kind: "file", path: stack.logPath(logName) }, env: { ...endpointEnv(stack), EXERCISE_DATA_DIR: endpointData } });
+      return startEndpoint({ port, entry, gatewayUrl: stack.urls.gateway, output: { kind: "file", path: stack.logPath(logName) }, env: { ...endpointEnv(stack), ...exercise.endpointEnv, EXERCISE_DATA_DIR: endpointData } });
     },
     endpointData,
   );

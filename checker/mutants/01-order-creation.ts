@@ -9,6 +9,20 @@ export const catalogue: ExerciseCatalogue = {
   folder: "01-order-creation",
   mutants: [
     {
+      id: "release-unknown-outcome-final",
+      scenario:
+        "every error of the release is made final (a TerminalError, so that Restate stops retrying): a release whose answer was lost ends the declined order with a 502 instead of its 402",
+      patches: [
+        {
+          file: FILE,
+          find: 'await ctx.run("release stock", () => inventory.release(reservation.id, providerKey(orderId, "release")));',
+          replace:
+            'await ctx.run("release stock", () => inventory.release(reservation.id, providerKey(orderId, "release")).catch((error: unknown) => { throw new TerminalError(`The stock could not be released: ${String(error)}`, { errorCode: 502 }); }));',
+        },
+      ],
+      hint: /^a declined card, with the release's answer lost, answered 502/,
+    },
+    {
       id: "charge-outside-run",
       scenario: "the charge is called straight from the handler (still with its key): every retry or replay asks the gateway again, and a charge without a key would double",
       patches: [

@@ -9,6 +9,12 @@ export const catalogue: ExerciseCatalogue = {
   folder: "02-refunds",
   mutants: [
     {
+      id: "charge-key-random-per-attempt",
+      scenario: "the charge's key gets a random suffix: a charge whose answer was lost is made again by the retry",
+      patches: [{ file: FILE, find: "`payments-${paymentId}-charge`", replace: "`payments-${paymentId}-charge-${Math.random()}`" }],
+      hint: /^the payment's charge was made 2 times after its answer was lost/,
+    },
+    {
       id: "refund-outside-run",
       scenario: "the refund is sent straight from the handler (with its key): every replay asks the gateway to refund again",
       patches: [

@@ -10,6 +10,12 @@ export const catalogue: ExerciseCatalogue = {
   folder: "03-email-dedup",
   mutants: [
     {
+      id: "email-key-random-per-attempt",
+      scenario: "the mailer key gets a random suffix: an email whose answer was lost is sent again by the retry",
+      patches: [{ file: FILE, find: "`email-${ctx.key}`", replace: "`email-${ctx.key}-${Math.random()}`" }],
+      hint: /the email was made 2 times after its answer was lost|the user got 2 times the same email/,
+    },
+    {
       id: "send-outside-run-last-step",
       scenario: "the email is sent straight from the handler as its last step (with its key): a crash or a replay after the send sends it again",
       patches: [

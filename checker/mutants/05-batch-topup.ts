@@ -1,12 +1,56 @@
 // Exercise 5's wrong solutions and correct alternatives.
+import { readFileSync } from "node:fs";
 import type { ExerciseCatalogue } from "./catalogue.js";
 
 const FILE = "topup_batch.ts";
+/** The charge step's look-up after the deadline: the effect of an attempt sent before it may have happened. */
+const CHARGE_LOOKUP = `          if (Date.now() > deadline) {
+            const made = (await gateway.listCharges({ reference: batchId })).find((charge) => charge.status === "succeeded");
+            return made ? { kind: "charged-then-expired" as const, chargeId: made.id } : { kind: "expired" as const };
+          }
+`;
+const REFUND_KEY = "refund: (batchId: string, item: number) => `batch-${batchId}-refund-${item}`,";
 const TOP_UP_KEY = "topUp: (batchId: string, item: number) => `batch-${batchId}-topup-${item}`,";
 
 export const catalogue: ExerciseCatalogue = {
   folder: "05-batch-topup",
   mutants: [
+    {
+      id: "solution-before-lookup",
+      scenario:
+        "the reference solution as it was before the deadline look-up: a charge made before the deadline whose answer was lost is forgotten on the retry after it; the customer is told nothing was charged (410) while the gateway holds the charge",
+      patches: [{ file: FILE, create: readFileSync(new URL("fixtures/05-topup_batch.before-lookup.ts.txt", import.meta.url), "utf8") }],
+      hint: /the gateway holds its charge \S+ of \d+, unrefunded/,
+    },
+    {
+      id: "deadline-without-lookup",
+      scenario: "past the deadline the charge step refuses without looking the charge up: a charge whose answer was lost stays with the customer, unrefunded",
+      patches: [{ file: FILE, find: CHARGE_LOOKUP, replace: '          if (Date.now() > deadline) return { kind: "expired" as const };\n' }],
+      hint: /the gateway holds its charge \S+ of \d+, unrefunded/,
+    },
+    {
+      id: "topup-not-looked-up-after-deadline",
+      scenario: "past the deadline an item fails without asking the provider: a top-up made before it, whose answer was lost, is refunded too (the customer gets both)",
+      patches: [
+        {
+          file: FILE,
+          find: `              const made = await topups.listTopUps({ reference: batchId, phoneNumber: item.phoneNumber });
+              const succeeded = made.find((topUp) => topUp.status === "succeeded");
+              if (succeeded) return { topUpId: succeeded.id, failure: null };
+              if (made.length > 0) return { topUpId: null, failure: \`the provider refused it (\${made[0]!.failureCode})\` };
+`,
+          replace: "",
+        },
+      ],
+      hint: /look the item's top-up up at the provider by the batch id and number/,
+    },
+    {
+      id: "refund-key-random-per-attempt",
+      fast: true,
+      scenario: "a failed item's refund key gets a random suffix: a refund whose answer was lost is made again by the retry",
+      patches: [{ file: FILE, find: REFUND_KEY, replace: "refund: (batchId: string, item: number) => `batch-${batchId}-refund-${item}-${Math.random()}`," }],
+      hint: /^the refund of a failed item \(compensation\) was made 2 times after its answer was lost/,
+    },
     {
       id: "topup-key-random-per-attempt",
       fast: true,
@@ -38,7 +82,7 @@ export const catalogue: ExerciseCatalogue = {
     {
       id: "deadline-checked-once-before-charge",
       scenario: "the deadline is not checked inside the retried charge: a batch retried after its deadline (gateway down) is charged anyway",
-      patches: [{ file: FILE, find: '          if (Date.now() > deadline) return { kind: "expired" as const };\n', replace: "" }],
+      patches: [{ file: FILE, find: CHARGE_LOOKUP, replace: "" }],
       hint: /the batch ran after its deadline/,
     },
     {
@@ -55,7 +99,7 @@ export const catalogue: ExerciseCatalogue = {
       patches: [
         { file: FILE, find: "charge: (batchId: string) => `batch-${batchId}-charge`,", replace: "charge: (batchId: string) => `batch:${batchId}:charge`," },
         { file: FILE, find: TOP_UP_KEY, replace: "topUp: (batchId: string, item: number) => `batch:${batchId}:topup:${item}`," },
-        { file: FILE, find: "refund: (batchId: string, item: number) => `batch-${batchId}-refund-${item}`,", replace: "refund: (batchId: string, item: number) => `batch:${batchId}:refund:${item}`," },
+        { file: FILE, find: REFUND_KEY, replace: "refund: (batchId: string, item: number) => `batch:${batchId}:refund:${item}`," },
       ],
       fast: true,
     },

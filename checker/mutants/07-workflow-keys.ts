@@ -11,6 +11,24 @@ export const catalogue: ExerciseCatalogue = {
   folder: "07-workflow-keys",
   mutants: [
     {
+      id: "no-invoice-record",
+      scenario: "the run trusts the workflow id alone: once Restate no longer retains the finished run (1 day by default), the same invoice runs again and is billed twice",
+      patches: [{ file: WORKFLOW, find: "        if (billed) return billed; // billed by an earlier run whose workflow Restate no longer retains\n", replace: "" }],
+      hint: /keep a durable record of the invoices billed, per customer and period/,
+    },
+    {
+      id: "retention-inherited",
+      scenario: "the workflow's retention is left to Restate's default: nobody chose how long a repeat finds the run",
+      patches: [{ file: WORKFLOW, find: "    workflowRetention: invoiceRetentionMs(7 * 24 * 60 * 60 * 1000),\n", replace: "" }],
+      hint: /set workflowRetention explicitly/,
+    },
+    {
+      id: "invoice-email-key-random-per-attempt",
+      scenario: "the invoice email's key gets a random suffix: an invoice email whose answer was lost is sent again by the retry",
+      patches: [{ file: WORKFLOW, find: 'taskKey(runId, "send-invoice"),', replace: '`${taskKey(runId, "send-invoice")}-${Math.random()}`,' }],
+      hint: /^the invoice email was made 2 times after its answer was lost/,
+    },
+    {
       id: "charge-outside-run",
       scenario: "the invoice's charge is made straight from the workflow (with its key): every replay asks the gateway again",
       patches: [

@@ -1,8 +1,9 @@
 // Exercise 7 (advanced): the keys. Read README.md first.
 //
 // Three kinds of key, each with a job:
-//  - invoiceRunId: the workflow id; Restate runs a workflow once per id, so
-//    the same invoice enqueued twice must get the same id, and another
+//  - invoiceRunId: the workflow id; Restate runs a workflow once per id while
+//    it retains the finished run (the workflow's retention, 1 day by default),
+//    so the same invoice enqueued twice must get the same id, and another
 //    invoice another id;
 //  - taskKey: what a task inside the run gives its provider, so a retried task
 //    is recognised;

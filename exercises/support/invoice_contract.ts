@@ -7,6 +7,23 @@ import { Amount, Currency, Source } from "../../code/types.js";
 const Identifier = (what: string) =>
   z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/, `${what} must be 1-64 letters, digits, '-' or '_'`);
 
+/**
+ * How long Restate keeps a finished invoice run (the workflow's `workflowRetention`), in ms. A workflow id finds
+ * its run, and a repeat is answered PreviouslyAccepted, only within this retention (Restate's default is 1 day);
+ * after it, the same id runs again. The workflow reads its retention from this variable when it is set; the
+ * checker sets it to a few seconds to see what happens after it.
+ */
+export const INVOICE_RETENTION_VARIABLE = "INVOICE_WORKFLOW_RETENTION_MS";
+
+/** The retention the workflow declares: the variable's value, or `fallbackMs`. */
+export function invoiceRetentionMs(fallbackMs: number, env: NodeJS.ProcessEnv = process.env): number {
+  const raw = env[INVOICE_RETENTION_VARIABLE];
+  if (raw === undefined || raw === "") return fallbackMs;
+  const ms = Number(raw);
+  if (!Number.isInteger(ms) || ms < 1_000) throw new Error(`${INVOICE_RETENTION_VARIABLE}=${raw} is not a retention in ms (an integer, at least 1000)`);
+  return ms;
+}
+
 /** Bill a customer for one period: charge the card, then email the invoice. */
 export const InvoiceRequest = z.strictObject({
   customerId: Identifier("customerId"),
