@@ -86,6 +86,39 @@ for (const backend of ["pglite", "postgres"] as const) {
       expect(retry.body.chargeId).toBe(charges[0]!.id);
     });
 
+    it("a retry with the same key after the 504 resumes it (the key was not finished): looked up, 200, then replayed", async () => {
+      const id = uniqueId("lost-same-key");
+      await stack.gatewayClient.setFaults(EVERY_ANSWER_DROPPED);
+      const first = await stack.api.createPayment(id, visa, { idempotencyKey: `k-${id}` });
+      const retry = await stack.api.createPayment(id, visa, { idempotencyKey: `k-${id}` });
+      const replay = await stack.api.createPayment(id, visa, { idempotencyKey: `k-${id}` });
+
+      const charges = await succeededCharges(stack.gatewayClient, id);
+      expect(charges).toHaveLength(1);
+      expect(first.status).toBe(504);
+      expect(first.headers.get("idempotent-replayed")).toBeNull();
+      expect(retry.status).toBe(200);
+      expect(retry.body).toMatchObject({ status: "succeeded", chargeId: charges[0]!.id });
+      expect(retry.headers.get("idempotent-replayed")).toBeNull();
+      expect(replay.headers.get("idempotent-replayed")).toBe("true");
+      expect(replay.text).toBe(retry.text);
+    });
+
+    it("a charge that never reached the provider (every call 503): unconfirmed, then charged by the reconciler within the window", async () => {
+      const id = uniqueId("lost-outage");
+      await stack.gatewayClient.setFaults({ failureRate: 1 });
+      const first = await stack.api.createPayment(id, visa, { idempotencyKey: `k-${id}` });
+      await stack.gatewayClient.setFaults(NO_FAULTS);
+
+      const payment = await settled(stack, id);
+      expect((await auditLedger(stack.gatewayClient, stack.api, [id])).violations).toEqual([]);
+      const charges = await succeededCharges(stack.gatewayClient, id);
+      expect(charges).toHaveLength(1);
+      expect(payment).toMatchObject({ status: "succeeded", chargeId: charges[0]!.id });
+      expect(first.status).toBe(504); // the peer cannot tell an outage from a lost answer
+      expect(first.body.metadata.code).toBe("charge_unconfirmed");
+    });
+
     it("a refund with every answer dropped, no client retry: one refund at the provider, recorded", async () => {
       const id = uniqueId("lost-refund");
       expect((await stack.api.createPayment(id, visa, { idempotencyKey: `k-${id}` })).status).toBe(200);
@@ -106,3 +139,28 @@ for (const backend of ["pglite", "postgres"] as const) {
     });
   });
 }
+
+describe("hand-rolled (phased, pglite): a payment the provider never charged, past the caller's window", () => {
+  let stack: HandrolledStack;
+  beforeAll(async () => {
+    stack = await startHandrolledStack({ env: { ...ENV, CALLER_RETRY_WINDOW_MS: "0" } });
+  });
+  afterAll(async () => stack?.dispose());
+
+  it("is settled failed / not_charged on the provider's word (502, as the Restate service), never charged late", async () => {
+    const id = uniqueId("not-charged");
+    await stack.gatewayClient.setFaults({ failureRate: 1 });
+    const first = await stack.api.createPayment(id, visa, { idempotencyKey: `k-${id}` });
+    await stack.gatewayClient.setFaults(NO_FAULTS);
+
+    const payment = await settled(stack, id);
+    expect(await stack.gatewayClient.listCharges({ reference: id })).toEqual([]);
+    expect(payment).toMatchObject({ status: "failed", chargeId: null, failure: { code: "not_charged" } });
+    expect(first.status).toBe(504);
+    const retry = await stack.api.createPayment(id, visa, { idempotencyKey: `k-${id}` });
+    expect(retry.status).toBe(502);
+    expect(retry.body.metadata).toMatchObject({ code: "not_charged", paymentId: id });
+    expect(retry.body.message).toContain("Nothing was charged");
+    expect(await stack.gatewayClient.listCharges({ reference: id })).toEqual([]);
+  });
+});
