@@ -4,6 +4,10 @@
 // at any moment leaves a key whose recovery point says what is left to do, and
 // running the phases again from there (a retry, or the completer) charges at
 // most once: the provider answers a repeated key with the charge it made.
+// A charge whose answer never came is not a failure: the payment is stored
+// `unconfirmed` and the key parked unanswered (504). Whoever resumes a charge
+// that may be out (the client's retry, the reconciler, another key's create)
+// looks it up at the provider first, as the Restate service does.
 import { chargeIdempotencyKey } from "../code/payment_service.js";
 import { type CreatePaymentRequest, type Payment, reconcileSettingsFromEnv } from "../code/types.js";
 import type { Database } from "./database.js";
