@@ -4,55 +4,95 @@
 // at any moment leaves a key whose recovery point says what is left to do, and
 // running the phases again from there (a retry, or the completer) charges at
 // most once: the provider answers a repeated key with the charge it made.
-import { chargeIdempotencyKey, PROVIDER_RETRIES } from "../code/payment_service.js";
-import type { CreatePaymentRequest, Payment } from "../code/types.js";
+// A charge whose answer never came is not a failure: the payment is stored
+// `unconfirmed` and the key parked unanswered (504). Whoever resumes a charge
+// that may be out (the client's retry, the reconciler, another key's create)
+// looks it up at the provider first, as the Restate service does.
+import { chargeIdempotencyKey } from "../code/payment_service.js";
+import { type CreatePaymentRequest, type Payment, reconcileSettingsFromEnv } from "../code/types.js";
 import type { Database } from "./database.js";
-import { BUSY_RETRY_AFTER_SECONDS, FINISHED, finish, type KeyRow, setRecoveryPoint, type StoredResponse, storedAnswer } from "./idempotency_keys.js";
+import { BUSY_RETRY_AFTER_SECONDS, FINISHED, finish, type KeyRow, park, setRecoveryPoint, type StoredResponse, storedAnswer, unlock } from "./idempotency_keys.js";
 import { callProvider, type GatewayClient, type ProviderResult } from "./provider.js";
-import { chargeInProgress, createAnswer, differentParameters, error, loadPayment, mayRetryCharge, settlePayment } from "./payments_store.js";
+import {
+  claimCharge,
+  createAnswer,
+  differentParameters,
+  error,
+  loadPayment,
+  mayRetryCharge,
+  notCharged,
+  settlePayment,
+  unconfirmedCharge,
+} from "./payments_store.js";
 
 export const PAYMENT_RECORDED = "payment_recorded";
+/** The charge went out and its answer never came: the key is parked here (see idempotency_keys.ts). */
+export const CHARGE_UNCONFIRMED = "charge_unconfirmed";
+
+const settings = reconcileSettingsFromEnv();
+
+type ChargeOutcome = Pick<Payment, "status" | "chargeId" | "failure">;
 
 export async function runCreate(db: Database, gateway: GatewayClient, key: KeyRow, paymentId: string, request: CreatePaymentRequest, leaseMs: number) {
-  let busy = false;
+  // Only the request that recorded the payment knows no charge went out: any other looks the charge up first.
+  let firstCharge = false;
+  let claimed = false; // this run holds the payment's charge (claimCharge)
+  const busy = () => ({
+    ...error(409, `Payment '${paymentId}' is being charged by another request right now; retry in a moment.`),
+    retryAfterSeconds: BUSY_RETRY_AFTER_SECONDS,
+  });
   for (;;) {
-    if (busy) {
-      const retryLater = error(409, `Payment '${paymentId}' is being charged by another request right now; retry in a moment.`);
-      return { ...retryLater, retryAfterSeconds: BUSY_RETRY_AFTER_SECONDS };
-    }
     switch (key.recovery_point) {
-      case "started":
-        if (await recordNewPayment(db, key, paymentId, request)) break;
-        await db.transaction(async (tx) => {
+      case "started": {
+        if (await recordNewPayment(db, key, paymentId, request)) {
+          firstCharge = claimed = true;
+          break;
+        }
+        const taken = await db.transaction(async (tx) => {
           // The payment id is known (payments are never deleted): lock it, then decide.
           const payment = (await loadPayment(tx, paymentId, true))!;
           const refusal = differentParameters(payment, request);
           if (refusal) return finish(tx, key, refusal);
           if (!mayRetryCharge(payment)) return finish(tx, key, createAnswer(payment));
-          if (await chargeInProgress(tx, paymentId, leaseMs)) {
+          if (!(await claimCharge(tx, paymentId, leaseMs))) {
             // Another key is charging this payment (Restate would queue us behind it): nothing was done,
             // so the key is forgotten and the client told to retry, as for a key in flight.
             await tx.query("DELETE FROM idempotency_keys WHERE id = $1", [key.id]);
-            busy = true;
-            return;
+            return "busy";
           }
-          // visible to getStatus while the charge is in flight
-          await settlePayment(tx, paymentId, { status: "pending", chargeId: null, failure: null });
+          claimed = true;
           return setRecoveryPoint(tx, key, PAYMENT_RECORDED);
         });
+        if (taken === "busy") return busy();
         break;
-      case PAYMENT_RECORDED: {
-        const result = await callProvider(() =>
-          gateway.charge(
-            { amount: request.amount, currency: request.currency, source: request.source, reference: paymentId },
-            chargeIdempotencyKey(paymentId),
-          ),
-        );
-        await db.transaction(async (tx) => {
+      }
+      case PAYMENT_RECORDED:
+      case CHARGE_UNCONFIRMED: {
+        if (!claimed) {
+          // Resumed (a retry with this key, the completer, the reconciler): the payment is ours to look up, unless
+          // settled or held by another request meanwhile.
+          const taken = await db.transaction(async (tx) => {
+            const payment = (await loadPayment(tx, paymentId, true))!;
+            if (!mayRetryCharge(payment)) return finish(tx, key, createAnswer(payment));
+            return claimCharge(tx, paymentId, leaseMs);
+          });
+          if (taken === false) {
+            await unlock(db, key);
+            return busy();
+          }
+          if (taken !== true) return taken;
+          claimed = true;
+        }
+        const payment = (await loadPayment(db, paymentId))!;
+        const outcome = firstCharge ? await charge(gateway, payment) : await reconcileCharge(gateway, payment);
+        const answer = await db.transaction(async (tx) => {
           // Only a pending payment is settled: one that another request settled meanwhile keeps its outcome.
-          const settled = await settlePayment(tx, paymentId, chargeOutcome(result), { onlyIfPending: true });
-          return finish(tx, key, createAnswer(settled ?? (await loadPayment(tx, paymentId))!));
+          const settled = (await settlePayment(tx, paymentId, outcome, { onlyIfPending: true })) ?? (await loadPayment(tx, paymentId))!;
+          if (settled.status !== "unconfirmed") return finish(tx, key, createAnswer(settled));
+          await park(tx, key, CHARGE_UNCONFIRMED);
+          return createAnswer(settled); // not stored: a retry with this key resumes here, and looks first
         });
+        if (key.recovery_point === CHARGE_UNCONFIRMED) return answer;
         break;
       }
       case FINISHED:
@@ -61,6 +101,37 @@ export async function runCreate(db: Database, gateway: GatewayClient, key: KeyRo
         throw new Error(`Bug: unknown recovery point '${key.recovery_point}' for key ${key.id}`);
     }
   }
+}
+
+async function charge(gateway: GatewayClient, payment: Payment): Promise<ChargeOutcome> {
+  const result = await callProvider(() =>
+    gateway.charge(
+      { amount: payment.amount, currency: payment.currency, source: payment.source, reference: payment.paymentId },
+      chargeIdempotencyKey(payment.paymentId),
+    ),
+  );
+  return chargeOutcome(result);
+}
+
+/**
+ * A charge that may have gone out before (its answer lost, or its request
+ * died): look it up at the provider by our reference. Found: adopt it. Not
+ * found: charge again with the same key while the provider still keeps that
+ * key and the caller still waits; otherwise the payment failed, on the
+ * provider's word that nothing was charged. The Restate service's rule.
+ */
+async function reconcileCharge(gateway: GatewayClient, payment: Payment): Promise<ChargeOutcome> {
+  const lookup = await callProvider(() => gateway.listCharges({ reference: payment.paymentId }));
+  if (lookup.outcome !== "done") return unconfirmedCharge(lookup.message);
+  const found = lookup.value.find((c) => c.status === "succeeded") ?? lookup.value[0];
+  if (found?.status === "succeeded") return { status: "succeeded", chargeId: found.id, failure: null };
+  if (found) {
+    const failure = { code: "card_declined", message: found.failureMessage ?? "The card was declined.", ...(found.declineCode ? { declineCode: found.declineCode } : {}) };
+    return { status: "declined", chargeId: found.id, failure };
+  }
+  const ageMs = Date.now() - Date.parse(payment.createdAt);
+  if (ageMs < Math.min(settings.providerKeyRetentionMs, settings.callerRetryWindowMs)) return charge(gateway, payment);
+  return notCharged(payment.createdAt);
 }
 
 /**
@@ -86,7 +157,7 @@ export async function storedResponse(db: Database, key: KeyRow): Promise<StoredR
   return storedAnswer(row.rows[0]!);
 }
 
-export function chargeOutcome(result: ProviderResult<{ id: string }>): Pick<Payment, "status" | "chargeId" | "failure"> {
+export function chargeOutcome(result: ProviderResult<{ id: string }>): ChargeOutcome {
   switch (result.outcome) {
     case "done":
       return { status: "succeeded", chargeId: result.value.id, failure: null };
@@ -99,13 +170,6 @@ export function chargeOutcome(result: ProviderResult<{ id: string }>): Pick<Paym
       };
     }
     case "unavailable":
-      return {
-        status: "failed",
-        chargeId: null,
-        failure: {
-          code: "gateway_unavailable",
-          message: `The payment provider did not answer after ${PROVIDER_RETRIES.maxRetryAttempts} attempts (${result.message}).`,
-        },
-      };
+      return unconfirmedCharge(result.message);
   }
 }

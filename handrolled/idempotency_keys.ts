@@ -4,10 +4,17 @@
 // and ends `finished` with the stored response that every retry replays.
 // `locked_at` is a lease: a key locked longer ago than the lease was abandoned
 // by a crashed process, and the next request or the completer takes it over.
+// A key whose provider call went unanswered is not finished: it is parked,
+// unlocked at its "unconfirmed" recovery point, until the client retries it or
+// the reconciler resumes it (both look the charge or refund up first).
 import { createHash } from "node:crypto";
 import type { Database, Queryable } from "./database.js";
 
 export const FINISHED = "finished";
+/** The recovery points of a key parked after a lost answer (set by the create and refund phases). */
+export const UNCONFIRMED_POINTS = ["charge_unconfirmed", "refund_unconfirmed"] as const;
+/** SQL: the key is parked (left to the reconciler, not the completer). */
+const PARKED = `(locked_at IS NULL AND recovery_point IN ('${UNCONFIRMED_POINTS.join("', '")}'))`;
 
 export interface KeyRow {
   id: string;
@@ -93,24 +100,29 @@ function settled(row: KeyRow & { fingerprint: string }, key: string, path: strin
   return { kind: "replay", response: storedAnswer(row) };
 }
 
+/** SQL, $2 the lease: the key's request died (lease run out) or gave it up after an error; a parked key is not abandoned. */
+const ABANDONED = `recovery_point <> 'finished' AND NOT ${PARKED} AND (locked_at IS NULL OR locked_at < now() - $2 * interval '1 millisecond')`;
+/** SQL, $2 the wait: parked, and last run longer ago than the wait. */
+const DUE = `${PARKED} AND last_run_at < now() - $2 * interval '1 millisecond'`;
+
 /** The completer's claim: takes over an abandoned key only if nobody else did since it was listed. */
-export async function claimAbandoned(db: Database, id: string, leaseMs: number): Promise<KeyRow | undefined> {
+export const claimAbandoned = (db: Database, id: string, leaseMs: number) => claimKey(db, id, ABANDONED, leaseMs);
+export const abandonedKeys = (db: Database, leaseMs: number, limit = 100) => listKeys(db, ABANDONED, leaseMs, limit);
+
+/** The reconciler's claim: a key parked after a lost answer, last tried longer ago than `afterMs`. */
+export const claimUnconfirmed = (db: Database, id: string, afterMs: number) => claimKey(db, id, DUE, afterMs);
+export const unconfirmedKeys = (db: Database, afterMs: number, limit = 100) => listKeys(db, DUE, afterMs, limit);
+
+async function claimKey(db: Database, id: string, condition: string, ms: number): Promise<KeyRow | undefined> {
   const claimed = await db.query<KeyRow>(
-    `UPDATE idempotency_keys SET locked_at = now(), last_run_at = now()
-     WHERE id = $1 AND recovery_point <> 'finished' AND (locked_at IS NULL OR locked_at < now() - $2 * interval '1 millisecond')
-     RETURNING *`,
-    [id, leaseMs],
+    `UPDATE idempotency_keys SET locked_at = now(), last_run_at = now() WHERE id = $1 AND ${condition} RETURNING *`,
+    [id, ms],
   );
   return claimed.rows[0];
 }
 
-export async function abandonedKeys(db: Database, leaseMs: number, limit = 100): Promise<string[]> {
-  const rows = await db.query<{ id: string }>(
-    `SELECT id FROM idempotency_keys
-     WHERE recovery_point <> 'finished' AND (locked_at IS NULL OR locked_at < now() - $1 * interval '1 millisecond')
-     ORDER BY id LIMIT $2`,
-    [leaseMs, limit],
-  );
+async function listKeys(db: Database, condition: string, ms: number, limit: number): Promise<string[]> {
+  const rows = await db.query<{ id: string }>(`SELECT id FROM idempotency_keys WHERE ${condition} ORDER BY id LIMIT $1`, [limit, ms]);
   return rows.rows.map((r) => r.id);
 }
 
@@ -127,6 +139,15 @@ export async function finish(tx: Queryable, key: KeyRow, response: StoredRespons
   );
   key.recovery_point = FINISHED;
   return response;
+}
+
+/**
+ * Inside the phase that stores an unknown outcome: the key moves to its unconfirmed recovery point, unlocked and
+ * unanswered, so the client's retry with it, or the reconciler after its wait, resumes from there.
+ */
+export async function park(tx: Queryable, key: KeyRow, point: (typeof UNCONFIRMED_POINTS)[number]): Promise<void> {
+  await tx.query("UPDATE idempotency_keys SET recovery_point = $2, locked_at = NULL, last_run_at = now() WHERE id = $1", [key.id, point]);
+  key.recovery_point = point;
 }
 
 /** After an unexpected error: free the key at once so a retry need not wait out the lease (Brandur does the same). */

@@ -22,8 +22,9 @@ export async function loadPayment(db: Queryable, paymentId: string, forUpdate = 
   const found = await db.query<PaymentRow>(`SELECT * FROM payments WHERE payment_id = $1${forUpdate ? " FOR UPDATE" : ""}`, [paymentId]);
   const row = found.rows[0];
   if (!row) return undefined;
-  const refunds = await db.query<{ refund_id: string; amount: number; gateway_refund_id: string; created_at: Date }>(
-    "SELECT * FROM refunds WHERE payment_id = $1 AND gateway_refund_id IS NOT NULL ORDER BY created_at, refund_id",
+  // A reservation whose call is still in flight is not shown; one whose answer was lost is, as unconfirmed.
+  const refunds = await db.query<{ refund_id: string; amount: number; gateway_refund_id: string | null; created_at: Date }>(
+    "SELECT * FROM refunds WHERE payment_id = $1 AND (gateway_refund_id IS NOT NULL OR unconfirmed) ORDER BY created_at, refund_id",
     [paymentId],
   );
   return toPayment(
@@ -31,7 +32,7 @@ export async function loadPayment(db: Queryable, paymentId: string, forUpdate = 
     refunds.rows.map((r) => ({
       refundId: r.refund_id,
       amount: Number(r.amount),
-      status: "succeeded" as const,
+      status: r.gateway_refund_id === null ? ("unconfirmed" as const) : ("succeeded" as const),
       gatewayRefundId: r.gateway_refund_id,
       createdAt: new Date(r.created_at).toISOString(),
     })),
@@ -54,13 +55,20 @@ function toPayment(row: PaymentRow, refunds: Payment["refunds"]): Payment {
   };
 }
 
-/** A pending payment touched within the lease is being charged by another request right now. */
-export async function chargeInProgress(db: Queryable, paymentId: string, leaseMs: number): Promise<boolean> {
-  const found = await db.query(
-    "SELECT 1 FROM payments WHERE payment_id = $1 AND status = 'pending' AND updated_at > now() - $2 * interval '1 millisecond'",
+/**
+ * Takes the payment's charge for this request: a payment whose charge may be out (see mayRetryCharge) becomes
+ * `pending` again, touched now. False while another request holds it (pending, touched within the lease): only one
+ * request at a time looks a charge up or sends it, as only one Restate handler at a time runs on the object.
+ */
+export async function claimCharge(db: Queryable, paymentId: string, leaseMs: number): Promise<boolean> {
+  const claimed = await db.query(
+    `UPDATE payments SET status = 'pending', failure = NULL, updated_at = now()
+     WHERE payment_id = $1 AND (status = 'unconfirmed' OR (status = 'failed' AND failure->>'code' = 'gateway_unavailable')
+       OR (status = 'pending' AND updated_at <= now() - $2 * interval '1 millisecond'))
+     RETURNING payment_id`,
     [paymentId, leaseMs],
   );
-  return found.rows.length > 0;
+  return claimed.rows.length > 0;
 }
 
 /** The payment as settled, or undefined when `onlyIfPending` found it settled already. */
@@ -96,16 +104,61 @@ export function createAnswer(payment: Payment): StoredResponse {
   switch (failure.code) {
     case "card_declined":
       return error(402, `Payment '${payment.paymentId}' was declined: ${failure.message} (${failure.declineCode ?? "card_declined"})`, metadata);
-    case "gateway_unavailable":
+    case "charge_unconfirmed":
       return error(
-        502,
-        `Payment '${payment.paymentId}' failed: ${failure.message} No charge was confirmed. ` +
-          `Calling create again for this payment id retries it with the same provider key, so it cannot charge twice.`,
+        504,
+        `Payment '${payment.paymentId}' is unconfirmed: ${failure.message} Do not treat it as failed. ` +
+          `Poll GET /PaymentService/${payment.paymentId}/getStatus, or send this create again with the same Idempotency-Key: ` +
+          `it looks the charge up before charging again, and the payment id prevents a second charge.`,
         metadata,
       );
+    case "not_charged":
+      return error(502, `Payment '${payment.paymentId}' failed: ${failure.message} Use a new payment id to try again.`, metadata);
     default:
-      return error(400, `Payment '${payment.paymentId}' failed: the payment provider refused it: ${failure.message}`, metadata);
+      return error(
+        400,
+        `Payment '${payment.paymentId}' failed: the payment provider refused it: ${failure.message} ` +
+          `Nothing was charged, and this payment id is used up: create the payment again under a new payment id.`,
+        metadata,
+      );
   }
+}
+
+/** The outcome of a charge whose answer never came: the charge may or may not have happened. */
+export function unconfirmedCharge(reason: string): Pick<Payment, "status" | "chargeId" | "failure"> {
+  return {
+    status: "unconfirmed",
+    chargeId: null,
+    failure: {
+      code: "charge_unconfirmed",
+      message: `The payment provider did not answer (${reason}); the charge may or may not have happened. The service is finding out.`,
+    },
+  };
+}
+
+/** The provider holds no charge for the payment, and it is too old to charge now: failed, on the provider's word. */
+export function notCharged(createdAt: string): Pick<Payment, "status" | "chargeId" | "failure"> {
+  return {
+    status: "failed",
+    chargeId: null,
+    failure: {
+      code: "not_charged",
+      message:
+        `The payment provider never confirmed the charge, and it holds no charge for this payment. ` +
+        `Nothing was charged; the payment is too old to charge now (created ${createdAt}).`,
+    },
+  };
+}
+
+/** A refund whose provider answer was lost: 504 until it is looked up, as the Restate service answers. */
+export function unconfirmedRefund(paymentId: string, refundId: string): StoredResponse {
+  return error(
+    504,
+    `Refund '${refundId}' of payment '${paymentId}' is unconfirmed: the payment provider did not answer, so the refund may or may not ` +
+      `have happened. The service is finding out by itself; poll GET /PaymentService/${paymentId}/getStatus, ` +
+      `or send this refund again with the same Idempotency-Key (the refundId already prevents a second refund).`,
+    { paymentId, code: "refund_unconfirmed", refundId },
+  );
 }
 
 /** Same id, other parameters: refused (422) with the differences named. */
@@ -121,6 +174,9 @@ export function differentParameters(stored: Payment, request: { amount: number; 
   );
 }
 
-/** A failed charge whose outcome is unknown may be retried: the provider key makes it safe. */
+/**
+ * A charge may be out at the provider with its outcome unknown: `pending`, `unconfirmed`, or a database from before
+ * `unconfirmed` existed (`failed` / `gateway_unavailable`). The phased service looks such a charge up before charging.
+ */
 export const mayRetryCharge = (payment: Payment) =>
-  payment.status === "pending" || (payment.status === "failed" && payment.failure?.code === "gateway_unavailable");
+  payment.status === "pending" || payment.status === "unconfirmed" || (payment.status === "failed" && payment.failure?.code === "gateway_unavailable");

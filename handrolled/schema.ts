@@ -42,6 +42,11 @@ const MIGRATIONS: string[] = [
    );
    CREATE INDEX idempotency_keys_unfinished ON idempotency_keys (locked_at) WHERE recovery_point <> 'finished';
    CREATE INDEX idempotency_keys_created_at ON idempotency_keys (created_at);`,
+  // A charge or refund whose answer was lost is `unconfirmed`, not failed: the payment may be charged.
+  `ALTER TABLE payments DROP CONSTRAINT payments_status_check;
+   ALTER TABLE payments ADD CONSTRAINT payments_status_check CHECK (status IN ('pending', 'unconfirmed', 'succeeded', 'declined', 'failed'));
+   -- true once a refund's provider call went unanswered: its amount stays reserved until it is looked up.
+   ALTER TABLE refunds ADD COLUMN unconfirmed BOOLEAN NOT NULL DEFAULT false;`,
 ];
 
 export async function migrate(db: Database): Promise<void> {
