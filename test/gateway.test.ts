@@ -56,6 +56,18 @@ describe("charges", () => {
     expect(await client.listCharges()).toHaveLength(1);
   });
 
+  it("forgets a key after its retention: the same key is then a new charge, while the ledger still lists both by reference", async () => {
+    const first = await client.charge({ ...charge, reference: "order-retention" }, "retention-key");
+    await client.setFaults({ keyRetentionMs: 0 });
+    try {
+      const second = await client.charge({ ...charge, reference: "order-retention" }, "retention-key");
+      expect(second.id).not.toBe(first.id);
+      expect((await client.listCharges({ reference: "order-retention" })).map((c) => c.id).sort()).toEqual([first.id, second.id].sort());
+    } finally {
+      await client.setFaults({ keyRetentionMs: 86_400_000 });
+    }
+  });
+
   it("charges again for every request without a key (why keys matter)", async () => {
     await post("/v1/charges", charge);
     await post("/v1/charges", charge);
@@ -164,7 +176,7 @@ describe("faults", () => {
     await client.setFaults({ latencyMs: 5, failNext: 3 });
     await client.charge({ ...charge, source: "tok_visa" }, "z").catch(() => undefined);
     await client.reset();
-    expect(await (await fetch(`${url}/admin/faults`)).json()).toEqual({ latencyMs: 0, failureRate: 0, failNext: 0, dropNext: 0, answerDelayMs: 0 });
+    expect(await (await fetch(`${url}/admin/faults`)).json()).toEqual({ latencyMs: 0, failureRate: 0, failNext: 0, dropNext: 0, answerDelayMs: 0, keyRetentionMs: 86_400_000 });
     expect(await client.listCharges()).toEqual([]);
   });
 
@@ -175,7 +187,9 @@ describe("faults", () => {
       failNext: 0,
       dropNext: 0,
       answerDelayMs: 0,
+      keyRetentionMs: 86_400_000,
     });
+    expect(faultsFromEnv({ GATEWAY_KEY_RETENTION_MS: "0" }).keyRetentionMs).toBe(0);
     expect(() => faultsFromEnv({ GATEWAY_FAILURE_RATE: "often" })).toThrow(/failureRate/);
   });
 });

@@ -18,7 +18,7 @@ export interface Mutant {
   patches: Patch[];
   /** The hint some check must fail with. */
   hint: RegExp;
-  /** In the fast subset `npm test` runs. */
+  /** In the quick subset `npm run check:mutants -- --fast` runs. */
   fast?: boolean;
 }
 
