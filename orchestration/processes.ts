@@ -13,7 +13,7 @@ const running = new Set<ChildProcess>();
 process.on("exit", () => {
   // Last resort if our owner forgot to stop us: no orphans. (A SIGKILLed owner runs no handler at all;
   // `npm start` keeps a record of its children for that case: see process_record.ts.)
-  for (const child of running) if (child.pid !== undefined) tryKill(child.pid, "SIGKILL");
+  for (const child of running) if (child.pid !== undefined) killGroup(child.pid, "SIGKILL");
 });
 
 type SpawnListener = (process: ManagedProcess) => void;
@@ -83,17 +83,23 @@ export function spawnManaged(
     });
   });
 
+  // Signals go to the child's whole process group (it leads one: detached), so whatever it started stops too;
+  // once it is gone, SIGKILL takes what is left of its group.
   const stop = async (graceMs = 10_000) => {
-    if (exitedFlag) return;
-    tryKill(pid, "SIGTERM");
-    const timer = setTimeout(() => tryKill(pid, "SIGKILL"), graceMs);
-    await exited;
-    clearTimeout(timer);
+    if (!exitedFlag) {
+      killGroup(pid, "SIGTERM");
+      const timer = setTimeout(() => killGroup(pid, "SIGKILL"), graceMs);
+      await exited;
+      clearTimeout(timer);
+    }
+    killGroup(pid, "SIGKILL");
   };
   const kill = async () => {
-    if (exitedFlag) return;
-    tryKill(pid, "SIGKILL");
-    await exited;
+    if (!exitedFlag) {
+      killGroup(pid, "SIGKILL");
+      await exited;
+    }
+    killGroup(pid, "SIGKILL");
   };
   const managed: ManagedProcess = { name, pid, argv: [command, ...args], exited, hasExited: () => exitedFlag, stop, kill, recentOutput: () => recent.join("\n") };
   for (const listener of spawnListeners) listener(managed);
@@ -106,6 +112,15 @@ export function tryKill(pid: number, signal: NodeJS.Signals): void {
     process.kill(pid, signal);
   } catch {
     // already gone
+  }
+}
+
+/** Signals the process group that `pid` leads (every process spawnManaged starts leads its own), or `pid` alone if it leads none. */
+export function killGroup(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    tryKill(pid, signal);
   }
 }
 

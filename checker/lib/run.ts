@@ -10,7 +10,8 @@ import { type Check, type CheckContext, CheckFailure, RepeatedSideEffect, type R
 import type { AppSpec, ExerciseDefinition } from "./exercise.js";
 import { type JournalMismatch, journalMismatchesSince, logEnd, mismatchHint, mismatchSection, nonDeterministicSource } from "./replay.js";
 import { type SeenRequest, repeatedAfterAnswer } from "./request_ledger.js";
-import { NoAnswer, StuckInvocation } from "./restate.js";
+import { LearnerCodeExited, NeverReturned } from "./learner_module.js";
+import { NoAnswer, StuckInvocation, Unresponsive } from "./restate.js";
 import type { CheckerStack } from "./stack.js";
 
 export type ResultKind = "passed" | "failed" | "error" | "not-run";
@@ -27,6 +28,10 @@ export interface CheckResult {
   durationMs: number;
   /** A provider was asked more often than the behaviour allows: a journal mismatch must not replace this hint. */
   repeatedSideEffect?: boolean;
+  /** Shown under the hint even without --verbose: the last lines of the log of a process that exited. */
+  evidence?: string;
+  /** The learner's code exited or hangs: the checks after this one are not run (they would only wait for it). */
+  endsRun?: boolean;
 }
 
 export interface ExerciseReport {
@@ -35,8 +40,10 @@ export interface ExerciseReport {
   results: CheckResult[];
   /** Set when the checks could not run at all (no folder, the endpoint did not start, ...). */
   setupProblem?: string;
-  /** The endpoint's log, for --verbose. */
+  /** The endpoint's log, for --verbose (or the log the setup problem is about). */
   endpointLog: string;
+  /** Whose log `endpointLog` is, when it is not the endpoint's ("the app's log"). */
+  logOf?: string;
 }
 
 export type RunEvent =
@@ -50,6 +57,10 @@ export interface RunOptions {
 }
 
 const DEFAULT_CHECK_TIMEOUT_MS = 45_000;
+/** How long startEndpoint waits for a process to listen (orchestration/processes.ts's waitFor default). */
+const ENDPOINT_START_S = 30;
+/** Lines of a log shown under a hint about the process that wrote it. */
+const EVIDENCE_LINES = 12;
 
 /** One exercise against the implementation in `implementationRoot/<exercise folder>`. */
 export async function runExercise(
@@ -107,6 +118,8 @@ interface Prepared {
   endpoint?: ManagedApp;
   apps: Record<string, RestartableProcess>;
   problem?: string;
+  /** The log of the process the problem is about, shown with it. */
+  problemLog?: string;
 }
 
 async function prepare(stack: CheckerStack, exercise: ExerciseDefinition, implementationRoot: string): Promise<Prepared> {
@@ -120,8 +133,10 @@ async function prepare(stack: CheckerStack, exercise: ExerciseDefinition, implem
     return { ...prepared, problem: `there is no ${path.join(exercise.folder, "endpoint.ts")} in ${implementationRoot}: it is the file the checker starts` };
   }
   const logName = logNameOf(exercise, implementationRoot);
-  const endpoint = new ManagedApp("endpoint", await stack.port(), (port) =>
+  const endpoint = new ManagedApp(stack, "your endpoint", await stack.port(), (port) =>
     startEndpoint({ port, entry, gatewayUrl: stack.urls.gateway, output: { kind: "file", path: stack.logPath(logName) }, env: endpointEnv(stack) }),
+    undefined,
+    logName,
   );
   prepared.processes.push(endpoint);
   prepared.endpoint = endpoint;
@@ -131,8 +146,12 @@ async function prepare(stack: CheckerStack, exercise: ExerciseDefinition, implem
   const failed = launches.findIndex((launch) => launch.status === "rejected");
   if (failed >= 0) {
     const reason = (launches[failed] as PromiseRejectedResult).reason;
-    const who = failed === 0 ? "your endpoint" : apps[failed - 1]!.name;
-    return { ...prepared, problem: `${who} did not start: ${firstProblemLine(reason)} (run with --verbose for its output)` };
+    const who = failed === 0 ? endpoint : apps[failed - 1]!;
+    const variable = failed === 0 ? "SERVICE_PORT" : "APP_PORT";
+    const problem = /^timed out .* waiting for/.test((reason as Error)?.message ?? "")
+      ? `${who.name} did not start: it did not listen on port ${who.port} (${variable}) within ${ENDPOINT_START_S} s; listen on the port the environment gives, not a fixed one`
+      : `${who.name} did not start: ${firstProblemLine(reason)}`;
+    return { ...prepared, problem, problemLog: who.logName };
   }
   apps.forEach((app) => (prepared.apps[app.name] = app));
   return prepared;
@@ -149,10 +168,10 @@ async function checkPrepared(
   const dir = path.resolve(implementationRoot, exercise.folder);
   const logName = logNameOf(exercise, implementationRoot);
   const report: ExerciseReport = { exercise, dir, results: [], endpointLog: "" };
-  const notRun = (problem: string): ExerciseReport => {
+  const notRun = (problem: string, log = logName): ExerciseReport => {
     report.setupProblem = problem;
     report.results = exercise.checks.map((check) => ({ id: check.id, name: check.name, kind: "not-run", hint: problem, section: check.section, durationMs: 0 }));
-    report.endpointLog = stack.logTail(logName);
+    report.endpointLog = stack.logTail(log);
     return report;
   };
 
@@ -161,7 +180,11 @@ async function checkPrepared(
   for (const spec of exercise.apps ?? []) emit({ type: "progress", line: `starting ${spec.name} (${displayPath(path.join(dir, spec.entry))})` });
   const prepared = await preparing;
   try {
-    if (prepared.problem || !prepared.endpoint) return notRun(prepared.problem ?? "your endpoint did not start");
+    if (prepared.problem || !prepared.endpoint) {
+      const notRunReport = notRun(prepared.problem ?? "your endpoint did not start", prepared.problemLog);
+      if (prepared.problemLog && prepared.problemLog !== logName) notRunReport.logOf = "its log";
+      return notRunReport;
+    }
     const endpoint = prepared.endpoint;
     let served: string[];
     try {
@@ -176,7 +199,15 @@ async function checkPrepared(
 
     const runTag = Math.random().toString(36).slice(2, 8);
     let counter = 0;
+    const watched = [endpoint, ...Object.values(prepared.apps)] as ManagedApp[];
+    let ended: CheckResult | undefined;
     for (const check of exercise.checks) {
+      if (ended) {
+        const result: CheckResult = { id: check.id, name: check.name, kind: "not-run", hint: `not run: ${ended.hint}`, section: check.section, durationMs: 0 };
+        report.results.push(result);
+        emit({ type: "check", result });
+        continue;
+      }
       const notes: string[] = [];
       const context: CheckContext = {
         restate: stack.restate,
@@ -193,7 +224,7 @@ async function checkPrepared(
       };
       const logStart = logEnd(stack.logPath(logName));
       const ledgerStart = { gateway: stack.requests.gateway.mark(), providers: stack.requests.providers.mark() };
-      const checked = await runCheck(check, context, notes);
+      const checked = await runCheck(check, context, notes, watched, (name) => stack.logTail(name, EVIDENCE_LINES));
       const sent = [...stack.requests.gateway.since(ledgerStart.gateway), ...stack.requests.providers.since(ledgerStart.providers)];
       const earlier = [
         ...stack.requests.gateway.since(0).slice(0, ledgerStart.gateway),
@@ -201,6 +232,7 @@ async function checkPrepared(
       ];
       const result = replayVerdict(checked, journalMismatchesSince(stack.logPath(logName), logStart, dir), sent, earlier, dir);
       await clearFaults(stack);
+      if (result.endsRun) ended = result;
       report.results.push(result);
       emit({ type: "check", result });
     }
@@ -215,20 +247,42 @@ async function checkPrepared(
 const logNameOf = (exercise: ExerciseDefinition, implementationRoot: string) =>
   `endpoint-${exercise.folder}-${path.basename(path.resolve(implementationRoot))}`;
 
-async function runCheck(check: Check, context: CheckContext, notes: string[]): Promise<CheckResult> {
+async function runCheck(
+  check: Check,
+  context: CheckContext,
+  notes: string[],
+  watched: ManagedApp[],
+  logTail: (name: string) => string,
+): Promise<CheckResult> {
   const startedAt = performance.now();
   const timeoutMs = check.timeoutMs ?? DEFAULT_CHECK_TIMEOUT_MS;
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new CheckTimeout(timeoutMs)), timeoutMs);
   });
+  const exits = new ExitWatch(watched);
   const base = { id: check.id, name: check.name, section: check.section };
   try {
-    await Promise.race([check.run(context), timeout]);
+    await Promise.race([exits.before(), check.run(context), timeout, exits.during()]);
+    await exits.before(); // an exit right after the last answer still counts
     return { ...base, kind: "passed", durationMs: performance.now() - startedAt };
-  } catch (error) {
+  } catch (caught) {
     const durationMs = performance.now() - startedAt;
+    // A process that exited is the cause of whatever the check saw meanwhile (no answer, endless retries).
+    const exit = exits.exited();
+    const error = exit ? new ProcessExited(exit.app, exit.code, exit.signal) : caught;
     const detail = [...notes, error instanceof CheckFailure ? error.detail : undefined, describeForVerbose(error)].filter(Boolean).join("\n");
+    if (error instanceof ProcessExited) {
+      const hint = `${error.app.name} ${error.how} during this check (a process.exit or a crash in your code); the last lines of its log are below`;
+      return { ...base, kind: "failed", hint, detail, durationMs, evidence: logTail(error.app.logName), endsRun: true };
+    }
+    if (error instanceof Unresponsive || error instanceof NeverReturned) {
+      const hint = `${error.message}: it waits for something that never comes (a promise never resolved, an endless loop)`;
+      return { ...base, kind: "failed", hint, detail, durationMs, endsRun: true };
+    }
+    if (error instanceof LearnerCodeExited) {
+      return { ...base, kind: "failed", hint: error.message, detail, durationMs };
+    }
     if (error instanceof CheckFailure) {
       const repeatedSideEffect = error instanceof RepeatedSideEffect;
       return { ...base, kind: "failed", hint: error.message, section: error.section ?? check.section, detail, durationMs, repeatedSideEffect };
@@ -254,6 +308,56 @@ async function runCheck(check: Check, context: CheckContext, notes: string[]): P
     return { ...base, kind: "error", hint: `the check could not complete: ${firstProblemLine(error)} (run with --verbose for details)`, detail, durationMs };
   } finally {
     clearTimeout(timer);
+    exits.stop();
+  }
+}
+
+/** One of the learner's processes ended on its own (not killed by a check). */
+class ProcessExited extends Error {
+  readonly how: string;
+  constructor(
+    readonly app: ManagedApp,
+    code: number | null,
+    signal: NodeJS.Signals | null,
+  ) {
+    const how = signal ? `was ended by ${signal}` : `exited with code ${code}`;
+    super(`${app.name} ${how}`);
+    this.how = how;
+  }
+}
+
+/** Watches the learner's processes during a check: `during()` rejects as soon as one ends that no check stopped. */
+class ExitWatch {
+  private timer?: NodeJS.Timeout;
+  constructor(private readonly apps: ManagedApp[]) {}
+
+  exited(): { app: ManagedApp; code: number | null; signal: NodeJS.Signals | null } | undefined {
+    for (const app of this.apps) {
+      const exit = app.unexpectedExit();
+      if (exit) return { app, ...exit };
+    }
+    return undefined;
+  }
+
+  /** Rejects at once if a process already ended (between checks, or right after an answer). */
+  async before(): Promise<void> {
+    const exit = this.exited();
+    if (exit) throw new ProcessExited(exit.app, exit.code, exit.signal);
+  }
+
+  during(): Promise<never> {
+    return new Promise<never>((_, reject) => {
+      const poll = () => {
+        const exit = this.exited();
+        if (exit) reject(new ProcessExited(exit.app, exit.code, exit.signal));
+        else this.timer = setTimeout(poll, 100);
+      };
+      poll();
+    });
+  }
+
+  stop(): void {
+    clearTimeout(this.timer);
   }
 }
 
@@ -290,25 +394,48 @@ class CheckTimeout extends Error {
 /** A process the checker can crash and start again on the same port. */
 class ManagedApp implements RestartableProcess {
   private current?: EndpointProcess;
+  /** Set while the checker itself stops the process (a check's crash, the end of the run): that exit is expected. */
+  private stopping = false;
+  private readonly forget: () => void;
 
   constructor(
+    private readonly stack: CheckerStack,
     readonly name: string,
     readonly port: number,
     private readonly launch: (port: number) => Promise<EndpointProcess>,
     /** Removed once the process has stopped (an app's data, such as exercise 4's PGlite database). */
     private readonly dataDir?: string,
-  ) {}
+    /** Its log in the stack's directory. */
+    readonly logName: string = "",
+  ) {
+    this.forget = stack.adopt(this);
+  }
 
   get url(): string {
     return `http://127.0.0.1:${this.port}`;
   }
 
   async start(): Promise<void> {
+    if (this.stack.stopped) throw new Error(`the checker is stopping: ${this.name} is not started`);
     if (this.current && !this.current.hasExited()) return;
-    this.current = await this.launch(this.port);
+    this.stopping = false;
+    this.lastExit = undefined;
+    const started = await this.launch(this.port);
+    this.current = started;
+    void started.exited.then((exit) => {
+      if (this.current === started) this.lastExit = exit;
+    });
   }
 
+  /** How it ended, if it ended on its own. */
+  unexpectedExit(): { code: number | null; signal: NodeJS.Signals | null } | undefined {
+    return this.stopping ? undefined : this.lastExit;
+  }
+
+  private lastExit?: { code: number | null; signal: NodeJS.Signals | null };
+
   async kill(): Promise<void> {
+    this.stopping = true;
     await this.current?.kill();
   }
 
@@ -318,8 +445,10 @@ class ManagedApp implements RestartableProcess {
   }
 
   async stop(): Promise<void> {
+    this.stopping = true;
     await this.current?.stop(5_000);
     if (this.dataDir) rmSync(this.dataDir, { recursive: true, force: true });
+    this.forget();
   }
 }
 
@@ -327,6 +456,7 @@ async function appProcess(stack: CheckerStack, spec: AppSpec, dir: string, logNa
   const entry = path.join(dir, spec.entry);
   const dataDir = path.join(stack.dir, `${logName}-data`);
   return new ManagedApp(
+    stack,
     spec.name,
     await stack.port(),
     (port) =>
@@ -338,6 +468,7 @@ async function appProcess(stack: CheckerStack, spec: AppSpec, dir: string, logNa
         env: { ...endpointEnv(stack), APP_PORT: String(port), ...spec.env(stack, { dataDir }) },
       }),
     dataDir,
+    logName,
   );
 }
 
