@@ -263,7 +263,8 @@ async function runCheck(
   const exits = new ExitWatch(watched);
   const base = { id: check.id, name: check.name, section: check.section };
   try {
-    await Promise.race([exits.before(), check.run(context), timeout, exits.during()]);
+    await exits.before(); // a process that ended between checks
+    await Promise.race([check.run(context), timeout, exits.during()]);
     await exits.before(); // an exit right after the last answer still counts
     return { ...base, kind: "passed", durationMs: performance.now() - startedAt };
   } catch (caught) {

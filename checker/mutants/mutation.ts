@@ -43,6 +43,9 @@ export async function runCatalogue(
     ...catalogue.alternatives.filter((a) => !options.fast || a.fast).map((entry) => ({ folder: catalogue.folder, kind: "alternative" as const, entry })),
   ]);
   const root = mkdtempSync(path.join(tmpdir(), "idempotency-mutants-"));
+  // A signal ends the process from the stack's handler (stack.ts), past the finally below: the copies go then too.
+  const removeRoot = () => rmSync(root, { recursive: true, force: true });
+  process.once("exit", removeRoot);
   try {
     prepareScratchRoot(root);
     const runs = variants.map((variant) => {
@@ -64,7 +67,8 @@ export async function runCatalogue(
     }
     return results;
   } finally {
-    rmSync(root, { recursive: true, force: true });
+    process.off("exit", removeRoot);
+    removeRoot();
   }
 }
 
