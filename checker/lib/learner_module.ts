@@ -11,12 +11,21 @@ import { spawnManaged } from "../../orchestration/processes.js";
 
 const CALLER = path.join(REPO_ROOT, "checker", "lib", "learner_call.ts");
 
+let missedDeadlines = 0;
+
+/**
+ * How many calls have missed their deadline so far: a check may wrap the error in its own words, and the run still
+ * learns that the learner's code hangs (the checks after it would only wait for it again).
+ */
+export const deadlinesMissed = () => missedDeadlines;
+
 /** The learner's function did not return (or its module did not load) within its deadline. */
 export class NeverReturned extends Error {
   constructor(
     readonly what: string,
     readonly deadlineMs: number,
   ) {
+    missedDeadlines++;
     super(`${what} did not finish within ${deadlineMs / 1000} s: an endless loop, or something it waits for that never comes?`);
     this.name = "NeverReturned";
   }

@@ -10,7 +10,7 @@ import { type Check, type CheckContext, CheckFailure, RepeatedSideEffect, type R
 import type { AppSpec, ExerciseDefinition } from "./exercise.js";
 import { type JournalMismatch, journalMismatchesSince, logEnd, mismatchHint, mismatchSection, nonDeterministicSource } from "./replay.js";
 import { type SeenRequest, repeatedAfterAnswer } from "./request_ledger.js";
-import { LearnerCodeExited, NeverReturned } from "./learner_module.js";
+import { LearnerCodeExited, NeverReturned, deadlinesMissed } from "./learner_module.js";
 import { NoAnswer, StuckInvocation, Unresponsive } from "./restate.js";
 import type { CheckerStack } from "./stack.js";
 
@@ -261,6 +261,7 @@ async function runCheck(
     timer = setTimeout(() => reject(new CheckTimeout(timeoutMs)), timeoutMs);
   });
   const exits = new ExitWatch(watched);
+  const missedBefore = deadlinesMissed();
   const base = { id: check.id, name: check.name, section: check.section };
   try {
     await exits.before(); // a process that ended between checks
@@ -286,7 +287,8 @@ async function runCheck(
     }
     if (error instanceof CheckFailure) {
       const repeatedSideEffect = error instanceof RepeatedSideEffect;
-      return { ...base, kind: "failed", hint: error.message, section: error.section ?? check.section, detail, durationMs, repeatedSideEffect };
+      const endsRun = deadlinesMissed() > missedBefore;
+      return { ...base, kind: "failed", hint: error.message, section: error.section ?? check.section, detail, durationMs, repeatedSideEffect, endsRun };
     }
     if (error instanceof StuckInvocation) {
       return {
@@ -484,8 +486,15 @@ function endpointEnv(stack: CheckerStack): Record<string, string> {
   };
 }
 
-/** Whatever a check switched on (a dropped answer, latency) must not leak into the next one. */
+/**
+ * Whatever a check switched on (a dropped answer, latency) must not leak into the next one. Tried twice: a kept-alive
+ * connection the provider closed while the checker waited for a blocking call fails once.
+ */
 async function clearFaults(stack: CheckerStack): Promise<void> {
+  await clearFaultsOnce(stack).catch(() => clearFaultsOnce(stack));
+}
+
+async function clearFaultsOnce(stack: CheckerStack): Promise<void> {
   await Promise.all([
     stack.gateway.setFaults({ latencyMs: 0, failureRate: 0, failNext: 0, dropNext: 0 }),
     stack.inventory.setFaults(NO_FAULTS),
