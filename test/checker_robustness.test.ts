@@ -23,9 +23,9 @@ import { type ManagedProcess, killGroup, onEverySpawn } from "../orchestration/p
 /** The checker under test: this repository's, or another checkout's (to measure a case on an older checker). */
 const CHECKER = path.join(process.env.CHECKER_UNDER_TEST ?? REPO_ROOT, "checker", "check.ts");
 /** A case that takes longer has hung: the checker is stopped and the case fails. */
-const HANG_LIMIT_MS = Number(process.env.CHECKER_HANG_LIMIT_MS ?? 90_000);
+const HANG_LIMIT_MS = Number(process.env.CHECKER_HANG_LIMIT_MS ?? 150_000);
 /** A case may first wait for a free slot (three run at a time). */
-const CASE_TIMEOUT_MS = 3 * HANG_LIMIT_MS + 30_000;
+const CASE_TIMEOUT_MS = 2 * HANG_LIMIT_MS + 60_000;
 
 interface Verdict {
   /** null: it did not end by itself within HANG_LIMIT_MS, or was ended by a signal. */
