@@ -284,10 +284,13 @@ describe("stopping the checker's stack while a run goes on (a test hook that tim
         ],
         { onEvent: (event) => events.push(event.type) },
       );
+      // Stopped while the first run's check waits for its handler (and the second run's endpoint starts meanwhile).
       const deadline = Date.now() + 60_000;
       while (!events.includes("exercise") && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
-      await new Promise((resolve) => setTimeout(resolve, 1_000));
+      await new Promise((resolve) => setTimeout(resolve, 1_500));
       await stack.stop();
+      const runningAtStop = spawned.filter((process) => !process.hasExited()).map((process) => `${process.name} (${process.pid})`);
+      expect(runningAtStop, "processes still running once stop() has resolved").toEqual([]);
       const settled = await Promise.race([
         Promise.allSettled(reports),
         new Promise<"still running">((resolve) => setTimeout(() => resolve("still running"), 60_000)),

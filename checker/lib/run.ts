@@ -419,16 +419,27 @@ class ManagedApp implements RestartableProcess {
   }
 
   async start(): Promise<void> {
-    if (this.stack.stopped) throw new Error(`the checker is stopping: ${this.name} is not started`);
+    if (this.stack.stopped || this.closed) throw new Error(`the checker is stopping: ${this.name} is not started`);
     if (this.current && !this.current.hasExited()) return;
     this.stopping = false;
     this.lastExit = undefined;
-    const started = await this.launch(this.port);
+    this.launching = this.launch(this.port);
+    const started = await this.launching.finally(() => (this.launching = undefined));
     this.current = started;
     void started.exited.then((exit) => {
       if (this.current === started) this.lastExit = exit;
     });
+    if (this.closed) {
+      // stop() was called while it started (the stack stopped meanwhile): it does not outlive the stop.
+      await started.stop(5_000);
+      throw new Error(`the checker is stopping: ${this.name} was stopped as it started`);
+    }
   }
+
+  /** A start under way, for stop() to wait for. */
+  private launching?: Promise<EndpointProcess>;
+  /** Stopped for good: no start any more. */
+  private closed = false;
 
   /** How it ended, if it ended on its own. */
   unexpectedExit(): { code: number | null; signal: NodeJS.Signals | null } | undefined {
@@ -449,6 +460,8 @@ class ManagedApp implements RestartableProcess {
 
   async stop(): Promise<void> {
     this.stopping = true;
+    this.closed = true;
+    await this.launching?.catch(() => undefined);
     await this.current?.stop(5_000);
     if (this.dataDir) rmSync(this.dataDir, { recursive: true, force: true });
     this.forget();
