@@ -146,6 +146,8 @@ async function checkOnce(
     const failure = lines.findIndex((line) => /^\s+✗ /.test(line));
     const below = lines[failure + 1] ?? "";
     const hint = failure < 0 ? "" : /^ {6}\S/.test(below) ? below.trim() : lines[failure]!.trim().replace(/^✗ /, "");
+    // For the record (and the benchmark's reader): what a learner would have seen, and when.
+    console.log(`${variant}: exit ${code ?? signal} after ${seconds.toFixed(1)} s, ${left.length} processes and ${tempLeft.length} temp dirs left; ${hint}`);
     return { code, signal, seconds, output, hint, left, tempLeft };
   } finally {
     clearTimeout(limit);
