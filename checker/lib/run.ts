@@ -149,7 +149,7 @@ async function prepare(stack: CheckerStack, exercise: ExerciseDefinition, implem
     const who = failed === 0 ? endpoint : apps[failed - 1]!;
     const variable = failed === 0 ? "SERVICE_PORT" : "APP_PORT";
     const problem = /^timed out .* waiting for/.test((reason as Error)?.message ?? "")
-      ? `${who.name} did not start: it did not listen on port ${who.port} (${variable}) within ${ENDPOINT_START_S} s; listen on the port the environment gives, not a fixed one`
+      ? `${who.name} did not start: it did not listen on port ${who.port} (${variable}) within ${ENDPOINT_START_S} s: does it listen on another port, or wait for something before it listens?`
       : `${who.name} did not start: ${firstProblemLine(reason)}`;
     return { ...prepared, problem, problemLog: who.logName };
   }
@@ -521,6 +521,9 @@ function firstProblemLine(error: unknown): string {
   const lines = message.split("\n").map((line) => line.trim()).filter(Boolean);
   // A crashed process's output: the line that names the error ("TypeError: ..."), not the banner or the source line.
   const output = lines.slice(1);
+  // esbuild (under tsx) names a syntax error's place on a line of its own: "/dir/file.ts:3:15: ERROR: Unexpected ';'".
+  const syntax = output.find((line) => /^\S+\.[cm]?[jt]sx?:\d+:\d+: ERROR: /.test(line));
+  if (syntax) return `${displayPath(syntax.split(":")[0]!)}${syntax.slice(syntax.split(":")[0]!.length)}`.slice(0, 300);
   const errorLine = output.find((line) => /^([A-Z]\w*)?Error\b.*:/.test(line)) ?? output.find((line) => /error|cannot|not found/i.test(line));
   return (errorLine ?? lines[0] ?? "unknown error").slice(0, 300);
 }
