@@ -177,6 +177,7 @@ describe.skipIf(!existsSync("/proc/self/environ"))("the checker under broken sol
     ]);
     expect(verdict.code, explain(verdict)).toBe(1);
     expect(verdict.hint, explain(verdict)).toMatch(/^enqueue\.ts could not be loaded: importing it exited its process with code 0/);
+    expect(verdict.output, "the checks after it would only meet the same exit").toMatch(/6 more checks not run/);
     expectClean(verdict);
   }, CASE_TIMEOUT_MS);
 

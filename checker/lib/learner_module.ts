@@ -11,13 +11,14 @@ import { spawnManaged } from "../../orchestration/processes.js";
 
 const CALLER = path.join(REPO_ROOT, "checker", "lib", "learner_call.ts");
 
-let missedDeadlines = 0;
+let hungOrExited = 0;
 
 /**
- * How many calls have missed their deadline so far: a check may wrap the error in its own words, and the run still
- * learns that the learner's code hangs (the checks after it would only wait for it again).
+ * How many calls so far have missed their deadline or ended their process: a check may wrap the error in its own
+ * words, and the run still learns that the learner's code hangs or exits (the checks after it would only meet the
+ * same).
  */
-export const deadlinesMissed = () => missedDeadlines;
+export const callsHungOrExited = () => hungOrExited;
 
 /** The learner's function did not return (or its module did not load) within its deadline. */
 export class NeverReturned extends Error {
@@ -25,7 +26,7 @@ export class NeverReturned extends Error {
     readonly what: string,
     readonly deadlineMs: number,
   ) {
-    missedDeadlines++;
+    hungOrExited++;
     super(`${what} did not finish within ${deadlineMs / 1000} s: an endless loop, or something it waits for that never comes?`);
     this.name = "NeverReturned";
   }
@@ -34,6 +35,7 @@ export class NeverReturned extends Error {
 /** The child ended without an answer: the learner's code called process.exit, or crashed. */
 export class LearnerCodeExited extends Error {
   constructor(what: string, code: number | null, signal: string | null, output: string) {
+    hungOrExited++;
     const how = signal ? `ended its process with ${signal}` : `exited its process with code ${code}`;
     super(`${what} ${how} before returning (a process.exit in your code?)${output ? `; its last output: ${lastLines(output, 3)}` : ""}`);
     this.name = "LearnerCodeExited";

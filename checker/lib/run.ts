@@ -10,7 +10,7 @@ import { type Check, type CheckContext, CheckFailure, RepeatedSideEffect, type R
 import type { AppSpec, ExerciseDefinition } from "./exercise.js";
 import { type JournalMismatch, journalMismatchesSince, logEnd, mismatchHint, mismatchSection, nonDeterministicSource } from "./replay.js";
 import { type SeenRequest, repeatedAfterAnswer } from "./request_ledger.js";
-import { LearnerCodeExited, NeverReturned, deadlinesMissed } from "./learner_module.js";
+import { LearnerCodeExited, NeverReturned, callsHungOrExited } from "./learner_module.js";
 import { NoAnswer, StuckInvocation, Unresponsive } from "./restate.js";
 import type { CheckerStack } from "./stack.js";
 
@@ -261,7 +261,7 @@ async function runCheck(
     timer = setTimeout(() => reject(new CheckTimeout(timeoutMs)), timeoutMs);
   });
   const exits = new ExitWatch(watched);
-  const missedBefore = deadlinesMissed();
+  const troubleBefore = callsHungOrExited();
   const base = { id: check.id, name: check.name, section: check.section };
   try {
     await exits.before(); // a process that ended between checks
@@ -283,11 +283,11 @@ async function runCheck(
       return { ...base, kind: "failed", hint, detail, durationMs, endsRun: true };
     }
     if (error instanceof LearnerCodeExited) {
-      return { ...base, kind: "failed", hint: error.message, detail, durationMs };
+      return { ...base, kind: "failed", hint: error.message, detail, durationMs, endsRun: true };
     }
     if (error instanceof CheckFailure) {
       const repeatedSideEffect = error instanceof RepeatedSideEffect;
-      const endsRun = deadlinesMissed() > missedBefore;
+      const endsRun = callsHungOrExited() > troubleBefore;
       return { ...base, kind: "failed", hint: error.message, section: error.section ?? check.section, detail, durationMs, repeatedSideEffect, endsRun };
     }
     if (error instanceof StuckInvocation) {
