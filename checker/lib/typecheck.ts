@@ -32,6 +32,7 @@ export interface TypecheckResult {
 
 /** Type-checks the .ts files of `folders` in one tsc run. */
 export async function typecheck(folders: string[]): Promise<TypecheckResult> {
+  if (folders.length === 0) return { errors: new Map() };
   const scratch = mkdtempSync(path.join(tmpdir(), "idempotency-typecheck-"));
   const config = path.join(scratch, "tsconfig.json");
   const output = path.join(scratch, "tsc.log");
