@@ -3,11 +3,11 @@
 // a deadline: a `process.exit` at import, an endless loop or a crash ends or
 // blocks that child, never the checker, and is reported as what it is.
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync, statSync } from "node:fs";
 import * as path from "node:path";
 import { REPO_ROOT, tsxArgs } from "../../orchestration/paths.js";
 import { spawnManaged } from "../../orchestration/processes.js";
+import { scratchDir } from "./scratch.js";
 
 const CALLER = path.join(REPO_ROOT, "checker", "lib", "learner_call.ts");
 
@@ -73,10 +73,10 @@ export async function exportedFunctions(file: string, deadlineMs: number): Promi
 
 /** Calls `name(...args)` from `file` in a child process; the arguments and the result go as JSON. */
 export async function callAsync(file: string, name: string | undefined, args: unknown[], options: CallOptions): Promise<Answer> {
-  const scratch = mkdtempSync(path.join(tmpdir(), "learner-call-"));
-  const answerFile = path.join(scratch, "answer");
+  const scratch = scratchDir("learner-call-");
+  const answerFile = path.join(scratch.path, "answer");
   const child = spawnManaged(`${options.what}`, process.execPath, [...tsxArgs(), CALLER, file, ...(name === undefined ? [] : [name, JSON.stringify(args)])], {
-    output: { kind: "file", path: path.join(scratch, "output.log") },
+    output: { kind: "file", path: path.join(scratch.path, "output.log") },
     env: { LEARNER_CALL_ANSWER: answerFile },
   });
   let timer: NodeJS.Timeout | undefined;
@@ -88,7 +88,7 @@ export async function callAsync(file: string, name: string | undefined, args: un
   } finally {
     clearTimeout(timer);
     await child.kill();
-    rmSync(scratch, { recursive: true, force: true });
+    scratch.remove();
   }
 }
 
@@ -97,8 +97,8 @@ export async function callAsync(file: string, name: string | undefined, args: un
  * checker waits at most `deadlineMs`, then the child is killed.
  */
 export function callSync(file: string, name: string, args: unknown[], options: CallOptions): unknown {
-  const scratch = mkdtempSync(path.join(tmpdir(), "learner-call-"));
-  const answerFile = path.join(scratch, "answer");
+  const scratch = scratchDir("learner-call-");
+  const answerFile = path.join(scratch.path, "answer");
   try {
     const run = spawnSync(process.execPath, [...tsxArgs(), CALLER, file, name, JSON.stringify(args)], {
       cwd: REPO_ROOT,
@@ -111,7 +111,7 @@ export function callSync(file: string, name: string, args: unknown[], options: C
     if (run.error && (run.error as NodeJS.ErrnoException).code === "ETIMEDOUT") throw new NeverReturned(options.what, options.deadlineMs);
     return judge(readAnswers(answerFile), name, options.what, run.status, run.signal, `${run.stdout ?? ""}${run.stderr ?? ""}`).result;
   } finally {
-    rmSync(scratch, { recursive: true, force: true });
+    scratch.remove();
   }
 }
 

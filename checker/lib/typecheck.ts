@@ -3,12 +3,12 @@
 // checking its types, so without this a solution with a type error could pass;
 // and tsc names a syntax error or an import that does not resolve by file and
 // line, where tsx says "Transform failed".
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
-import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { REPO_ROOT } from "../../orchestration/paths.js";
 import { spawnManaged } from "../../orchestration/processes.js";
+import { scratchDir } from "./scratch.js";
 
 const TSC = createRequire(import.meta.url).resolve("typescript/bin/tsc");
 /** On a busy 2-core machine tsc takes about 10 s for every exercise; past this the check goes on without it. */
@@ -33,9 +33,9 @@ export interface TypecheckResult {
 /** Type-checks the .ts files of `folders` in one tsc run. */
 export async function typecheck(folders: string[]): Promise<TypecheckResult> {
   if (folders.length === 0) return { errors: new Map() };
-  const scratch = mkdtempSync(path.join(tmpdir(), "idempotency-typecheck-"));
-  const config = path.join(scratch, "tsconfig.json");
-  const output = path.join(scratch, "tsc.log");
+  const scratch = scratchDir("idempotency-typecheck-");
+  const config = path.join(scratch.path, "tsconfig.json");
+  const output = path.join(scratch.path, "tsc.log");
   writeFileSync(
     config,
     JSON.stringify({
@@ -64,7 +64,7 @@ export async function typecheck(folders: string[]): Promise<TypecheckResult> {
   } finally {
     clearTimeout(timer);
     await tsc.kill();
-    rmSync(scratch, { recursive: true, force: true });
+    scratch.remove();
   }
 }
 
