@@ -38,18 +38,28 @@ export interface ManagedProcess {
   kill(): Promise<void>;
   /** The last lines it printed, for error messages. */
   recentOutput(): string;
+  /** Sends a message on its IPC channel (only when started with `onMessage`). */
+  send(message: unknown): void;
 }
 
 export function spawnManaged(
   name: string,
   command: string,
   args: string[],
-  options: { env?: NodeJS.ProcessEnv; output: Output; cwd?: string; uid?: number; gid?: number },
+  options: {
+    env?: NodeJS.ProcessEnv;
+    output: Output;
+    cwd?: string;
+    uid?: number;
+    gid?: number;
+    /** Opens an IPC channel (a Node.js child's process.send) and gives its messages here. */
+    onMessage?: (message: unknown) => void;
+  },
 ): ManagedProcess {
   const child = spawn(command, args, {
     cwd: options.cwd ?? REPO_ROOT,
     env: { ...process.env, ...options.env },
-    stdio: ["ignore", "pipe", "pipe"],
+    stdio: options.onMessage ? ["ignore", "pipe", "pipe", "ipc"] : ["ignore", "pipe", "pipe"],
     uid: options.uid, // e.g. PostgreSQL, which refuses to run as root
     gid: options.gid,
     detached: true, // own process group: Ctrl-C reaches only the launcher, which stops children in order
@@ -57,6 +67,7 @@ export function spawnManaged(
   if (child.pid === undefined) throw new Error(`could not start ${name} (${command})`);
   const pid = child.pid;
   running.add(child);
+  if (options.onMessage) child.on("message", options.onMessage);
 
   const recent: string[] = [];
   let file: WriteStream | undefined;
@@ -101,7 +112,10 @@ export function spawnManaged(
     }
     killGroup(pid, "SIGKILL");
   };
-  const managed: ManagedProcess = { name, pid, argv: [command, ...args], exited, hasExited: () => exitedFlag, stop, kill, recentOutput: () => recent.join("\n") };
+  const send = (message: unknown) => {
+    if (!exitedFlag && child.connected) child.send(message as never);
+  };
+  const managed: ManagedProcess = { name, pid, argv: [command, ...args], exited, hasExited: () => exitedFlag, stop, kill, recentOutput: () => recent.join("\n"), send };
   for (const listener of spawnListeners) listener(managed);
   return managed;
 }

@@ -26,7 +26,7 @@ async function load<T>(ctx: CheckContext, file: string, names: string[]): Promis
   const call = (name: string) => (...args: unknown[]) =>
     blocking
       ? callSync(modulePath, name, args, { what: `${file}'s ${name}`, deadlineMs: KEY_DEADLINE_MS })
-      : callAsync(modulePath, name, args, { what: `${file}'s ${name}`, deadlineMs: ENQUEUE_DEADLINE_MS }).then((answer) => answer.result);
+      : callAsync(modulePath, name, args, { what: `${file}'s ${name}`, deadlineMs: ENQUEUE_DEADLINE_MS });
   return Object.fromEntries(names.map((name) => [name, call(name)])) as T;
 }
 

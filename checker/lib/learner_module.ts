@@ -6,7 +6,7 @@ import { spawnSync } from "node:child_process";
 import { readFileSync, statSync } from "node:fs";
 import * as path from "node:path";
 import { REPO_ROOT, tsxArgs } from "../../orchestration/paths.js";
-import { spawnManaged } from "../../orchestration/processes.js";
+import { type ManagedProcess, spawnManaged } from "../../orchestration/processes.js";
 import { scratchDir } from "./scratch.js";
 
 const CALLER = path.join(REPO_ROOT, "checker", "lib", "learner_call.ts");
@@ -58,38 +58,106 @@ interface CallOptions {
   deadlineMs: number;
 }
 
-const exportsSeen = new Map<string, string[]>();
+/**
+ * One child per version of a module file, kept while the checks call it (a child costs ~0.5 s to start): it imports
+ * the module once, as an application would, and answers calls over IPC. A call that misses its deadline, or a child
+ * that exits, ends it; the next call starts another. Idle for IDLE_MS, it is stopped; the checker's exit stops it too
+ * (orchestration/processes.ts).
+ */
+class ModuleHost {
+  private readonly pending = new Map<number, { resolve: (answer: Answer) => void; what: string }>();
+  private nextId = 0;
+  private idle?: NodeJS.Timeout;
+  private readonly child: ManagedProcess;
+  private readonly scratch = scratchDir("learner-call-");
+  readonly ready: Promise<string[]>;
 
-/** Imports `file` in a child process and lists its function exports (once per version of the file: a child costs ~0.5 s). */
-export async function exportedFunctions(file: string, deadlineMs: number): Promise<string[]> {
-  const { mtimeMs, size } = statSync(file);
-  const version = `${file}@${mtimeMs}:${size}`;
-  const seen = exportsSeen.get(version);
-  if (seen) return seen;
-  const answers = await callAsync(file, undefined, [], { what: "importing it", deadlineMs });
-  exportsSeen.set(version, answers.loaded ?? []);
-  return answers.loaded ?? [];
+  constructor(
+    file: string,
+    private readonly version: string,
+    loadDeadlineMs: number,
+  ) {
+    let loaded: (answer: Answer) => void = () => {};
+    const answered = new Promise<Answer>((resolve) => (loaded = resolve));
+    this.child = spawnManaged(`learner module ${path.basename(file)}`, process.execPath, [...tsxArgs(), CALLER, file], {
+      output: { kind: "file", path: path.join(this.scratch.path, "output.log") },
+      onMessage: (message) => {
+        const answer = message as Answer & { id?: number };
+        if (answer.id === undefined) return loaded(answer);
+        this.pending.get(answer.id)?.resolve(answer);
+        this.pending.delete(answer.id);
+      },
+    });
+    this.ready = this.await(answered, "importing it", loadDeadlineMs).then((answer) => {
+      if (answer.error !== undefined) throw new LearnerCodeThrew("importing it", answer.error);
+      return answer.loaded ?? [];
+    });
+    this.ready.catch(() => this.close());
+  }
+
+  async call(name: string, args: unknown[], options: CallOptions): Promise<unknown> {
+    await this.ready;
+    clearTimeout(this.idle);
+    const id = this.nextId++;
+    const answered = new Promise<Answer>((resolve) => this.pending.set(id, { resolve, what: options.what }));
+    this.child.send({ id, name, args });
+    try {
+      const answer = await this.await(answered, options.what, options.deadlineMs);
+      if (answer.error !== undefined) throw new LearnerCodeThrew(options.what, answer.error);
+      return answer.result;
+    } catch (error) {
+      if (!(error instanceof LearnerCodeThrew)) this.close();
+      throw error;
+    } finally {
+      if (this.pending.size === 0 && hosts.get(this.version) === this) this.idle = setTimeout(() => this.close(), IDLE_MS).unref();
+    }
+  }
+
+  /** The answer, or NeverReturned at the deadline, or LearnerCodeExited if the child ends first. */
+  private async await(answered: Promise<Answer>, what: string, deadlineMs: number): Promise<Answer> {
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<"deadline">((resolve) => (timer = setTimeout(() => resolve("deadline"), deadlineMs)));
+    try {
+      const exit = this.child.exited.then((ended) => ({ ended }));
+      const first = await Promise.race([answered.then((answer) => ({ answer })), exit, deadline]);
+      if (first === "deadline") throw new NeverReturned(what, deadlineMs);
+      if ("ended" in first) throw new LearnerCodeExited(what, first.ended.code, first.ended.signal, this.child.recentOutput().trim());
+      return first.answer;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  close(): void {
+    clearTimeout(this.idle);
+    if (hosts.get(this.version) === this) hosts.delete(this.version);
+    void this.child.kill().finally(() => this.scratch.remove());
+  }
 }
 
-/** Calls `name(...args)` from `file` in a child process; the arguments and the result go as JSON. */
-export async function callAsync(file: string, name: string | undefined, args: unknown[], options: CallOptions): Promise<Answer> {
-  const scratch = scratchDir("learner-call-");
-  const answerFile = path.join(scratch.path, "answer");
-  const child = spawnManaged(`${options.what}`, process.execPath, [...tsxArgs(), CALLER, file, ...(name === undefined ? [] : [name, JSON.stringify(args)])], {
-    output: { kind: "file", path: path.join(scratch.path, "output.log") },
-    env: { LEARNER_CALL_ANSWER: answerFile },
-  });
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    const deadline = new Promise<"deadline">((resolve) => (timer = setTimeout(() => resolve("deadline"), options.deadlineMs)));
-    const ended = await Promise.race([child.exited, deadline]);
-    if (ended === "deadline") throw new NeverReturned(options.what, options.deadlineMs);
-    return judge(readAnswers(answerFile), name, options.what, ended.code, ended.signal, child.recentOutput());
-  } finally {
-    clearTimeout(timer);
-    await child.kill();
-    scratch.remove();
+/** How long a module's child waits for the next call before it is stopped. */
+const IDLE_MS = 10_000;
+const hosts = new Map<string, ModuleHost>();
+
+function hostFor(file: string, loadDeadlineMs: number): ModuleHost {
+  const { mtimeMs, size } = statSync(file);
+  const version = `${file}@${mtimeMs}:${size}`;
+  let host = hosts.get(version);
+  if (!host) {
+    host = new ModuleHost(file, version, loadDeadlineMs);
+    hosts.set(version, host);
   }
+  return host;
+}
+
+/** Imports `file` in a child process (or finds the child that has) and lists its function exports. */
+export function exportedFunctions(file: string, deadlineMs: number): Promise<string[]> {
+  return hostFor(file, deadlineMs).ready;
+}
+
+/** Calls `name(...args)` from `file` in its child process; the arguments and the result go as JSON. */
+export function callAsync(file: string, name: string, args: unknown[], options: CallOptions): Promise<unknown> {
+  return hostFor(file, options.deadlineMs).call(name, args, options);
 }
 
 /**
