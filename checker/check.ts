@@ -14,6 +14,7 @@ import type { ExerciseDefinition } from "./lib/exercise.js";
 import { type Painter, formatResult, painter, summaryLine } from "./lib/report.js";
 import { type ExerciseReport, displayPath, runExercises } from "./lib/run.js";
 import { type CheckerStack, startCheckerStack } from "./lib/stack.js";
+import { type TypecheckResult, typecheck } from "./lib/typecheck.js";
 
 const USAGE = `Usage: npm run check -- <exercise> [--dir <folder>] [--verbose]
 
@@ -112,27 +113,37 @@ async function main(): Promise<number> {
   );
 
   const startedAt = performance.now();
+  // Type errors first: tsc runs while the stack starts, and an exercise that does not type-check is not run.
+  const folders = exercises.map((exercise) => path.join(root, exercise.folder));
+  const typing = typecheck(folders.filter((folder) => existsSync(folder)));
   let stack: CheckerStack;
   try {
-    stack = await startCheckerStack({ progress: (line) => console.log(paint.dim(`· ${line}...`)) });
+    stack = await startCheckerStack({
+      progress: (line) => console.log(paint.dim(`· ${line}...`)),
+      interrupted: () => console.log("\nInterrupted: stopping restate-server, the gateway, the providers and your endpoint..."),
+    });
   } catch (error) {
     console.error(`\nThe stack could not start: ${(error as Error).message}`);
     return 2;
   }
   console.log(paint.dim(`· ready in ${((performance.now() - startedAt) / 1000).toFixed(1)} s`));
 
-  let interrupted = false;
-  process.once("SIGINT", () => {
-    interrupted = true;
-    console.log("\nInterrupted: stopping restate-server, the gateway, the providers and your endpoint...");
-    void stack.stop().finally(() => process.exit(130));
-  });
-
   const reports: ExerciseReport[] = [];
+  const types = await typing;
+  if (types.skipped) console.log(paint.dim(`· types not checked: ${types.skipped}`));
+  for (const [index, exercise] of exercises.entries()) {
+    const report = typeErrorReport(exercise, folders[index]!, types);
+    if (!report) continue;
+    if (exercises.length > 1) console.log(`\n${paint.bold(`Exercise ${exercise.number}: ${exercise.title}`)} (${displayPath(report.dir)})`);
+    printSetupProblem(report, paint, verbose);
+    reports.push(report);
+  }
+  const typed = exercises.filter((exercise) => !reports.some((report) => report.exercise === exercise));
+
   try {
     const runs = runExercises(
       stack,
-      exercises.map((exercise) => ({ exercise, implementationRoot: root })),
+      typed.map((exercise) => ({ exercise, implementationRoot: root })),
       {
         onEvent: (event) => {
           if (event.type === "exercise" && exercises.length > 1) {
@@ -140,16 +151,15 @@ async function main(): Promise<number> {
           } else if (event.type === "progress") console.log(paint.dim(`· ${event.line}...`));
           else if (event.type === "check" && event.result.kind !== "not-run") console.log(formatResult(event.result, paint, verbose));
           else if (event.type === "done") {
+            const notRun = event.report.results.filter((result) => result.kind === "not-run");
             if (event.report.setupProblem) printSetupProblem(event.report, paint, verbose);
-            else if (verbose && event.report.results.some((result) => result.kind !== "passed")) printLog(event.report, paint);
+            else if (notRun.length > 0) console.log(paint.dim(`  ${notRun.length} more checks not run: ${notRun[0]!.hint?.replace(/^not run: /, "")}`));
+            if (!event.report.setupProblem && verbose && event.report.results.some((result) => result.kind !== "passed")) printLog(event.report, paint);
           }
         },
       },
     );
-    for (const run of runs) {
-      if (interrupted) break;
-      reports.push(await run);
-    }
+    for (const run of runs) reports.push(await run);
   } finally {
     await stack.stop();
   }
@@ -167,16 +177,38 @@ async function main(): Promise<number> {
   return results.every((result) => result.kind === "passed") ? 0 : 1;
 }
 
+/** The lines of a setup problem's log shown without --verbose (the app's own words for why it did not start). */
+const SETUP_LOG_LINES = 12;
+
 function printSetupProblem(report: ExerciseReport, paint: Painter, verbose: boolean): void {
   console.log(`  ${paint.red("✗")} ${report.setupProblem}`);
+  printLog(report, paint, verbose ? undefined : SETUP_LOG_LINES);
   console.log(paint.dim(`    ${report.results.length} checks not run`));
-  if (verbose) printLog(report, paint);
 }
 
-function printLog(report: ExerciseReport, paint: Painter): void {
-  if (!report.endpointLog.trim()) return;
-  console.log(paint.dim("  --- the last lines of your endpoint's log ---"));
-  console.log(report.endpointLog.replace(/^/gm, "  "));
+function printLog(report: ExerciseReport, paint: Painter, lines?: number): void {
+  if (!report.endpointLog.trim() || report.endpointLog === "(no log)") return;
+  console.log(paint.dim(`  --- the last lines of ${report.logOf ?? "your endpoint's log"} ---`));
+  console.log(report.endpointLog.split("\n").slice(lines === undefined ? 0 : -lines).join("\n").replace(/^/gm, "  "));
+}
+
+const TYPE_ERRORS_SHOWN = 10;
+
+/** An exercise whose folder does not type-check: reported as such, its checks not run. */
+function typeErrorReport(exercise: ExerciseDefinition, dir: string, types: TypecheckResult): ExerciseReport | undefined {
+  const errors = types.errors.get(dir) ?? [];
+  if (errors.length === 0) return undefined;
+  const where = (error: (typeof errors)[number]) => `${displayPath(error.file)}:${error.line}:${error.column}`;
+  const first = errors[0]!;
+  const problem = `your code does not type-check (${errors.length === 1 ? "1 error" : `${errors.length} errors`}): ${where(first)} ${first.message}`;
+  return {
+    exercise,
+    dir,
+    setupProblem: problem,
+    results: exercise.checks.map((check) => ({ id: check.id, name: check.name, kind: "not-run", hint: problem, section: check.section, durationMs: 0 })),
+    endpointLog: errors.slice(0, TYPE_ERRORS_SHOWN).map((error) => `${where(error)} ${error.message}`).join("\n") + (errors.length > TYPE_ERRORS_SHOWN ? `\n... and ${errors.length - TYPE_ERRORS_SHOWN} more` : ""),
+    logOf: "tsc's errors",
+  };
 }
 
 

@@ -51,18 +51,28 @@ export interface ManagedProcess {
   kill(): Promise<void>;
   /** The last lines it printed, for error messages. */
   recentOutput(): string;
+  /** Sends a message on its IPC channel (only when started with `onMessage`). */
+  send(message: unknown): void;
 }
 
 export function spawnManaged(
   name: string,
   command: string,
   args: string[],
-  options: { env?: NodeJS.ProcessEnv; output: Output; cwd?: string; uid?: number; gid?: number },
+  options: {
+    env?: NodeJS.ProcessEnv;
+    output: Output;
+    cwd?: string;
+    uid?: number;
+    gid?: number;
+    /** Opens an IPC channel (a Node.js child's process.send) and gives its messages here. */
+    onMessage?: (message: unknown) => void;
+  },
 ): ManagedProcess {
   const child = spawn(command, args, {
     cwd: options.cwd ?? REPO_ROOT,
     env: { ...process.env, ...options.env },
-    stdio: ["ignore", "pipe", "pipe"],
+    stdio: options.onMessage ? ["ignore", "pipe", "pipe", "ipc"] : ["ignore", "pipe", "pipe"],
     uid: options.uid, // e.g. PostgreSQL, which refuses to run as root
     gid: options.gid,
     detached: true, // own process group: Ctrl-C reaches only the launcher, which stops children in order
@@ -70,6 +80,7 @@ export function spawnManaged(
   if (child.pid === undefined) throw new Error(`could not start ${name} (${command})`);
   const pid = child.pid;
   running.add(child);
+  if (options.onMessage) child.on("message", options.onMessage);
 
   const recent: string[] = [];
   let file: WriteStream | undefined;
@@ -97,37 +108,51 @@ export function spawnManaged(
     });
   });
 
+  // Signals go to the child's whole process group (it leads one: detached), so whatever it started stops too;
+  // once it is gone, SIGKILL takes what is left of its group.
   const stop = async (graceMs = 10_000) => {
-    if (exitedFlag) return;
-    killGroup(pid, "SIGTERM");
-    const timer = setTimeout(() => killGroup(pid, "SIGKILL"), graceMs);
-    await exited;
-    clearTimeout(timer);
+    if (!exitedFlag) {
+      killGroup(pid, "SIGTERM");
+      const timer = setTimeout(() => killGroup(pid, "SIGKILL"), graceMs);
+      await exited;
+      clearTimeout(timer);
+    }
+    killGroup(pid, "SIGKILL");
   };
   const kill = async () => {
-    if (exitedFlag) return;
+    if (!exitedFlag) {
+      killGroup(pid, "SIGKILL");
+      await exited;
+    }
     killGroup(pid, "SIGKILL");
-    await exited;
   };
-  const managed: ManagedProcess = { name, pid, argv: [command, ...args], exited, hasExited: () => exitedFlag, stop, kill, recentOutput: () => recent.join("\n") };
+  const send = (message: unknown) => {
+    if (!exitedFlag && child.connected) child.send(message as never);
+  };
+  const managed: ManagedProcess = { name, pid, argv: [command, ...args], exited, hasExited: () => exitedFlag, stop, kill, recentOutput: () => recent.join("\n"), send };
   for (const listener of spawnListeners) listener(managed);
   return managed;
 }
 
-
-/**
- * Signals a child started by spawnManaged and everything in its process group (`detached` made the child the
- * group's leader, so the group's id is its PID): a child's own children, such as a wrapper's real process, go too.
- */
-export function killGroup(pid: number, signal: NodeJS.Signals): void {
-  tryKill(-pid, signal);
-}
 
 export function tryKill(pid: number, signal: NodeJS.Signals): void {
   try {
     process.kill(pid, signal);
   } catch {
     // already gone
+  }
+}
+
+/**
+ * Signals a child started by spawnManaged and everything in its process group (`detached` made the child the
+ * group's leader, so the group's id is its PID): a child's own children, such as a wrapper's real process, go too.
+ * A `pid` that leads no group is signalled alone.
+ */
+export function killGroup(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    tryKill(pid, signal);
   }
 }
 

@@ -1,12 +1,12 @@
 // Exercise 2: refunds, partial and full, once per refundId, never more than the charge.
 import type { GatewayRefund } from "../../code/types.js";
-import type { ChargeRequest, Payment, RefundRequest } from "../../exercises/support/payment_contract.js";
+import { type ChargeRequest, PAYMENT_NOT_SUCCEEDED, type Payment, type RefundRequest } from "../../exercises/support/payment_contract.js";
 import { type CheckContext, expect, expectAskedOnce, fail, times } from "../lib/check.js";
 import type { ExerciseDefinition } from "../lib/exercise.js";
 import { type DeclaredEffect, faultMatrix } from "../lib/faults.js";
 import type { Answer } from "../lib/restate.js";
 
-type PaymentAnswer = Payment & { message?: string };
+type PaymentAnswer = Payment & { message?: string; metadata?: Record<string, string> };
 
 const visa: ChargeRequest = { amount: 10_000, currency: "USD", source: "tok_visa" };
 
@@ -171,7 +171,7 @@ export const exercise: ExerciseDefinition = {
     },
     {
       id: "declined-payment",
-      name: "refunding a declined payment is refused with 409 and a clear message",
+      name: "refunding a declined payment is refused with 409 and the code payment_not_succeeded",
       section: "remembering-failures",
       async run(ctx) {
         const paymentId = await charged(ctx, { ...visa, source: "tok_chargeDeclined" });
@@ -180,7 +180,10 @@ export const exercise: ExerciseDefinition = {
           answer.status === 409,
           `refunding a declined payment answered ${answer.status}, expected 409: check the payment's status before calling the gateway and throw a TerminalError with errorCode 409`,
         );
-        expect(/declined|succeed/i.test(answer.body?.message ?? ""), `the 409 says "${answer.body?.message}"; say that the payment did not succeed (it was declined)`);
+        expect(
+          answer.body?.metadata?.code === PAYMENT_NOT_SUCCEEDED,
+          `the 409 carries ${answer.body?.metadata?.code === undefined ? "no code" : `the code ${JSON.stringify(answer.body.metadata.code)}`}; give the TerminalError metadata: { code: "${PAYMENT_NOT_SUCCEEDED}" }, so a caller can tell why without reading the message`,
+        );
         expect((await refundsOf(ctx, paymentId)).length === 0, "the gateway refunded a declined payment");
       },
     },

@@ -1,24 +1,37 @@
 // Exercise 7: workflow ids and idempotency keys from the client, task keys from
 // run id + task name, hash-of-payload keys, a different key for a different intent.
-// The checks import the learner's keys.ts and enqueue.ts and call them like an application.
+// The checks call the learner's keys.ts and enqueue.ts like an application (each call in a child process).
 import * as path from "node:path";
-import { pathToFileURL } from "node:url";
 import { type EnqueueModule, type ExportRequest, INVOICE_RETENTION_VARIABLE, type InvoiceRequest, type InvoiceResult, type KeysModule } from "../../exercises/support/invoice_contract.js";
 import { type CheckContext, expect, expectAskedOnce, fail, times } from "../lib/check.js";
 import type { ExerciseDefinition } from "../lib/exercise.js";
 import { type DeclaredEffect, faultMatrix } from "../lib/faults.js";
+import { callAsync, callSync, exportedFunctions } from "../lib/learner_module.js";
 
+/**
+ * The learner's keys.ts or enqueue.ts, each function called in a child process with a deadline (learner_module.ts):
+ * a process.exit or an endless loop there must not end or block the checker. keys.ts's functions return strings,
+ * so the checks call them as plain functions (the checker waits for the child); enqueue.ts's return promises.
+ */
 async function load<T>(ctx: CheckContext, file: string, names: string[]): Promise<T> {
-  let module: Record<string, unknown>;
+  const modulePath = path.join(ctx.implementationDir, file);
+  let exported: string[];
   try {
-    module = await import(pathToFileURL(path.join(ctx.implementationDir, file)).href);
+    exported = await exportedFunctions(modulePath, LOAD_DEADLINE_MS);
   } catch (error) {
     fail(`${file} could not be loaded: ${(error as Error).message.split("\n")[0]}`);
   }
-  const missing = names.filter((name) => typeof module[name] !== "function");
+  const missing = names.filter((name) => !exported.includes(name));
   if (missing.length > 0) fail(`${file} does not export ${missing.join(", ")}: keep the functions of the exercise's ${file}`);
-  return module as T;
+  const blocking = file === "keys.ts";
+  const call = (name: string) => (...args: unknown[]) =>
+    blocking
+      ? callSync(modulePath, name, args, { what: `${file}'s ${name}`, deadlineMs: KEY_DEADLINE_MS })
+      : callAsync(modulePath, name, args, { what: `${file}'s ${name}`, deadlineMs: ENQUEUE_DEADLINE_MS });
+  return Object.fromEntries(names.map((name) => [name, call(name)])) as T;
 }
+
+const [LOAD_DEADLINE_MS, KEY_DEADLINE_MS, ENQUEUE_DEADLINE_MS] = [20_000, 10_000, 20_000];
 
 const keysOf = (ctx: CheckContext) => load<KeysModule>(ctx, "keys.ts", ["invoiceRunId", "taskKey", "payloadKey"]);
 const enqueueOf = (ctx: CheckContext) => load<EnqueueModule>(ctx, "enqueue.ts", ["enqueueInvoice", "enqueueExport"]);

@@ -18,7 +18,9 @@ export function painter(color: boolean): Painter {
 export function formatResult(result: CheckResult, paint: Painter, verbose = false): string {
   const took = verbose ? paint.dim(` (${(result.durationMs / 1000).toFixed(1)} s)`) : "";
   if (result.kind === "passed") return `  ${paint.green("✓")} ${result.name}${took}`;
-  const lines = [`  ${paint.red("✗")} ${result.name}${took}`, `      ${result.hint ?? "failed"}`, paint.dim(`      see ${sectionLink(result.section)}`)];
+  const lines = [`  ${paint.red("✗")} ${result.name}${took}`, `      ${result.hint ?? "failed"}`];
+  if (result.evidence) lines.push(paint.dim(result.evidence.replace(/^/gm, "      > ")));
+  lines.push(paint.dim(`      see ${sectionLink(result.section)}`));
   if (verbose && result.detail) lines.push(paint.dim(result.detail.replace(/^/gm, "      | ")));
   return lines.join("\n");
 }

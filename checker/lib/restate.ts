@@ -55,12 +55,32 @@ export class NoAnswer extends Error {
   }
 }
 
+/** The handler (or one it waits for) is running but has taken no step for a long time: it waits for something that never comes. */
+export class Unresponsive extends Error {
+  constructor(
+    readonly target: string,
+    readonly invocationId: string,
+    readonly silentMs: number,
+  ) {
+    super(`${target} never answered: it has been running for ${(silentMs / 1000).toFixed(0)} s without taking a step`);
+    this.name = "Unresponsive";
+  }
+}
+
+/**
+ * How long a handler may run without a step (a journal entry, a retry) before it counts as hung. The checks' slowest
+ * step is a provider call slowed down by 1 s; a hung handler is found in this time instead of its check's timeout.
+ */
+export const SILENT_RUNNING_MS = 12_000;
+
 export interface InvocationRow {
   id: string;
   status: string;
   retry_count?: number;
   last_failure?: string;
   target?: string;
+  journal_size?: number;
+  modified_at?: string;
 }
 
 /**
@@ -110,10 +130,15 @@ export class RestateCalls {
     const answered = new Promise<void>((resolve) => (stopWatching = resolve));
     let watching = true;
     const pause = (ms: number) => Promise.race([sleep(ms), answered]);
+    const silence = new SilenceWatch();
     const watchdog = (async () => {
       await pause(300);
       while (watching) {
-        const row = await this.stuckInCallTree(invocationId, stuckAfter).catch(() => undefined);
+        const row = await this.stuckInCallTree(invocationId, stuckAfter, silence).catch(() => undefined);
+        if (row instanceof Unresponsive) {
+          if (watching) abort.abort(row.invocationId === invocationId ? new Unresponsive(description, row.invocationId, row.silentMs) : row);
+          return;
+        }
         if (watching && row) {
           const target = row.id === invocationId ? description : (row.target ?? row.id);
           abort.abort(new StuckInvocation(target, row.last_failure ?? "(no error recorded)", row.retry_count ?? 0));
@@ -164,9 +189,7 @@ export class RestateCalls {
 
   async invocation(invocationId: string): Promise<InvocationRow | undefined> {
     if (!/^inv_[A-Za-z0-9]+$/.test(invocationId)) throw new Error(`not an invocation id: ${invocationId}`);
-    const rows = await this.sql<InvocationRow>(
-      `SELECT id, status, retry_count, last_failure, target FROM sys_invocation WHERE id = '${invocationId}'`,
-    );
+    const rows = await this.sql<InvocationRow>(`SELECT ${ROW_COLUMNS} FROM sys_invocation WHERE id = '${invocationId}'`);
     return rows[0];
   }
 
@@ -174,20 +197,24 @@ export class RestateCalls {
    * The invocation, or one it waits for (a call to another handler, a call of that one, ...), that Restate keeps
    * retrying or has paused. The caller of a stuck call only shows "suspended", and would wait out the timeout.
    */
-  async stuckInCallTree(invocationId: string, stuckAfterRetries: number): Promise<InvocationRow | undefined> {
+  async stuckInCallTree(invocationId: string, stuckAfterRetries: number, silence?: SilenceWatch): Promise<InvocationRow | Unresponsive | undefined> {
     const isStuck = (row: InvocationRow) =>
       row.status === "paused" ||
       (row.status === "backing-off" && (row.retry_count ?? 0) >= Math.min(stuckAfterRetries, isJournalMismatch(row) ? MISMATCH_RETRIES : Infinity));
     const root = await this.invocation(invocationId);
     if (!root || root.status === "completed") return undefined;
     if (isStuck(root)) return root;
+    const rootSilent = silence?.silent(root);
+    if (rootSilent) return rootSilent;
     let level = [invocationId];
     for (let depth = 0; depth < 4 && level.length > 0; depth++) {
       const children = await this.sql<InvocationRow>(
-        `SELECT id, status, retry_count, last_failure, target FROM sys_invocation WHERE invoked_by_id IN (${level.map((id) => `'${id}'`).join(", ")}) AND status <> 'completed'`,
+        `SELECT ${ROW_COLUMNS} FROM sys_invocation WHERE invoked_by_id IN (${level.map((id) => `'${id}'`).join(", ")}) AND status <> 'completed'`,
       );
       const stuck = children.find(isStuck);
       if (stuck) return stuck;
+      const silent = silence && children.map((child) => silence.silent(child)).find(Boolean);
+      if (silent) return silent;
       level = children.map((child) => child.id).filter((id) => /^inv_[A-Za-z0-9]+$/.test(id));
     }
     return undefined;
@@ -206,6 +233,25 @@ export class RestateCalls {
     );
     await Promise.all(rows.map((row) => this.kill(row.id).catch(() => {})));
     return rows.length;
+  }
+}
+
+const ROW_COLUMNS = "id, status, retry_count, last_failure, target, journal_size, modified_at";
+
+/** Since when each running invocation has shown no change (no journal entry, no retry, no status change). */
+class SilenceWatch {
+  private readonly seen = new Map<string, { signature: string; since: number }>();
+
+  /** An Unresponsive (its target: the row's target, or its id for the root) once `row` has been running unchanged for SILENT_RUNNING_MS. */
+  silent(row: InvocationRow): Unresponsive | undefined {
+    const signature = [row.status, row.journal_size, row.retry_count, row.modified_at].join("|");
+    const now = Date.now();
+    const last = this.seen.get(row.id);
+    if (!last || last.signature !== signature || row.status !== "running") {
+      this.seen.set(row.id, { signature, since: now });
+      return undefined;
+    }
+    return now - last.since >= SILENT_RUNNING_MS ? new Unresponsive(row.target ?? row.id, row.id, now - last.since) : undefined;
   }
 }
 

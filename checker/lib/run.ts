@@ -11,7 +11,8 @@ import { type Check, type CheckContext, CheckFailure, RepeatedSideEffect, type R
 import type { AppSpec, ExerciseDefinition } from "./exercise.js";
 import { type JournalMismatch, journalMismatchesSince, logEnd, mismatchHint, mismatchSection, nonDeterministicSource } from "./replay.js";
 import { type SeenRequest, repeatedAfterAnswer } from "./request_ledger.js";
-import { NoAnswer, StuckInvocation } from "./restate.js";
+import { LearnerCodeExited, NeverReturned, callsHungOrExited } from "./learner_module.js";
+import { NoAnswer, StuckInvocation, Unresponsive } from "./restate.js";
 import type { CheckerStack } from "./stack.js";
 
 export type ResultKind = "passed" | "failed" | "error" | "not-run";
@@ -28,6 +29,10 @@ export interface CheckResult {
   durationMs: number;
   /** A provider was asked more often than the behaviour allows: a journal mismatch must not replace this hint. */
   repeatedSideEffect?: boolean;
+  /** Shown under the hint even without --verbose: the last lines of the log of a process that exited. */
+  evidence?: string;
+  /** The learner's code exited or hangs: the checks after this one are not run (they would only wait for it). */
+  endsRun?: boolean;
 }
 
 export interface ExerciseReport {
@@ -36,8 +41,10 @@ export interface ExerciseReport {
   results: CheckResult[];
   /** Set when the checks could not run at all (no folder, the endpoint did not start, ...). */
   setupProblem?: string;
-  /** The endpoint's log, for --verbose. */
+  /** The endpoint's log, for --verbose (or the log the setup problem is about). */
   endpointLog: string;
+  /** Whose log `endpointLog` is, when it is not the endpoint's ("the app's log"). */
+  logOf?: string;
 }
 
 export type RunEvent =
@@ -51,6 +58,10 @@ export interface RunOptions {
 }
 
 const DEFAULT_CHECK_TIMEOUT_MS = 45_000;
+/** How long startEndpoint waits for a process to listen (orchestration/processes.ts's waitFor default). */
+const ENDPOINT_START_S = 30;
+/** Lines of a log shown under a hint about the process that wrote it. */
+const EVIDENCE_LINES = 12;
 
 /** One exercise against the implementation in `implementationRoot/<exercise folder>`. */
 export async function runExercise(
@@ -108,6 +119,8 @@ interface Prepared {
   endpoint?: ManagedApp;
   apps: Record<string, RestartableProcess>;
   problem?: string;
+  /** The log of the process the problem is about, shown with it. */
+  problemLog?: string;
 }
 
 async function prepare(stack: CheckerStack, exercise: ExerciseDefinition, implementationRoot: string): Promise<Prepared> {
@@ -124,13 +137,15 @@ async function prepare(stack: CheckerStack, exercise: ExerciseDefinition, implem
   // A folder of the endpoint's own (exercise 8's database), kept across its restarts, removed when it stops.
   const endpointData = path.join(stack.dir, `${logName}-data`);
   const endpoint = new ManagedApp(
-    "endpoint",
+    stack,
+    "your endpoint",
     await stack.port(),
     async (port) => {
       if (exercise.endpointPgliteDataDir) await preparePgliteDataDir(endpointData, { log: (line) => appendFileSync(stack.logPath(logName), `${line}\n`) });
       return startEndpoint({ port, entry, gatewayUrl: stack.urls.gateway, output: { kind: "file", path: stack.logPath(logName) }, env: { ...endpointEnv(stack), ...exercise.endpointEnv, EXERCISE_DATA_DIR: endpointData } });
     },
     endpointData,
+    logName,
   );
   prepared.processes.push(endpoint);
   prepared.endpoint = endpoint;
@@ -140,8 +155,12 @@ async function prepare(stack: CheckerStack, exercise: ExerciseDefinition, implem
   const failed = launches.findIndex((launch) => launch.status === "rejected");
   if (failed >= 0) {
     const reason = (launches[failed] as PromiseRejectedResult).reason;
-    const who = failed === 0 ? "your endpoint" : apps[failed - 1]!.name;
-    return { ...prepared, problem: `${who} did not start: ${firstProblemLine(reason)} (run with --verbose for its output)` };
+    const who = failed === 0 ? endpoint : apps[failed - 1]!;
+    const variable = failed === 0 ? "SERVICE_PORT" : "APP_PORT";
+    const problem = /^timed out .* waiting for/.test((reason as Error)?.message ?? "")
+      ? `${who.name} did not start: it did not listen on port ${who.port} (${variable}) within ${ENDPOINT_START_S} s: does it listen on another port, or wait for something before it listens?`
+      : `${who.name} did not start: ${firstProblemLine(reason)}`;
+    return { ...prepared, problem, problemLog: who.logName };
   }
   apps.forEach((app) => (prepared.apps[app.name] = app));
   return prepared;
@@ -158,10 +177,10 @@ async function checkPrepared(
   const dir = path.resolve(implementationRoot, exercise.folder);
   const logName = logNameOf(exercise, implementationRoot);
   const report: ExerciseReport = { exercise, dir, results: [], endpointLog: "" };
-  const notRun = (problem: string): ExerciseReport => {
+  const notRun = (problem: string, log = logName): ExerciseReport => {
     report.setupProblem = problem;
     report.results = exercise.checks.map((check) => ({ id: check.id, name: check.name, kind: "not-run", hint: problem, section: check.section, durationMs: 0 }));
-    report.endpointLog = stack.logTail(logName);
+    report.endpointLog = stack.logTail(log);
     return report;
   };
 
@@ -170,7 +189,11 @@ async function checkPrepared(
   for (const spec of exercise.apps ?? []) emit({ type: "progress", line: `starting ${spec.name} (${displayPath(path.join(dir, spec.entry))})` });
   const prepared = await preparing;
   try {
-    if (prepared.problem || !prepared.endpoint) return notRun(prepared.problem ?? "your endpoint did not start");
+    if (prepared.problem || !prepared.endpoint) {
+      const notRunReport = notRun(prepared.problem ?? "your endpoint did not start", prepared.problemLog);
+      if (prepared.problemLog && prepared.problemLog !== logName) notRunReport.logOf = "its log";
+      return notRunReport;
+    }
     const endpoint = prepared.endpoint;
     let served: string[];
     try {
@@ -185,7 +208,15 @@ async function checkPrepared(
 
     const runTag = Math.random().toString(36).slice(2, 8);
     let counter = 0;
+    const watched = [endpoint, ...Object.values(prepared.apps)] as ManagedApp[];
+    let ended: CheckResult | undefined;
     for (const check of exercise.checks) {
+      if (ended) {
+        const result: CheckResult = { id: check.id, name: check.name, kind: "not-run", hint: `not run: ${ended.hint}`, section: check.section, durationMs: 0 };
+        report.results.push(result);
+        emit({ type: "check", result });
+        continue;
+      }
       const notes: string[] = [];
       const context: CheckContext = {
         restate: stack.restate,
@@ -202,7 +233,7 @@ async function checkPrepared(
       };
       const logStart = logEnd(stack.logPath(logName));
       const ledgerStart = { gateway: stack.requests.gateway.mark(), providers: stack.requests.providers.mark() };
-      const checked = await runCheck(check, context, notes);
+      const checked = await runCheck(check, context, notes, watched, (name) => stack.logTail(name, EVIDENCE_LINES));
       const sent = [...stack.requests.gateway.since(ledgerStart.gateway), ...stack.requests.providers.since(ledgerStart.providers)];
       const earlier = [
         ...stack.requests.gateway.since(0).slice(0, ledgerStart.gateway),
@@ -210,6 +241,7 @@ async function checkPrepared(
       ];
       const result = replayVerdict(checked, journalMismatchesSince(stack.logPath(logName), logStart, dir), sent, earlier, dir);
       await clearFaults(stack);
+      if (result.endsRun) ended = result;
       report.results.push(result);
       emit({ type: "check", result });
     }
@@ -224,23 +256,48 @@ async function checkPrepared(
 const logNameOf = (exercise: ExerciseDefinition, implementationRoot: string) =>
   `endpoint-${exercise.folder}-${path.basename(path.resolve(implementationRoot))}`;
 
-async function runCheck(check: Check, context: CheckContext, notes: string[]): Promise<CheckResult> {
+async function runCheck(
+  check: Check,
+  context: CheckContext,
+  notes: string[],
+  watched: ManagedApp[],
+  logTail: (name: string) => string,
+): Promise<CheckResult> {
   const startedAt = performance.now();
   const timeoutMs = check.timeoutMs ?? DEFAULT_CHECK_TIMEOUT_MS;
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new CheckTimeout(timeoutMs)), timeoutMs);
   });
+  const exits = new ExitWatch(watched);
+  const troubleBefore = callsHungOrExited();
   const base = { id: check.id, name: check.name, section: check.section };
   try {
-    await Promise.race([check.run(context), timeout]);
+    await exits.before(); // a process that ended between checks
+    await Promise.race([check.run(context), timeout, exits.during()]);
+    await exits.before(); // an exit right after the last answer still counts
     return { ...base, kind: "passed", durationMs: performance.now() - startedAt };
-  } catch (error) {
+  } catch (caught) {
     const durationMs = performance.now() - startedAt;
+    // A process that exited is the cause of whatever the check saw meanwhile (no answer, endless retries).
+    const exit = exits.exited();
+    const error = exit ? new ProcessExited(exit.app, exit.code, exit.signal) : caught;
     const detail = [...notes, error instanceof CheckFailure ? error.detail : undefined, describeForVerbose(error)].filter(Boolean).join("\n");
+    if (error instanceof ProcessExited) {
+      const hint = `${error.app.name} ${error.how} during this check (a process.exit or a crash in your code); the last lines of its log are below`;
+      return { ...base, kind: "failed", hint, detail, durationMs, evidence: logTail(error.app.logName), endsRun: true };
+    }
+    if (error instanceof Unresponsive || error instanceof NeverReturned) {
+      const hint = `${error.message}: it waits for something that never comes (a promise never resolved, an endless loop)`;
+      return { ...base, kind: "failed", hint, detail, durationMs, endsRun: true };
+    }
+    if (error instanceof LearnerCodeExited) {
+      return { ...base, kind: "failed", hint: error.message, detail, durationMs, endsRun: true };
+    }
     if (error instanceof CheckFailure) {
       const repeatedSideEffect = error instanceof RepeatedSideEffect;
-      return { ...base, kind: "failed", hint: error.message, section: error.section ?? check.section, detail, durationMs, repeatedSideEffect };
+      const endsRun = callsHungOrExited() > troubleBefore;
+      return { ...base, kind: "failed", hint: error.message, section: error.section ?? check.section, detail, durationMs, repeatedSideEffect, endsRun };
     }
     if (error instanceof StuckInvocation) {
       return {
@@ -263,6 +320,56 @@ async function runCheck(check: Check, context: CheckContext, notes: string[]): P
     return { ...base, kind: "error", hint: `the check could not complete: ${firstProblemLine(error)} (run with --verbose for details)`, detail, durationMs };
   } finally {
     clearTimeout(timer);
+    exits.stop();
+  }
+}
+
+/** One of the learner's processes ended on its own (not killed by a check). */
+class ProcessExited extends Error {
+  readonly how: string;
+  constructor(
+    readonly app: ManagedApp,
+    code: number | null,
+    signal: NodeJS.Signals | null,
+  ) {
+    const how = signal ? `was ended by ${signal}` : `exited with code ${code}`;
+    super(`${app.name} ${how}`);
+    this.how = how;
+  }
+}
+
+/** Watches the learner's processes during a check: `during()` rejects as soon as one ends that no check stopped. */
+class ExitWatch {
+  private timer?: NodeJS.Timeout;
+  constructor(private readonly apps: ManagedApp[]) {}
+
+  exited(): { app: ManagedApp; code: number | null; signal: NodeJS.Signals | null } | undefined {
+    for (const app of this.apps) {
+      const exit = app.unexpectedExit();
+      if (exit) return { app, ...exit };
+    }
+    return undefined;
+  }
+
+  /** Rejects at once if a process already ended (between checks, or right after an answer). */
+  async before(): Promise<void> {
+    const exit = this.exited();
+    if (exit) throw new ProcessExited(exit.app, exit.code, exit.signal);
+  }
+
+  during(): Promise<never> {
+    return new Promise<never>((_, reject) => {
+      const poll = () => {
+        const exit = this.exited();
+        if (exit) reject(new ProcessExited(exit.app, exit.code, exit.signal));
+        else this.timer = setTimeout(poll, 100);
+      };
+      poll();
+    });
+  }
+
+  stop(): void {
+    clearTimeout(this.timer);
   }
 }
 
@@ -299,25 +406,59 @@ class CheckTimeout extends Error {
 /** A process the checker can crash and start again on the same port. */
 class ManagedApp implements RestartableProcess {
   private current?: EndpointProcess;
+  /** Set while the checker itself stops the process (a check's crash, the end of the run): that exit is expected. */
+  private stopping = false;
+  private readonly forget: () => void;
 
   constructor(
+    private readonly stack: CheckerStack,
     readonly name: string,
     readonly port: number,
     private readonly launch: (port: number) => Promise<EndpointProcess>,
     /** Removed once the process has stopped (an app's data, such as exercise 4's PGlite database). */
     private readonly dataDir?: string,
-  ) {}
+    /** Its log in the stack's directory. */
+    readonly logName: string = "",
+  ) {
+    this.forget = stack.adopt(this);
+  }
 
   get url(): string {
     return `http://127.0.0.1:${this.port}`;
   }
 
   async start(): Promise<void> {
+    if (this.stack.stopped || this.closed) throw new Error(`the checker is stopping: ${this.name} is not started`);
     if (this.current && !this.current.hasExited()) return;
-    this.current = await this.launch(this.port);
+    this.stopping = false;
+    this.lastExit = undefined;
+    this.launching = this.launch(this.port);
+    const started = await this.launching.finally(() => (this.launching = undefined));
+    this.current = started;
+    void started.exited.then((exit) => {
+      if (this.current === started) this.lastExit = exit;
+    });
+    if (this.closed) {
+      // stop() was called while it started (the stack stopped meanwhile): it does not outlive the stop.
+      await started.stop(5_000);
+      throw new Error(`the checker is stopping: ${this.name} was stopped as it started`);
+    }
   }
 
+  /** A start under way, for stop() to wait for. */
+  private launching?: Promise<EndpointProcess>;
+  /** Stopped for good: no start any more. */
+  private closed = false;
+
+  /** How it ended, if it ended on its own. */
+  unexpectedExit(): { code: number | null; signal: NodeJS.Signals | null } | undefined {
+    return this.stopping ? undefined : this.lastExit;
+  }
+
+  private lastExit?: { code: number | null; signal: NodeJS.Signals | null };
+
   async kill(): Promise<void> {
+    this.stopping = true;
     await this.current?.kill();
   }
 
@@ -327,8 +468,12 @@ class ManagedApp implements RestartableProcess {
   }
 
   async stop(): Promise<void> {
+    this.stopping = true;
+    this.closed = true;
+    await this.launching?.catch(() => undefined);
     await this.current?.stop(5_000);
     if (this.dataDir) rmSync(this.dataDir, { recursive: true, force: true });
+    this.forget();
   }
 }
 
@@ -337,6 +482,7 @@ async function appProcess(stack: CheckerStack, spec: AppSpec, dir: string, logNa
   const dataDir = path.join(stack.dir, `${logName}-data`);
   const logPath = stack.logPath(logName);
   return new ManagedApp(
+    stack,
     spec.name,
     await stack.port(),
     async (port) => {
@@ -352,6 +498,7 @@ async function appProcess(stack: CheckerStack, spec: AppSpec, dir: string, logNa
       });
     },
     dataDir,
+    logName,
   );
 }
 
@@ -366,8 +513,15 @@ function endpointEnv(stack: CheckerStack): Record<string, string> {
   };
 }
 
-/** Whatever a check switched on (a dropped answer, latency) must not leak into the next one. */
+/**
+ * Whatever a check switched on (a dropped answer, latency) must not leak into the next one. Tried twice: a kept-alive
+ * connection the provider closed while the checker waited for a blocking call fails once.
+ */
 async function clearFaults(stack: CheckerStack): Promise<void> {
+  await clearFaultsOnce(stack).catch(() => clearFaultsOnce(stack));
+}
+
+async function clearFaultsOnce(stack: CheckerStack): Promise<void> {
   await Promise.all([
     stack.gateway.setFaults({ latencyMs: 0, failureRate: 0, failNext: 0, dropNext: 0 }),
     stack.inventory.setFaults(NO_FAULTS),
@@ -381,6 +535,9 @@ function firstProblemLine(error: unknown): string {
   const lines = message.split("\n").map((line) => line.trim()).filter(Boolean);
   // A crashed process's output: the line that names the error ("TypeError: ..."), not the banner or the source line.
   const output = lines.slice(1);
+  // esbuild (under tsx) names a syntax error's place on a line of its own: "/dir/file.ts:3:15: ERROR: Unexpected ';'".
+  const syntax = output.find((line) => /^\S+\.[cm]?[jt]sx?:\d+:\d+: ERROR: /.test(line));
+  if (syntax) return `${displayPath(syntax.split(":")[0]!)}${syntax.slice(syntax.split(":")[0]!.length)}`.slice(0, 300);
   const errorLine = output.find((line) => /^([A-Z]\w*)?Error\b.*:/.test(line)) ?? output.find((line) => /error|cannot|not found/i.test(line));
   return (errorLine ?? lines[0] ?? "unknown error").slice(0, 300);
 }

@@ -42,12 +42,60 @@ export interface CheckerStack {
   logTail(name: string, lines?: number): string;
   /** A free port for an endpoint or app. */
   port(): Promise<number>;
+  /**
+   * A process a run started (the learner's endpoint, an app): stopped with the stack, whatever state the run is in
+   * (a test hook that timed out stops the stack while a run goes on). Returns the function that forgets it.
+   */
+  adopt(process: Stoppable): () => void;
+  /** True once stop() was called: a run must not start anything more. */
+  readonly stopped: boolean;
   stop(): Promise<void>;
 }
 
-export async function startCheckerStack(options: { progress?: (line: string) => void } = {}): Promise<CheckerStack> {
+export interface Stoppable {
+  stop(): Promise<void>;
+}
+
+/** The signals that stop the checker (Ctrl-C, a terminal closed, a CI runner or a test worker told to end). */
+const STOP_SIGNALS = { SIGINT: 2, SIGTERM: 15, SIGHUP: 1 } as const;
+
+export async function startCheckerStack(
+  options: {
+    progress?: (line: string) => void;
+    /** Said when a signal stops the checker, before the stack is stopped and the process exits with 128 + its number. */
+    interrupted?: (signal: NodeJS.Signals) => void;
+  } = {},
+): Promise<CheckerStack> {
   const progress = options.progress ?? (() => {});
   const dir = mkdtempSync(path.join(tmpdir(), "idempotency-checker-"));
+  const adopted = new Set<Stoppable>();
+  const started: ManagedProcess[] = [];
+  let ledgers: RequestLedger[] = [];
+  let stopped = false;
+  let stopping: Promise<void> | undefined;
+  const stopAll = () =>
+    (stopping ??= (async () => {
+      stopped = true;
+      for (const [signal, handler] of signalHandlers) process.off(signal, handler);
+      try {
+        // The learner's processes first, then the providers and the gateway: restate-server is the slowest to stop.
+        await Promise.all([...adopted].map((process) => process.stop().catch(() => {})));
+        await Promise.all(ledgers.map((ledger) => ledger.close().catch(() => {})));
+        await Promise.all(started.slice(1).map((process) => process.stop(5_000)));
+        await started[0]?.stop(15_000);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    })());
+  // Without these a signal ends the checker at once and leaves every process it started running, and its temp dir.
+  const signalHandlers = Object.entries(STOP_SIGNALS).map(([signal, number]) => {
+    const handler = () => {
+      options.interrupted?.(signal as NodeJS.Signals);
+      void stopAll().finally(() => process.exit(128 + number));
+    };
+    process.once(signal, handler);
+    return [signal, handler] as const;
+  });
   const logPath = (name: string) => path.join(dir, `${name}.log`);
   const taken = new Set<number>();
   const port = async () => {
@@ -62,7 +110,7 @@ export async function startCheckerStack(options: { progress?: (line: string) => 
 
   const [ingressPort, adminPort, nodePort, gatewayPort, providersPort] = [await port(), await port(), await port(), await port(), await port()];
   progress("starting restate-server, the mock payment gateway and the mock providers");
-  const launches = await Promise.allSettled<ManagedProcess>([
+  const launching = [
     startRestateServer({
       dataDir: path.join(dir, "restate-data"),
       ingressPort,
@@ -72,13 +120,14 @@ export async function startCheckerStack(options: { progress?: (line: string) => 
     }),
     startGatewayProcess({ port: gatewayPort, output: { kind: "file", path: logPath("gateway") } }),
     startProviders(providersPort, logPath("providers")),
-  ]);
-  const started = launches.flatMap((launch) => (launch.status === "fulfilled" ? [launch.value] : []));
+  ];
+  // Kept in order (restate-server first) as each one starts, so a signal meanwhile stops those already up.
+  launching.forEach((launch, index) => void launch.then((process) => (started[index] = process), () => {}));
+  const launches = await Promise.allSettled<ManagedProcess>(launching);
   const failure = launches.find((launch): launch is PromiseRejectedResult => launch.status === "rejected");
-  if (failure) {
-    await Promise.all(started.map((process) => process.stop(5_000)));
-    rmSync(dir, { recursive: true, force: true });
-    throw failure.reason;
+  if (failure || stopped) {
+    await stopAll();
+    throw failure?.reason ?? new Error("the checker was stopped while its stack was starting");
   }
 
   const ingressUrl = `http://127.0.0.1:${ingressPort}`;
@@ -86,6 +135,7 @@ export async function startCheckerStack(options: { progress?: (line: string) => 
   const gatewayUrl = `http://127.0.0.1:${gatewayPort}`;
   const direct: ProviderUrls = { gateway: gatewayUrl, ...providerUrlsFor(`http://127.0.0.1:${providersPort}`) };
   const requests = { gateway: await startRequestLedger(gatewayUrl), providers: await startRequestLedger(`http://127.0.0.1:${providersPort}`) };
+  ledgers = [requests.gateway, requests.providers];
   const urls: ProviderUrls = { gateway: requests.gateway.url, ...providerUrlsFor(requests.providers.url) };
   return {
     dir,
@@ -107,16 +157,14 @@ export async function startCheckerStack(options: { progress?: (line: string) => 
       }
     },
     port,
-    async stop() {
-      // The providers and the gateway first: restate-server is the slowest to stop.
-      try {
-        await Promise.all([requests.gateway.close(), requests.providers.close()]);
-        await Promise.all(started.slice(1).map((process) => process.stop(5_000)));
-        await started[0]!.stop(15_000);
-      } finally {
-        rmSync(dir, { recursive: true, force: true });
-      }
+    adopt(process) {
+      adopted.add(process);
+      return () => adopted.delete(process);
     },
+    get stopped() {
+      return stopped;
+    },
+    stop: stopAll,
   };
 }
 

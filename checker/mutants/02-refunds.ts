@@ -82,6 +82,11 @@ export const catalogue: ExerciseCatalogue = {
       fast: true,
     },
     {
+      id: "refusal-in-other-words",
+      description: "the declined payment's refusal worded otherwise (the checks judge its status and metadata code, not its words)",
+      patches: [{ file: FILE, find: "is ${payment.status}; only a succeeded payment can be refunded.", replace: "cannot be refunded: its charge failed, so there is nothing to refund." }],
+    },
+    {
       id: "other-key-scheme",
       description: "keys spelled `refund:<payment>:<refundId>` and `charge:<payment>`",
       patches: [

@@ -1,10 +1,9 @@
 // Runs the catalogue: every mutant must fail some check with the hint for its
 // mistake, every alternative must pass every check.
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { EXERCISES } from "../exercises.js";
 import { type ExerciseReport, runExercises } from "../lib/run.js";
+import { scratchDir } from "../lib/scratch.js";
 import type { CheckerStack } from "../lib/stack.js";
 import { materialize, prepareScratchRoot } from "./apply.js";
 import type { Alternative, ExerciseCatalogue, Mutant } from "./catalogue.js";
@@ -42,7 +41,8 @@ export async function runCatalogue(
     ...catalogue.mutants.filter((m) => !options.fast || m.fast).map((entry) => ({ folder: catalogue.folder, kind: "mutant" as const, entry })),
     ...catalogue.alternatives.filter((a) => !options.fast || a.fast).map((entry) => ({ folder: catalogue.folder, kind: "alternative" as const, entry })),
   ]);
-  const root = mkdtempSync(path.join(tmpdir(), "idempotency-mutants-"));
+  const scratch = scratchDir("idempotency-mutants-");
+  const root = scratch.path;
   try {
     prepareScratchRoot(root);
     const runs = variants.map((variant) => {
@@ -64,7 +64,7 @@ export async function runCatalogue(
     }
     return results;
   } finally {
-    rmSync(root, { recursive: true, force: true });
+    scratch.remove();
   }
 }
 

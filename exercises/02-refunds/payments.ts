@@ -60,7 +60,8 @@ export const payments = restate.object({
 
         // TODO(exercise): a refundId seen before must refund nothing more (and the same refundId
         // with another amount is a different request). A payment that did not succeed cannot be
-        // refunded, and the refunds must never add up to more than the charge.
+        // refunded (409, with the code PAYMENT_NOT_SUCCEEDED in the error's metadata), and the refunds
+        // must never add up to more than the charge.
 
         // TODO(exercise): outside ctx.run, with a new random key on every attempt, a retry refunds again.
         const refund = await gateway.refund({ charge: payment.chargeId!, amount: request.amount, reference: paymentId }, randomUUID());

@@ -9,6 +9,13 @@ export type ChargeRequest = z.infer<typeof ChargeRequest>;
 export const RefundRequest = z.strictObject({ refundId: RefundId, amount: Amount });
 export type RefundRequest = z.infer<typeof RefundRequest>;
 
+/**
+ * Why a refund is refused, as the `code` in the TerminalError's metadata (the caller reads it from the error's JSON
+ * body): `new TerminalError(message, { errorCode: 409, metadata: { code: PAYMENT_NOT_SUCCEEDED } })`. The message is
+ * for people, in your words; a program decides by the code.
+ */
+export const PAYMENT_NOT_SUCCEEDED = "payment_not_succeeded";
+
 export interface Refund {
   refundId: string;
   amount: number;

@@ -8,7 +8,7 @@ import * as restate from "@restatedev/restate-sdk";
 import { type ObjectContext, type ObjectSharedContext, TerminalError } from "@restatedev/restate-sdk";
 import { GatewayClient, GatewayRejection } from "../../code/gateway_client.js";
 import { providerUrls } from "../../exercises/support/env.js";
-import { ChargeRequest, type Payment, RefundRequest } from "../../exercises/support/payment_contract.js";
+import { ChargeRequest, PAYMENT_NOT_SUCCEEDED, type Payment, RefundRequest } from "../../exercises/support/payment_contract.js";
 
 type PaymentState = { payment: Payment };
 
@@ -69,7 +69,10 @@ export const payments = restate.object({
           );
         }
         if (payment.status !== "succeeded" || payment.chargeId === null) {
-          throw new TerminalError(`Payment '${paymentId}' is ${payment.status}; only a succeeded payment can be refunded.`, { errorCode: 409 });
+          throw new TerminalError(`Payment '${paymentId}' is ${payment.status}; only a succeeded payment can be refunded.`, {
+            errorCode: 409,
+            metadata: { code: PAYMENT_NOT_SUCCEEDED },
+          });
         }
         const left = payment.amount - payment.refundedAmount;
         if (request.amount > left) {
