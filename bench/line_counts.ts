@@ -19,7 +19,7 @@ interface Part {
 /** Every file of both services, in exactly one row; code/types.ts and code/gateway_client.ts are shared and listed apart. */
 const PARTS: Part[] = [
   { approach: "Restate", kind: "logic", files: ["code/payment_service.ts"] },
-  { approach: "Restate", kind: "plumbing", files: ["code/endpoint.ts"] },
+  { approach: "Restate", kind: "plumbing", files: ["code/endpoint.ts", "code/logger.ts"] },
   {
     approach: "hand-rolled, phased",
     kind: "logic",
