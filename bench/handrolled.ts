@@ -12,6 +12,7 @@ import { startGatewayProcess } from "../orchestration/parts.js";
 import { freePorts } from "../orchestration/ports.js";
 import { postgresBinDir, startPostgresServer } from "../orchestration/postgres_server.js";
 import { burst } from "./burst.js";
+import { type CarefulBurstRow, carefulBurst } from "./careful_burst.js";
 import { type LatencySummary, runLoad } from "./load.js";
 import type { Progress } from "./progress.js";
 import type { Target } from "./report.js";
@@ -36,7 +37,12 @@ export interface HandrolledRow {
   cpuMsPerRequest?: Record<string, number>;
 }
 
-export async function benchHandrolled(settings: Settings, latencies: number[], progress: Progress): Promise<HandrolledRow[]> {
+export async function benchHandrolled(
+  settings: Settings,
+  latencies: number[],
+  progress: Progress,
+  careful: CarefulBurstRow[] = [],
+): Promise<HandrolledRow[]> {
   const rows: HandrolledRow[] = [];
   const binDir = postgresBinDir();
   if (!binDir) progress.log("hand-rolled on PostgreSQL skipped: no /usr/lib/postgresql/*/bin/initdb");
@@ -119,6 +125,9 @@ export async function benchHandrolled(settings: Settings, latencies: number[], p
             charges,
             statusCounts: storm.statusCounts,
           });
+          const clients = Math.min(200, settings.concurrentDuplicates);
+          progress.update(`hand-rolled ${database}: ${clients} careful clients with one key (gateway ${latency} ms)`);
+          careful.push({ service: database, gatewayLatencyMs: latency, ...(await carefulBurst(service.url, gatewayClient, clients, fresh("careful"))) });
         }
       } finally {
         await service.stop();

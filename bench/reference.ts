@@ -14,9 +14,10 @@ import { REPO_ROOT } from "../orchestration/paths.js";
 import { type ClusterRow, renderCluster } from "./cluster.js";
 import { type HandrolledRow, renderHandrolled } from "./handrolled.js";
 import { type BenchReport, renderReport } from "./report.js";
+import { type CarefulBurstRow, renderCarefulBursts } from "./careful_burst.js";
 import { type SharedCreateResults, renderSharedCreate } from "./shared_create/report.js";
 
-export type ReferenceReport = BenchReport & { handrolled: HandrolledRow[]; cluster: ClusterRow[]; sharedCreate: SharedCreateResults };
+export type ReferenceReport = BenchReport & { handrolled: HandrolledRow[]; cluster: ClusterRow[]; sharedCreate: SharedCreateResults; careful?: CarefulBurstRow[] };
 
 export const REFERENCE_JSON = path.join(REPO_ROOT, "bench", "results", "reference.json");
 export const BENCH_README = path.join(REPO_ROOT, "bench", "README.md");
@@ -31,9 +32,10 @@ export function loadReference(file = REFERENCE_JSON): ReferenceReport {
 export function renderReferenceRun(report: ReferenceReport): string {
   const parts = [renderReport(report)];
   if (report.handrolled.length > 0) parts.push(renderHandrolled(report.handrolled, report.scenarios));
+  if (report.careful && report.careful.length > 0) parts.push(renderCarefulBursts(report.careful));
   if (report.cluster.length > 0) parts.push(renderCluster(report.cluster, report.scenarios));
   if (report.sharedCreate) parts.push(renderSharedCreate(report.sharedCreate, report.scenarios, report.concurrentDuplicates));
-  return `\`\`\`text\n${parts.join("\n\n").trimEnd()}\n\`\`\``;
+  return `\`\`\`text output="npm run bench"\n${parts.join("\n\n").trimEnd()}\n\`\`\``;
 }
 
 /** The generated section of bench/README.md, or undefined when its markers are missing. */
@@ -51,6 +53,7 @@ export function readmeSection(readme: string): string | undefined {
  *   vs-peer <database>@<latency>                  (our fresh creates with key / the peer's)
  *   burst <variant>@<latency> ms | refund-ms      (1,000 concurrent duplicates; shared burst ...: the variant's)
  *   ratio <name>@<latency>                        (a ratio of the report, by name)
+ *   careful <restate|pglite|postgres>@<latency>   (ms until every careful client had its final answer)
  */
 export function referenceFigure(report: ReferenceReport, tag: string): string {
   const words = tag.trim().split(/\s+/);
@@ -88,6 +91,11 @@ export function referenceFigure(report: ReferenceReport, tag: string): string {
       const bursts = shared ? (report.sharedCreate?.concurrentDuplicates ?? []) : report.concurrentDuplicates;
       const burst = bursts.find((d) => d.variant === name && d.gatewayLatencyMs === latency) ?? fail();
       return rest[shared ? 2 : 1] === "refund-ms" ? perSecond(burst.refundDuringBurstMs) : perSecond(burst.timeToAllAnsweredMs);
+    }
+    case "careful": {
+      const { name, latency } = at(rest[0] ?? "");
+      const row = report.careful?.find((r) => r.service === name && r.gatewayLatencyMs === latency) ?? fail();
+      return perSecond(row.timeToAllFinalMs);
     }
     case "ratio": {
       const { name, latency } = at(rest.join(" "));

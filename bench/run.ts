@@ -13,6 +13,7 @@ import { PAYMENT_ENDPOINT, REPO_ROOT } from "../orchestration/paths.js";
 import { type BenchStack, startBenchStack } from "./bench_stack.js";
 import { type ClusterRow, benchCluster, renderCluster } from "./cluster.js";
 import { benchHandrolled, type HandrolledRow, parityTargets, renderHandrolled } from "./handrolled.js";
+import { type CarefulBurstRow, carefulBurst, renderCarefulBursts } from "./careful_burst.js";
 import { Progress } from "./progress.js";
 import { SHARED_CREATE_ENDPOINT, type SharedCreateResults, renderSharedCreate, sharedCreateTargets } from "./shared_create/report.js";
 import { type BenchReport, checkTargets, computeRatios, describeMachine, loadAverage, renderReport } from "./report.js";
@@ -170,6 +171,7 @@ async function main(): Promise<void> {
 
   const loadResults: (LoadScenarioResult & { loadAverageAtStart: [number, number, number] })[] = [];
   const duplicates: ConcurrentDuplicatesResult[] = [];
+  const careful: CarefulBurstRow[] = [];
   let many: ManyKeysResult | null = null;
   const loadScenarios = SCENARIOS.filter((s) => s !== "many-keys" && scenarios.has(s));
 
@@ -206,6 +208,9 @@ async function main(): Promise<void> {
             );
           }
           if (scenarios.has("concurrent") && !interrupted) {
+            const clients = Math.min(200, settings.concurrentDuplicates);
+            progress.update(`${clients} careful clients with one key (gateway ${latency} ms)`);
+            careful.push({ service: "restate", gatewayLatencyMs: latency, ...(await carefulBurst(bench.stack.ingressUrl, bench.gateway, clients, `careful-${Date.now().toString(36)}-${latency}`)) });
             for (const variant of Object.keys(DUPLICATE_VARIANTS) as DuplicateVariant[]) {
               const result = await runner.concurrentDuplicates(latency, variant);
               duplicates.push(result);
@@ -274,12 +279,12 @@ async function main(): Promise<void> {
     );
   }
   // Hook for issue 11: the hand-rolled PostgreSQL service on the same work (bench/handrolled.ts).
-  const handrolled: HandrolledRow[] = options.handrolled && !interrupted ? await benchHandrolled(settings, latencies, progress) : [];
+  const handrolled: HandrolledRow[] = options.handrolled && !interrupted ? await benchHandrolled(settings, latencies, progress, careful) : [];
   const cluster: ClusterRow[] = options.cluster && !interrupted ? await benchCluster(settings, latencies, { restateEnv: options.restateEnv, endpointEnv: options.endpointEnv }, progress) : [];
   progress.clear();
 
   const ratios = computeRatios(loadResults, latencies);
-  const report: BenchReport & { handrolled: HandrolledRow[]; cluster: ClusterRow[]; sharedCreate: SharedCreateResults } = {
+  const report: BenchReport & { handrolled: HandrolledRow[]; cluster: ClusterRow[]; sharedCreate: SharedCreateResults; careful: CarefulBurstRow[] } = {
     schema: 1,
     date,
     label: options.label,
@@ -301,6 +306,7 @@ async function main(): Promise<void> {
     handrolled,
     cluster,
     sharedCreate,
+    careful,
   };
   report.targets = [...checkTargets(report), ...parityTargets(handrolled, loadResults), ...sharedCreateTargets(sharedCreate, loadResults, duplicates)];
 
@@ -309,6 +315,7 @@ async function main(): Promise<void> {
   writeFileSync(out, `${JSON.stringify(report, null, 2)}\n`);
   console.log(renderReport(report));
   if (handrolled.length > 0) console.log(`\n${renderHandrolled(handrolled, loadResults)}`);
+  if (careful.length > 0) console.log(`\n${renderCarefulBursts(careful)}`);
   if (cluster.length > 0) console.log(`\n${renderCluster(cluster, loadResults)}`);
   if (sharedCreate.scenarios.length + sharedCreate.concurrentDuplicates.length > 0) console.log(`\n${renderSharedCreate(sharedCreate, loadResults, duplicates)}`);
   console.log(`Wall time ${report.wallTimeSec} s. JSON: ${path.relative(process.cwd(), out)}`);
@@ -318,6 +325,7 @@ async function main(): Promise<void> {
     ...loadResults.filter((s) => s.non2xx > 0 || s.errors > 0).map((s) => `${s.title} at gateway ${s.gatewayLatencyMs} ms: ${s.non2xx} non-2xx, ${s.errors} errors`),
     ...duplicates.filter((d) => d.charges !== 1 || d.ok !== d.requests).map((d) => `${d.description} at gateway ${d.gatewayLatencyMs} ms: ${d.charges} charges, ${d.ok}/${d.requests} 2xx`),
     ...handrolled.filter((h) => h.errors > 0 || (h.charges !== undefined && h.charges !== 1)).map((h) => `hand-rolled ${h.database} ${h.scenario}: ${h.errors} errors, ${h.charges ?? "-"} charges`),
+    ...careful.filter((c) => c.charges !== 1 || c.paid !== c.clients).map((c) => `careful clients on ${c.service} at gateway ${c.gatewayLatencyMs} ms: ${c.charges} charges, ${c.paid}/${c.clients} paid`),
     ...sharedCreate.scenarios.filter((s) => s.non2xx > 0 || s.errors > 0).map((s) => `shared create: ${s.title} at gateway ${s.gatewayLatencyMs} ms: ${s.non2xx} non-2xx, ${s.errors} errors`),
     ...sharedCreate.concurrentDuplicates.filter((d) => d.charges !== 1 || d.ok !== d.requests).map((d) => `shared create: ${d.description}: ${d.charges} charges, ${d.ok}/${d.requests} 2xx`),
     ...cluster.filter((c) => c.errors > 0 || c.non2xx > 0).map((c) => `cluster ${c.scenario} at gateway ${c.gatewayLatencyMs} ms: ${c.non2xx} non-2xx, ${c.errors} errors`),
