@@ -5,8 +5,9 @@ export default defineConfig({
   test: {
     include: ["test/**/*.test.ts"],
     // test/cluster runs with `npm run test:cluster` (vitest.cluster.config.ts), test/operations with
-    // `npm run test:operations` (vitest.operations.config.ts), test/crash_matrix with `npm run test:crash`.
-    exclude: ["test/cluster/**", "test/operations/**", "test/crash_matrix/**", "**/node_modules/**"],
+    // `npm run test:operations` (vitest.operations.config.ts), test/crash_matrix with `npm run test:crash`, test/checker
+    // with `npm run test:checker`: .ci/run runs each after npm test.
+    exclude: ["test/cluster/**", "test/operations/**", "test/crash_matrix/**", "test/checker/**", "**/node_modules/**"],
     // Each file starts its own restate-server; two at a time fit 2 cores.
     pool: "forks",
     maxWorkers: 2,

@@ -4,7 +4,7 @@
 import { BaseSequencer, type TestSpecification } from "vitest/node";
 
 /** Slowest first, from the suite's own timings (each 25-90 s on 2 cores). */
-const SLOWEST = ["test/exercises.test.ts", "test/handrolled/reliability.test.ts", "test/checker_robustness.test.ts", "test/docs.test.ts", "test/bench.test.ts"];
+const SLOWEST = ["test/exercises.test.ts", "test/handrolled/reliability.test.ts", "test/docs.test.ts", "test/bench.test.ts"];
 
 export class LongestFirstSequencer extends BaseSequencer {
   override async sort(files: TestSpecification[]): Promise<TestSpecification[]> {
