@@ -118,6 +118,7 @@ export const exercise: ExerciseDefinition = {
       timeoutMs: 75_000,
       async run(ctx) {
         const request = payment(ctx);
+        ctx.endpoint.expectExit(); // the crash below is the check's own doing, not the learner's
         await ctx.restate.invoke({ service: "LedgerInspection", handler: "crashAfterNextCommit" }, null);
         const invocationId = await ctx.restate.send(LEDGER, request);
         const port = Number(new URL(ctx.endpoint.url).port);

@@ -39,6 +39,8 @@ export interface RestartableProcess {
   start(): Promise<void>;
   /** kill() then start(), same port. */
   restart(): Promise<void>;
+  /** The check arranged for the process to end on its own (exercise 8 crashes it after a commit): not the learner's exit. */
+  expectExit(): void;
 }
 
 export interface CheckContext {

@@ -462,6 +462,10 @@ class ManagedApp implements RestartableProcess {
     await this.current?.kill();
   }
 
+  expectExit(): void {
+    this.stopping = true;
+  }
+
   async restart(): Promise<void> {
     await this.kill();
     await this.start();
