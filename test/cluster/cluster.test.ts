@@ -8,7 +8,7 @@ import type { ClusterNode, PartitionLeader } from "../../orchestration/cluster.j
 import { waitFor } from "../../orchestration/processes.js";
 import { auditLedger } from "../support/audit.js";
 import { type TestCluster, createOnCluster, startTestCluster } from "../support/cluster.js";
-import { succeededCharges, uniqueId, visa } from "../support/payments.js";
+import { Ingress, succeededCharges, uniqueId, visa } from "../support/payments.js";
 import { CaseReport } from "../support/report.js";
 
 let cluster: TestCluster;
@@ -152,6 +152,12 @@ describe("cluster", () => {
       for (const answer of firstAnswers) expect(answer.status).toBe(200);
 
       await cluster.startNode(absent.number);
+      // Up is not caught up: on a busy machine the restarted node's ingress answered 404 "service not found" for a
+      // moment after it started. A read through it says when it knows the service (and the payment) again.
+      await waitFor(`${absent.name}'s ingress to know PaymentService again`, async () => (await new Ingress(absent.ingressUrl).getStatus(ids[0]!)).status === 200, {
+        timeoutMs: 60_000,
+        intervalMs: 200,
+      });
       const replays = [];
       for (const [index, id] of ids.entries()) {
         const replay = await createOnCluster([absent], 0, id, visa, { idempotencyKey: `key-${id}` });
