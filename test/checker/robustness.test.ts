@@ -287,6 +287,8 @@ describe("stopping the checker's stack while a run goes on (a test hook that tim
         ],
         { onEvent: (event) => events.push(event.type) },
       );
+      // Watched from the start: a run may fail while the stack stops (its provider gone), before the race below looks.
+      const allSettled = Promise.allSettled(reports);
       // Stopped while the first run's check waits for its handler (and the second run's endpoint starts meanwhile).
       const deadline = Date.now() + 60_000;
       while (!events.includes("exercise") && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
@@ -295,7 +297,7 @@ describe("stopping the checker's stack while a run goes on (a test hook that tim
       const runningAtStop = spawned.filter((process) => !process.hasExited()).map((process) => `${process.name} (${process.pid})`);
       expect(runningAtStop, "processes still running once stop() has resolved").toEqual([]);
       const settled = await Promise.race([
-        Promise.allSettled(reports),
+        allSettled,
         new Promise<"still running">((resolve) => setTimeout(() => resolve("still running"), 60_000)),
       ]);
       expect(settled, "the runs end once their stack is stopped").not.toBe("still running");
