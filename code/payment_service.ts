@@ -207,34 +207,14 @@ async function reconcileCharge(ctx: PaymentContext, payment: Payment): Promise<P
   }
   const ageMs = Date.parse(lookup.at) - Date.parse(payment.createdAt);
   if (ageMs < Math.min(settings.providerKeyRetentionMs, settings.callerRetryWindowMs)) return charge(ctx, payment);
-  const failed: Payment = {
-    ...payment,
-    status: "failed",
-    chargeId: null,
-    failure: {
-      code: "not_charged",
-      message:
-        `The payment provider never confirmed the charge, and it holds no charge for this payment. ` +
-        `Nothing was charged; the payment is too old to charge now (created ${payment.createdAt}).`,
-    },
-    updatedAt: lookup.at,
-  };
+  const failed: Payment = { ...payment, ...notCharged(payment.createdAt), updatedAt: lookup.at };
   ctx.set("payment", failed);
   return failed;
 }
 
 /** Unknown outcome: say so, and come back later by ourselves. */
 async function unconfirmed(ctx: PaymentContext, payment: Payment, reason: string): Promise<Payment> {
-  const stored: Payment = {
-    ...payment,
-    status: "unconfirmed",
-    chargeId: null,
-    failure: {
-      code: "charge_unconfirmed",
-      message: `The payment provider did not answer (${reason}); the charge may or may not have happened. The service is finding out.`,
-    },
-    updatedAt: await now(ctx),
-  };
+  const stored: Payment = { ...payment, ...unconfirmedCharge(reason), updatedAt: await now(ctx) };
   ctx.set("payment", stored);
   await scheduleFollowUp(ctx);
   return stored;
@@ -360,6 +340,32 @@ function chargeOutcome(result: Exclude<ProviderResult<Charge>, { outcome: "unava
     ...(result.declineCode ? { declineCode: result.declineCode } : {}),
   };
   return { status: declined ? "declined" : "failed", chargeId: result.chargeId ?? null, failure };
+}
+
+/** The outcome of a charge whose answer never came: the charge may or may not have happened. (The peer uses it too.) */
+export function unconfirmedCharge(reason: string): Pick<Payment, "status" | "chargeId" | "failure"> {
+  return {
+    status: "unconfirmed",
+    chargeId: null,
+    failure: {
+      code: "charge_unconfirmed",
+      message: `The payment provider did not answer (${reason}); the charge may or may not have happened. The service is finding out.`,
+    },
+  };
+}
+
+/** The provider holds no charge for the payment, and it is too old to charge now: failed, on the provider's word. */
+export function notCharged(createdAt: string): Pick<Payment, "status" | "chargeId" | "failure"> {
+  return {
+    status: "failed",
+    chargeId: null,
+    failure: {
+      code: "not_charged",
+      message:
+        `The payment provider never confirmed the charge, and it holds no charge for this payment. ` +
+        `Nothing was charged; the payment is too old to charge now (created ${createdAt}).`,
+    },
+  };
 }
 
 /** A charge found in the provider's ledger is the truth, whatever our own attempts heard. */

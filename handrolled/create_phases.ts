@@ -8,7 +8,7 @@
 // `unconfirmed` and the key parked unanswered (504). Whoever resumes a charge
 // that may be out (the client's retry, the reconciler, another key's create)
 // looks it up at the provider first, as the Restate service does.
-import { chargeIdempotencyKey } from "../code/payment_service.js";
+import { chargeIdempotencyKey, notCharged, unconfirmedCharge } from "../code/payment_service.js";
 import { type CreatePaymentRequest, type Payment, reconcileSettingsFromEnv } from "../code/types.js";
 import type { Database } from "./database.js";
 import { BUSY_RETRY_AFTER_SECONDS, FINISHED, finish, type KeyRow, park, setRecoveryPoint, type StoredResponse, storedAnswer, unlock } from "./idempotency_keys.js";
@@ -20,9 +20,7 @@ import {
   error,
   loadPayment,
   mayRetryCharge,
-  notCharged,
   settlePayment,
-  unconfirmedCharge,
 } from "./payments_store.js";
 
 export const PAYMENT_RECORDED = "payment_recorded";

@@ -124,32 +124,6 @@ export function createAnswer(payment: Payment): StoredResponse {
   }
 }
 
-/** The outcome of a charge whose answer never came: the charge may or may not have happened. */
-export function unconfirmedCharge(reason: string): Pick<Payment, "status" | "chargeId" | "failure"> {
-  return {
-    status: "unconfirmed",
-    chargeId: null,
-    failure: {
-      code: "charge_unconfirmed",
-      message: `The payment provider did not answer (${reason}); the charge may or may not have happened. The service is finding out.`,
-    },
-  };
-}
-
-/** The provider holds no charge for the payment, and it is too old to charge now: failed, on the provider's word. */
-export function notCharged(createdAt: string): Pick<Payment, "status" | "chargeId" | "failure"> {
-  return {
-    status: "failed",
-    chargeId: null,
-    failure: {
-      code: "not_charged",
-      message:
-        `The payment provider never confirmed the charge, and it holds no charge for this payment. ` +
-        `Nothing was charged; the payment is too old to charge now (created ${createdAt}).`,
-    },
-  };
-}
-
 /** A refund whose provider answer was lost: 504 until it is looked up, as the Restate service answers. */
 export function unconfirmedRefund(paymentId: string, refundId: string): StoredResponse {
   return error(
