@@ -1,7 +1,7 @@
-// How much code each approach of chapter 5 is, split into the logic that keeps a
+// How much code each approach of chapter 8 is, split into the logic that keeps a
 // payment charged once and the plumbing around it (HTTP server, routing,
 // validation, migrations, database adapters). `npx tsx bench/line_counts.ts`
-// prints the table chapter 5 shows; test/docs.test.ts checks that the chapter
+// prints the table chapter 8 shows; test/docs.test.ts checks that the chapter
 // shows exactly what this prints.
 //
 // A line counts when it is not blank and not a comment (`//`, `/*`, `/**`, or a
@@ -49,7 +49,7 @@ export function countLines(source: string): number {
   return source.split("\n").filter((line) => !/^\s*(\/\/|\/\*|\*|$)/.test(line)).length;
 }
 
-/** The markdown table chapter 5 shows. */
+/** The markdown table chapter 8 shows. */
 export function lineCountTable(): string {
   const rows = PARTS.map((part) => {
     const lines = part.files.reduce((sum, file) => sum + countLines(readFileSync(path.join(REPO_ROOT, file), "utf8")), 0);

@@ -1,4 +1,4 @@
-// The operations drill's endpoint (chapter 7, "Clients and operators"): the
+// The operations drill's endpoint (chapter 10, "Clients and operators"): the
 // same PaymentService handlers, with a retry policy that pauses an invocation
 // after 3 failed attempts, about a second, instead of the service's 100 (about
 // 8 minutes). Only the policy differs, so what the drill shows is what happens

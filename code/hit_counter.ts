@@ -1,4 +1,4 @@
-// Chapter 1's LeaderBoard as a message consumer on Restate: hits arrive at least
+// Chapter 3's LeaderBoard as a message consumer on Restate: hits arrive at least
 // once, each in a message with an id. The producer sends each message to the
 // player's object with the message id as the invocation's idempotency key, so a
 // redelivery of the same message attaches to the first invocation instead of

@@ -1,5 +1,5 @@
 import "core-js/actual/promise/with-resolvers.js";
-// Serves HitCounter and ShotLog (chapter 6's Restate consumers) on SERVICE_PORT (default 9080), for
+// Serves HitCounter and ShotLog (chapter 9's Restate consumers) on SERVICE_PORT (default 9080), for
 // test/crash_matrix/restate_consumers.test.ts. Like code/endpoint.ts, it accepts only requests signed with
 // RESTATE_IDENTITY_KEYS when those are set.
 import * as http2 from "node:http2";

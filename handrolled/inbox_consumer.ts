@@ -1,4 +1,4 @@
-// Chapter 1's LeaderBoard as a plain message consumer on PostgreSQL, without
+// Chapter 3's LeaderBoard as a plain message consumer on PostgreSQL, without
 // Restate: an inbox table records each message's identity, in the same
 // transaction as the count it changes. A redelivery finds its row in the inbox
 // (ON CONFLICT DO NOTHING) and changes nothing; a crash after the commit and

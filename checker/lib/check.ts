@@ -7,29 +7,30 @@ import type { TopUpClient } from "../../exercises/support/topups.js";
 import type { RequestLedger } from "./request_ledger.js";
 import type { RestateCalls } from "./restate.js";
 
-export const CHAPTER = "modules/07-idempotency/01-concepts.md";
+/** The chapters' folder: a hint links the section of the chapter that teaches what it checks. */
+export const CHAPTERS_DIR = "modules/07-idempotency";
 
-/** The concept chapter's section headings, as GitHub-style anchors. */
-export const SECTIONS = [
-  "what-idempotency-means",
-  "at-least-once-delivery-exactly-once-processing",
-  "business-identity-the-leaderboard",
-  "reordering-the-shootingrange",
-  "non-determinism-random-numbers-uuids-clocks",
-  "choosing-idempotency-keys",
-  "key-reuse-with-a-different-payload",
-  "retention-how-long-a-key-is-remembered",
-  "remembering-failures",
-  "concurrent-duplicates",
-  "the-side-effect-and-the-state-commit-together",
-  "batch-idempotency",
-  "workflows-and-tasks",
-  "restates-three-tools",
-  "anti-patterns",
-] as const;
-export type Section = (typeof SECTIONS)[number];
+/** Each concept section a hint can link, as a GitHub-style anchor, and the chapter file it is a heading of. */
+export const SECTIONS = {
+  "what-idempotency-means": "02-keys.md",
+  "at-least-once-delivery-exactly-once-processing": "02-keys.md",
+  "the-side-effect-and-the-state-commit-together": "02-keys.md",
+  "restates-three-tools": "02-keys.md",
+  "business-identity-the-leaderboard": "03-identity.md",
+  "choosing-idempotency-keys": "03-identity.md",
+  "key-reuse-with-a-different-payload": "03-identity.md",
+  "retention-how-long-a-key-is-remembered": "03-identity.md",
+  "anti-patterns": "03-identity.md",
+  "remembering-failures": "04-failures.md",
+  "concurrent-duplicates": "04-failures.md",
+  "reordering-the-shootingrange": "05-reordering.md",
+  "non-determinism-random-numbers-uuids-clocks": "05-reordering.md",
+  "batch-idempotency": "06-batches-and-workflows.md",
+  "workflows-and-tasks": "06-batches-and-workflows.md",
+} as const;
+export type Section = keyof typeof SECTIONS;
 
-export const sectionLink = (section: Section) => `${CHAPTER}#${section}`;
+export const sectionLink = (section: Section) => `${CHAPTERS_DIR}/${SECTIONS[section]}#${section}`;
 
 /** A process the checker started for the exercise (its endpoint, an app) and can crash and start again. */
 export interface RestartableProcess {

@@ -1,4 +1,4 @@
-// The Restate consumers of chapter 6 under the same producer: HitCounter, an
+// The Restate consumers of chapter 9 under the same producer: HitCounter, an
 // object keyed by the player with the message id as the idempotency key, and
 // ShotLog's journaled send (Restate's answer to the outbox), with the endpoint
 // killed -9 halfway; and the LeaderBoard's republish.

@@ -15,8 +15,8 @@ import { type HandrolledStack, startHandrolledStack } from "../support/handrolle
 import { normaliseOutput, outputBlocks, readMarkdown } from "../support/markdown.js";
 import { CaseReport } from "../support/report.js";
 
-/** Chapter 5's "Reproduce it" shows what this file prints for the naive variant. */
-const CHAPTER_5 = path.join(REPO_ROOT, "modules/07-idempotency/05-restate-or-your-database.md");
+/** Chapter 8's "Reproduce it" shows what this file prints for the naive variant. */
+const CHAPTER_5 = path.join(REPO_ROOT, "modules/07-idempotency/08-restate-or-your-database.md");
 const REPRODUCE_NAIVE = "npx vitest run test/handrolled/reliability.test.ts -t naive";
 
 const SUCCESS_OR_IN_FLIGHT = new Set([200, 409]);
@@ -66,11 +66,11 @@ for (const variant of ["phased", "naive"] as const) {
       });
     }
 
-    // Last, once the crash cases have run: what they found is what a learner reproducing chapter 5 sees.
+    // Last, once the crash cases have run: what they found is what a learner reproducing chapter 8 sees.
     if (variant === "naive") {
-      it("prints the lost payments chapter 5 shows", () => {
+      it("prints the lost payments chapter 8 shows", () => {
         const [shown] = outputBlocks(readMarkdown(CHAPTER_5)).filter((block) => block.command === REPRODUCE_NAIVE);
-        expect(shown, `chapter 5 shows what ${REPRODUCE_NAIVE} prints`).toBeDefined();
+        expect(shown, `chapter 8 shows what ${REPRODUCE_NAIVE} prints`).toBeDefined();
         const printed = report.render(`hand-rolled ${variant}`);
         const lost = printed.split("\n").filter((line) => line.startsWith("LOST PAYMENT"));
         expect(lost, "the naive variant's crash cases each print the payment they lost").toHaveLength(Object.keys(NAIVE_FAILS).length);

@@ -1,4 +1,4 @@
-// The operations drill of modules/07-idempotency/07-clients-and-operators.md,
+// The operations drill of modules/07-idempotency/10-clients-and-operators.md,
 // run as written: every line of its ```sh drill blocks, in order, against a
 // stack of its own, each output held to the block shown after it. Run by
 // `npm run test:operations` (a restate CLI per command; kept out of `npm test`).
@@ -18,7 +18,7 @@ import { freePort } from "../../orchestration/ports.js";
 import { type CodeBlock, mismatch, readMarkdown } from "../support/markdown.js";
 import { type TestStack, startTestStack } from "../support/stack.js";
 
-const CHAPTER = path.join(REPO_ROOT, "modules/07-idempotency/07-clients-and-operators.md");
+const CHAPTER = path.join(REPO_ROOT, "modules/07-idempotency/10-clients-and-operators.md");
 const DRILL_ENDPOINT = path.join(REPO_ROOT, "code/drill_endpoint.ts");
 const DRILL_PORT = 9081;
 const START_DRILL = "npx tsx code/drill_endpoint.ts";

@@ -1,7 +1,7 @@
 // At-least-once delivery (redelivered, reordered, a crash right after the
 // commit and before the acknowledgement) counted once by a plain consumer with
 // an inbox table, and the outbox drained by a crashing relay, on PGlite; with
-// chapter 1's LeaderBoard point: a republish under a new message id gets past a
+// chapter 3's LeaderBoard point: a republish under a new message id gets past a
 // message id, not a business id. The same cases on a PostgreSQL server, and
 // Restate's consumers: test/crash_matrix (`npm run test:crash`).
 import { describe } from "vitest";

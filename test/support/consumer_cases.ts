@@ -1,4 +1,4 @@
-// The consumer crash cases of chapter 6, written once against "a database": the
+// The consumer crash cases of chapter 9, written once against "a database": the
 // inbox consumer and the outbox with its relay, each crashed right after its
 // commits (before the acknowledgement) and redelivered by the at-least-once
 // producer. test/own_database runs them on PGlite in `npm test`,
