@@ -35,17 +35,20 @@ export interface MarkdownDoc {
   file: string;
   blocks: CodeBlock[];
   links: Link[];
+  /** Images, `![alt](url)`: their files must exist too. */
+  images: Link[];
   /** Inline code spans, e.g. `code/gateway.ts`. */
   inlineCode: { line: number; value: string }[];
 }
 
 export function readMarkdown(file: string): MarkdownDoc {
   const tree = fromMarkdown(readFileSync(file, "utf8"));
-  const doc: MarkdownDoc = { file, blocks: [], links: [], inlineCode: [] };
+  const doc: MarkdownDoc = { file, blocks: [], links: [], images: [], inlineCode: [] };
   const visit = (node: any) => {
     const line = node.position?.start.line ?? 0;
     if (node.type === "code") doc.blocks.push({ file, line, lang: node.lang ?? "", meta: node.meta ?? "", value: node.value });
     if (node.type === "link") doc.links.push({ file, line, url: node.url });
+    if (node.type === "image") doc.images.push({ file, line, url: node.url });
     if (node.type === "inlineCode") doc.inlineCode.push({ line, value: node.value });
     for (const child of node.children ?? []) visit(child);
   };
