@@ -55,6 +55,7 @@ const OUTPUT_CHECKED: [RegExp, string][] = [
   [/^npx restate /, "test/operations/drill.test.ts runs the drill's commands in order and compares each output (npm run test:operations)"],
   [/^npx tsx code\/careful_client\.ts\b/, "test/operations/careful_client.test.ts runs it and holds each printed line to the block's form"],
   [/^npm run bench$/, "bench/README.md's reference run: this suite compares it with bench/results/reference.json, which a real run wrote"],
+  [/^npm run check -- [1-8] --solutions$/, "test/exercises.test.ts holds the block's check lines and summary to its run of the checks on solutions/"],
   [/^npm run check -- 8 \(the check lines\)$/, "test/exercises.test.ts runs exercise 8's starter and expects exactly these checks to pass and fail"],
   [/^npm run test:crash$/, "test/crash_matrix/ prints this table from its run and asserts every row's expected and seen counts"],
 ];

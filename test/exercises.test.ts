@@ -13,7 +13,9 @@ import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { EXERCISES, findExercise } from "../checker/exercises.js";
 import { CHAPTERS_DIR, SECTIONS, type Section, sectionLink } from "../checker/lib/check.js";
+import { formatResult, painter, summaryLine } from "../checker/lib/report.js";
 import { type ExerciseReport, runExercise, runExercises } from "../checker/lib/run.js";
+import { outputBlocks, readMarkdown } from "./support/markdown.js";
 import { type CheckerStack, startCheckerStack } from "../checker/lib/stack.js";
 import { REPO_ROOT } from "../orchestration/paths.js";
 import { InventoryClient } from "../exercises/support/inventory.js";
@@ -237,6 +239,16 @@ describe.each(EXERCISES.map((exercise) => [exercise.folder, exercise] as const))
     const failed = report.results.filter((result) => result.kind !== "passed").map((result) => result.id);
     expect(failed, explain(report)).toEqual([]);
     expect(report.results).toHaveLength(exercise.checks.length);
+    // The exercise's README ends with what the checker prints when everything passes: the same checks, in order.
+    const readme = path.join(STARTERS, exercise.folder, "README.md");
+    const command = `npm run check -- ${exercise.number} --solutions`;
+    const [shown] = outputBlocks(readMarkdown(readme)).filter((block) => block.command === command);
+    expect(shown, `${path.relative(REPO_ROOT, readme)} shows the output of ${command}`).toBeDefined();
+    const lines = shown!.value.trim().split("\n");
+    expect(lines[0]).toBe(`Checking exercise ${exercise.number}, ${exercise.title}, in solutions/${exercise.folder}`);
+    const plain = painter(false);
+    expect(lines.filter((line) => /^\s+[✓✗] /.test(line))).toEqual(report.results.map((result) => formatResult(result, plain)));
+    expect(lines.at(-1)).toBe(summaryLine(report.results, plain));
   }, 120_000);
 
   it("fails on the untouched starter, exactly where the exercise's behaviour is missing, with a hint and a chapter link each", async () => {
