@@ -40,6 +40,7 @@ const RUN_ELSEWHERE: [RegExp, string][] = [
   [/^npx vitest run test\/handrolled\/reliability\.test\.ts -t naive$/, "npm test runs test/handrolled/reliability.test.ts"],
   [/^npm run test:chaos$/, "test/reliability/*, run by npm test with smaller counts (CHAOS=1 only raises them)"],
   [/^npm run check -- (all|[1-8])( --dir \S+| --solutions| --verbose)*$/, "test/exercises.test.ts runs the checker's CLI and every exercise's checks"],
+  [/^npx vitest run test\/own_database\/consumers\.test\.ts$/, "npm test runs test/own_database/consumers.test.ts"],
   [/^npx tsx bench\/line_counts\.ts$/, "chapter 8's line-count test below compares the chapter's table with what it prints"],
   [/^npm run check:solutions$/, "test/exercises.test.ts runs every exercise's checks against solutions/"],
 ];
