@@ -1,5 +1,5 @@
 // What a check is, and how it says what is wrong: in a learner's words, with
-// the section of the concept chapter that teaches the missing behaviour.
+// the section of the chapter that teaches the missing behaviour.
 import type { GatewayClient } from "../../code/gateway_client.js";
 import type { InventoryClient } from "../../exercises/support/inventory.js";
 import type { MailerClient } from "../../exercises/support/mailer.js";
