@@ -30,7 +30,8 @@ export const orderService = restate.object({
         // TODO(exercise): an order that already exists must be answered from state, without
         // reserving or charging again; the same order id with different items must be refused.
 
-        // TODO(exercise): a side effect outside ctx.run runs again on every retry of this handler.
+        // TODO(exercise): a side effect outside ctx.run runs again on every retry of this handler, and
+        // one whose answer was lost is made again unless it carries a key that is the same on every attempt.
         const reservation = await inventory.reserve({ sku: request.sku, quantity: request.quantity, reference: orderId });
 
         // TODO(exercise): a random idempotency key changes on every retry, so the gateway cannot
