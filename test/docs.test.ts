@@ -35,6 +35,7 @@ const RUN_ELSEWHERE: [RegExp, string][] = [
   [/^npm run test:chaos$/, "test/reliability/*, run by npm test with smaller counts (CHAOS=1 only raises them)"],
   [/^npm run check -- (all|[1-8])( --dir \S+| --solutions| --verbose)*$/, "test/exercises.test.ts runs the checker's CLI and every exercise's checks"],
   [/^npm run check:solutions$/, "test/exercises.test.ts runs every exercise's checks against solutions/"],
+  [/^npm run screenshots$/, "test/screenshots.test.ts runs the same steps (docs/screenshots/flow.ts), writing no pictures"],
 ];
 
 /**
