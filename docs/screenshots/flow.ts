@@ -132,14 +132,17 @@ export class ScreenshotFlow {
     await this.picture("ui-journal-retries.png");
   }
 
-  /** The object's state: the payment as the service stored it, with the charge of the first step. */
+  /** The object's state: the payment as the service stored it, with the charge of the first step, reached from its invocation. */
   async objectState(): Promise<void> {
     const { stack, page } = this;
-    check(this.chargeId !== undefined, "the journal step runs first: it creates the payment whose state is shown");
-    await page.goto(`${stack.adminUrl}/ui/virtual-objects/PaymentService/${RETRIED_PAYMENT}`, { waitUntil: "domcontentloaded" });
+    check(this.chargeId !== undefined, "the journal step runs first: it creates the payment, and opens the page this step starts from");
+    // From the invocation's page, as a user would (the UI moves without reloading itself).
+    await page.getByRole("link", { name: `Open virtual object instance PaymentService / ${RETRIED_PAYMENT}` }).first().click();
+    await page.waitForURL(`${stack.adminUrl}/ui/virtual-objects/PaymentService/${RETRIED_PAYMENT}`);
     await page.getByRole("tab", { name: "State" }).click();
     await shows(page.getByText("payment", { exact: true }), "the state key 'payment'");
-    await shows(page.getByText(this.chargeId!).first(), `the charge id ${this.chargeId}`);
+    const storedPayment = page.getByText(`"paymentId":"${RETRIED_PAYMENT}","status":"succeeded"`).filter({ hasText: this.chargeId! });
+    await shows(storedPayment, `the stored payment: succeeded, with charge ${this.chargeId}`);
     await this.picture("ui-state.png");
   }
 
