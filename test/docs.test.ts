@@ -43,6 +43,7 @@ const RUN_ELSEWHERE: [RegExp, string][] = [
   [/^npx vitest run test\/own_database\/consumers\.test\.ts$/, "npm test runs test/own_database/consumers.test.ts"],
   [/^npx tsx bench\/line_counts\.ts$/, "chapter 8's line-count test below compares the chapter's table with what it prints"],
   [/^npm run check:solutions$/, "test/exercises.test.ts runs every exercise's checks against solutions/"],
+  [/^npm run screenshots$/, "test/screenshots.test.ts runs the same steps (docs/screenshots/flow.ts), writing no pictures"],
 ];
 
 /**

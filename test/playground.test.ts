@@ -3,11 +3,11 @@
 // and a service crashed mid-charge each end in exactly one charge, on the page's
 // ledger panel and in the provider's own ledger. Then `npm start` itself: it
 // serves the page and starts a killed endpoint again.
-import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, statSync } from "node:fs";
 import * as http from "node:http";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
-import { type BrowserContext, type Page, chromium } from "playwright-core";
+import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it, onTestFailed } from "vitest";
 import { type EndpointSupervisor, superviseEndpoints } from "../orchestration/supervisor.js";
 import { REPO_ROOT } from "../orchestration/paths.js";
@@ -16,29 +16,13 @@ import { waitFor } from "../orchestration/processes.js";
 import type { FaultSettings } from "../code/types.js";
 import { type Playground, startPlayground } from "../playground/server.js";
 import { sql } from "./support/admin.js";
+import { type Browser, MISSING_BROWSER, SKIP_WITHOUT_BROWSER, launchChromium } from "./support/browser.js";
 import { type NpmStartRun, npmStartPorts, startNpmStart } from "./support/npm_start.js";
 import { succeededCharges } from "./support/payments.js";
 import { type TestStack, startTestStack } from "./support/stack.js";
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
-/**
- * CI must run the browser test (.ci/run installs Chromium); on a learner's
- * machine without Chromium the rest of `npm test` should still be usable.
- */
-const SKIP_WITHOUT_BROWSER = !existsSync(CHROMIUM) && !process.env.CI;
-if (SKIP_WITHOUT_BROWSER) {
-  console.warn(`Skipping the playground browser tests: no Chromium at ${CHROMIUM} (apt-get install chromium, or set CHROMIUM_PATH).`);
-}
+if (SKIP_WITHOUT_BROWSER) console.warn(`Skipping the playground browser tests: ${MISSING_BROWSER}.`);
 const describeWithBrowser = SKIP_WITHOUT_BROWSER ? describe.skip : describe;
-const CHROMIUM_ARGS = [
-  "--no-sandbox",
-  "--disable-gpu",
-  "--no-first-run",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-  "--disable-quic",
-];
 const SCREENSHOT = path.join(REPO_ROOT, "test-artifacts", "playground.png");
 /** Generous: the machine is shared, and a crashed endpoint takes a few seconds to come back. */
 const UI_TIMEOUT_MS = 30_000;
@@ -46,18 +30,14 @@ const UI_TIMEOUT_MS = 30_000;
 let stack: TestStack;
 let supervisor: EndpointSupervisor;
 let playground: Playground;
-let browser: BrowserContext;
+let browser: Browser;
 let page: Page;
-let userDataDir: string | undefined;
 const crashes: { askedAt: number; killedPid: number; restartedPid: number }[] = [];
 const launcherLog: string[] = [];
 const pageErrors: string[] = [];
 
 beforeAll(async () => {
   if (SKIP_WITHOUT_BROWSER) return;
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium (.ci/run installs it when it is missing)`);
-  }
   stack = await startTestStack();
   supervisor = superviseEndpoints(stack, { log: (line) => launcherLog.push(line) });
   playground = await startPlayground({
@@ -72,14 +52,8 @@ beforeAll(async () => {
       return report;
     },
   });
-  userDataDir = mkdtempSync(path.join(tmpdir(), "playground-chromium-"));
-  browser = await chromium.launchPersistentContext(userDataDir, {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: CHROMIUM_ARGS,
-    viewport: { width: 1400, height: 1000 },
-  });
-  page = browser.pages()[0] ?? (await browser.newPage());
+  browser = await launchChromium({ width: 1400, height: 1000 });
+  page = browser.context.pages()[0] ?? (await browser.context.newPage());
   page.setDefaultTimeout(UI_TIMEOUT_MS);
   page.on("pageerror", (error) => pageErrors.push(error.message));
   await page.goto(playground.url);
@@ -88,7 +62,6 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await browser?.close();
-  if (userDataDir) rmSync(userDataDir, { recursive: true, force: true });
   await supervisor?.stop();
   await playground?.close();
   await stack?.dispose();
