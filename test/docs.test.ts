@@ -20,12 +20,6 @@ import { type TestStack, startTestStack } from "./support/stack.js";
 import { type TestCluster, startTestCluster } from "./support/cluster.js";
 import { BENCH_README, loadReference, readmeSection, referenceFigure, renderReferenceRun } from "../bench/reference.js";
 
-/**
- * The screenshots of the Restate UI and the playground, written by the screenshot script on another branch: shown
- * by the chapters before that branch is merged. Remove this set once they are in the repository.
- */
-const SCREENSHOTS_NOT_YET_MADE = new Set(["docs/images/ui-journal-retries.png", "docs/images/ui-paused.png", "docs/images/ui-state.png", "docs/images/playground.png"]);
-
 /** Shell commands the docs show that other tests run; anything else in a ```sh block must be a curl. */
 const RUN_ELSEWHERE: [RegExp, string][] = [
   [/^npm install && npm start\b/, "test/launcher.test.ts runs npm start"],
@@ -135,7 +129,7 @@ describe("links and paths", () => {
       .filter((image) => !/^https?:/.test(image.url))
       .filter((image) => {
         const file = path.resolve(path.dirname(doc.file), decodeURIComponent(image.url));
-        return !existsSync(file) && !SCREENSHOTS_NOT_YET_MADE.has(rel(file));
+        return !existsSync(file);
       })
       .map((image) => `${rel(doc.file)}:${image.line}: ${image.url} (no such file)`);
     expect(missing).toEqual([]);
