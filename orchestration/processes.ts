@@ -11,9 +11,26 @@ import { REPO_ROOT } from "./paths.js";
 export type Output = { kind: "terminal" } | { kind: "file"; path: string };
 
 const running = new Set<ChildProcess>();
+const afterChildren = new Set<() => void>();
 const killAllNow = () => {
   for (const child of running) if (child.pid !== undefined) killGroup(child.pid, "SIGKILL");
+  for (const cleanup of afterChildren) {
+    try {
+      cleanup();
+    } catch {
+      // the process is ending: one failed cleanup must not keep the others from running
+    }
+  }
 };
+
+/**
+ * Runs `cleanup` (synchronous: a temp dir removed, say) when this process ends without its owner having cleaned up,
+ * right after its children's groups were killed. Returns the function that cancels it, for an orderly cleanup.
+ */
+export function onExitAfterChildren(cleanup: () => void): () => void {
+  afterChildren.add(cleanup);
+  return () => afterChildren.delete(cleanup);
+}
 // Last resort if our owner forgot to stop us: no orphans. (A SIGKILLed owner runs no handler at all;
 // `npm start` keeps a record of its children for that case: see process_record.ts.)
 process.on("exit", killAllNow);

@@ -16,8 +16,8 @@ import { typecheckSnippets } from "./support/snippets.js";
 import { countedFiles, lineCountTable } from "../bench/line_counts.js";
 import { type HandrolledProcess, DEFAULT_HANDROLLED_PORT, startHandrolled } from "../orchestration/handrolled.js";
 import { freePort } from "../orchestration/ports.js";
-import { type TestStack, startTestStack } from "./support/stack.js";
-import { type TestCluster, startTestCluster } from "./support/cluster.js";
+import { type ThrowawayStack, startThrowawayStack } from "../orchestration/throwaway.js";
+import { type TestCluster, startTestCluster } from "./support/cluster_under_test.js";
 import { BENCH_README, loadReference, readmeSection, referenceFigure, renderReferenceRun } from "../bench/reference.js";
 
 /** Shell commands the docs show that other tests run; anything else in a ```sh block must be a curl. */
@@ -298,7 +298,7 @@ describe("chapter 5's line counts", () => {
 });
 
 describe("curl lines, in reading order, against one stack", () => {
-  let stack: TestStack;
+  let stack: ThrowawayStack;
   let handrolled: HandrolledProcess | undefined;
   let portMap: [string, string][] = [];
   const steps: CurlStep[] = docs.flatMap((doc) => shellSteps(doc).curls).filter((step) => !step.cluster);
@@ -307,9 +307,9 @@ describe("curl lines, in reading order, against one stack", () => {
     // The lines are run as written, on the default ports, when those are free here.
     const busy = await Promise.all(Object.values(DEFAULT_PORTS).map(portInUse));
     if (!busy.some(Boolean)) {
-      stack = await startTestStack({ ports: { ...DEFAULT_PORTS } });
+      stack = await startThrowawayStack({ ports: { ...DEFAULT_PORTS } });
     } else {
-      stack = await startTestStack();
+      stack = await startThrowawayStack();
       portMap = (Object.keys(DEFAULT_PORTS) as (keyof typeof DEFAULT_PORTS)[]).map((part) => [
         `localhost:${DEFAULT_PORTS[part]}`,
         `localhost:${stack.ports[part]}`,

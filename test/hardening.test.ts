@@ -9,12 +9,12 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { INGRESS_REQUEST_SIZE_LIMIT } from "../orchestration/parts.js";
 import { Ingress, postWithExpectContinue } from "./support/ingress.js";
 import { uniqueId, visa } from "./support/payments.js";
-import { type TestStack, startTestStack } from "./support/stack.js";
+import { type ThrowawayStack, startThrowawayStack } from "../orchestration/throwaway.js";
 
-let stack: TestStack;
+let stack: ThrowawayStack;
 
 beforeAll(async () => {
-  stack = await startTestStack();
+  stack = await startThrowawayStack();
 }, 120_000);
 
 afterAll(async () => {

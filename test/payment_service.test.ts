@@ -9,16 +9,16 @@ import type { Payment } from "../code/types.js";
 import { auditLedger } from "./support/audit.js";
 import { Ingress } from "./support/ingress.js";
 import { succeededCharges, uniqueId, visa, waitForStatus } from "./support/payments.js";
-import { type TestStack, startTestStack } from "./support/stack.js";
+import { type ThrowawayStack, startThrowawayStack } from "../orchestration/throwaway.js";
 
 
-let stack: TestStack;
+let stack: ThrowawayStack;
 let ingress: Ingress;
 const touched = new Set<string>();
 
 beforeAll(async () => {
   // A lost answer is looked up 1 s later (30 s by default), so the lost-answer cases finish quickly.
-  stack = await startTestStack({ endpointEnv: { RECONCILE_AFTER_MS: "1000" } });
+  stack = await startThrowawayStack({ endpointEnv: { RECONCILE_AFTER_MS: "1000" } });
   ingress = new Ingress(stack.ingressUrl);
 });
 

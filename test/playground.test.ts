@@ -18,7 +18,7 @@ import { type Playground, startPlayground } from "../playground/server.js";
 import { sql } from "./support/admin.js";
 import { type NpmStartRun, npmStartPorts, startNpmStart } from "./support/npm_start.js";
 import { succeededCharges } from "./support/payments.js";
-import { type TestStack, startTestStack } from "./support/stack.js";
+import { type ThrowawayStack, startThrowawayStack } from "../orchestration/throwaway.js";
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 /**
@@ -43,7 +43,7 @@ const SCREENSHOT = path.join(REPO_ROOT, "test-artifacts", "playground.png");
 /** Generous: the machine is shared, and a crashed endpoint takes a few seconds to come back. */
 const UI_TIMEOUT_MS = 30_000;
 
-let stack: TestStack;
+let stack: ThrowawayStack;
 let supervisor: EndpointSupervisor;
 let playground: Playground;
 let browser: BrowserContext;
@@ -58,7 +58,7 @@ beforeAll(async () => {
   if (!existsSync(CHROMIUM)) {
     throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium (.ci/run installs it when it is missing)`);
   }
-  stack = await startTestStack();
+  stack = await startThrowawayStack();
   supervisor = superviseEndpoints(stack, { log: (line) => launcherLog.push(line) });
   playground = await startPlayground({
     port: await freePort(),

@@ -10,7 +10,7 @@ import type { Payment } from "../../code/types.js";
 import { type PostgresServer, postgresBinDir, startPostgresServer } from "../../orchestration/postgres_server.js";
 import { waitFor } from "../../orchestration/processes.js";
 import { auditLedger } from "../support/audit.js";
-import { type HandrolledStack, startHandrolledStack } from "../support/handrolled.js";
+import { type HandrolledStack, startHandrolledStack } from "../support/handrolled_under_test.js";
 import { succeededCharges, uniqueId, visa } from "../support/payments.js";
 
 const binDir = postgresBinDir();

@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { uniqueId, visa } from "../support/payments.js";
 import { MAX_BODY_BYTES } from "../../handrolled/app.js";
-import { type HandrolledStack, startHandrolledStack } from "../support/handrolled.js";
+import { type HandrolledStack, startHandrolledStack } from "../support/handrolled_under_test.js";
 
 let stack: HandrolledStack;
 beforeAll(async () => {

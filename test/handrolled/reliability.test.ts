@@ -11,7 +11,7 @@ import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { REPO_ROOT } from "../../orchestration/paths.js";
 import { type CaseOutcome, CASES } from "../support/handrolled_cases.js";
-import { type HandrolledStack, startHandrolledStack } from "../support/handrolled.js";
+import { type HandrolledStack, startHandrolledStack } from "../support/handrolled_under_test.js";
 import { normaliseOutput, outputBlocks, readMarkdown } from "../support/markdown.js";
 import { CaseReport } from "../support/report.js";
 
