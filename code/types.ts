@@ -211,35 +211,3 @@ export function reconcileSettingsFromEnv(env: NodeJS.ProcessEnv = process.env): 
   }
   return settings;
 }
-
-// ---- Ports: the defaults of the contract, each overridable by an environment variable ----
-
-export const DEFAULT_PORTS = {
-  ingress: 8080,
-  admin: 9070,
-  service: 9080,
-  gateway: 9090,
-} as const;
-
-export type Ports = { -readonly [K in keyof typeof DEFAULT_PORTS]: number };
-
-export const PORT_VARIABLES: Record<keyof Ports, string> = {
-  ingress: "INGRESS_PORT",
-  admin: "ADMIN_PORT",
-  service: "SERVICE_PORT",
-  gateway: "GATEWAY_PORT",
-};
-
-export function portsFromEnv(env: NodeJS.ProcessEnv = process.env): Ports {
-  const ports = { ...DEFAULT_PORTS } as Ports;
-  for (const part of Object.keys(PORT_VARIABLES) as (keyof Ports)[]) {
-    const raw = env[PORT_VARIABLES[part]];
-    if (raw === undefined || raw === "") continue;
-    const port = Number(raw);
-    if (!Number.isInteger(port) || port < 1 || port > 65_535) {
-      throw new Error(`${PORT_VARIABLES[part]}=${raw} is not a TCP port (1-65535)`);
-    }
-    ports[part] = port;
-  }
-  return ports;
-}

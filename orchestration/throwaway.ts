@@ -8,7 +8,7 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { GatewayClient } from "../code/gateway_client.js";
-import type { Ports } from "../code/types.js";
+import type { Ports } from "../code/config.js";
 import { CLUSTER_SIZE, type Cluster, startCluster } from "./cluster.js";
 import { type HandrolledOptions, type HandrolledProcess, startHandrolled } from "./handrolled.js";
 import { type GatewayProcess, startGatewayProcess } from "./parts.js";

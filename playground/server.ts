@@ -15,7 +15,6 @@ import express, { type NextFunction, type Request, type Response } from "express
 import { z } from "zod";
 import { PaymentId } from "../code/types.js";
 
-export const PLAYGROUND_DEFAULT_PORT = 9100;
 const PUBLIC_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), "public");
 
 /** The most copies one "send N concurrently" may fire. */
@@ -56,13 +55,6 @@ export interface Playground {
   close(): Promise<void>;
 }
 
-export function playgroundPortFromEnv(env: NodeJS.ProcessEnv = process.env): number {
-  const raw = env.PLAYGROUND_PORT;
-  if (raw === undefined || raw === "") return PLAYGROUND_DEFAULT_PORT;
-  const port = Number(raw);
-  if (!Number.isInteger(port) || port < 1 || port > 65_535) throw new Error(`PLAYGROUND_PORT=${raw} is not a TCP port (1-65535)`);
-  return port;
-}
 
 // ---------------------------------------------------------------------------
 // What the page may ask for.

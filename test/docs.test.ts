@@ -9,12 +9,12 @@ import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { REPO_ROOT } from "../orchestration/paths.js";
 import { portInUse } from "../orchestration/ports.js";
-import { DEFAULT_PORTS } from "../code/types.js";
+import { DEFAULT_PORT, DEFAULT_PORTS } from "../code/config.js";
 import GithubSlugger from "github-slugger";
 import { type CodeBlock, type CurlStep, type MarkdownDoc, mismatch, normaliseOutput, outputBlocks, readMarkdown, shellSteps } from "./support/markdown.js";
 import { typecheckSnippets } from "./support/snippets.js";
 import { countedFiles, lineCountTable } from "../bench/line_counts.js";
-import { type HandrolledProcess, DEFAULT_HANDROLLED_PORT, startHandrolled } from "../orchestration/handrolled.js";
+import { type HandrolledProcess, startHandrolled } from "../orchestration/handrolled.js";
 import { freePort } from "../orchestration/ports.js";
 import { type ThrowawayStack, startThrowawayStack } from "../orchestration/throwaway.js";
 import { type TestCluster, startTestCluster } from "./support/cluster_under_test.js";
@@ -317,8 +317,8 @@ describe("curl lines, in reading order, against one stack", () => {
       console.warn(`default ports busy; the curl lines run with ports rewritten: ${portMap.map((p) => p.join(" -> ")).join(", ")}`);
     }
     // Chapter 5's lines call the hand-rolled service (`npm run start:handrolled`) beside the same gateway.
-    const handrolledPort = (await portInUse(DEFAULT_HANDROLLED_PORT)) ? await freePort() : DEFAULT_HANDROLLED_PORT;
-    if (handrolledPort !== DEFAULT_HANDROLLED_PORT) portMap.push([`localhost:${DEFAULT_HANDROLLED_PORT}`, `localhost:${handrolledPort}`]);
+    const handrolledPort = (await portInUse(DEFAULT_PORT.handrolled)) ? await freePort() : DEFAULT_PORT.handrolled;
+    if (handrolledPort !== DEFAULT_PORT.handrolled) portMap.push([`localhost:${DEFAULT_PORT.handrolled}`, `localhost:${handrolledPort}`]);
     handrolled = await startHandrolled({ port: handrolledPort, gatewayUrl: stack.gatewayUrl, output: { kind: "file", path: path.join(stack.dir, "handrolled.log") } });
   });
 

@@ -15,7 +15,7 @@ import { freePort } from "../orchestration/ports.js";
 import { waitFor } from "../orchestration/processes.js";
 import type { FaultSettings } from "../code/types.js";
 import { type Playground, startPlayground } from "../playground/server.js";
-import { sql } from "./support/admin.js";
+import { adminQuery } from "../orchestration/admin_query.js";
 import { type NpmStartRun, npmStartPorts, startNpmStart } from "./support/npm_start.js";
 import { succeededCharges } from "./support/payments.js";
 import { type ThrowawayStack, startThrowawayStack } from "../orchestration/throwaway.js";
@@ -208,7 +208,7 @@ describeWithBrowser("the playground page", () => {
     expect(await page.locator("#crash-log li.restate", { hasText: "failed" }).count()).toBeGreaterThan(0);
     expect(Number(await page.locator("#invocation-attempts").textContent())).toBeGreaterThanOrEqual(2);
     await expect.poll(() => page.locator("#invocation-status").textContent(), { timeout: UI_TIMEOUT_MS }).toBe("completed (success)");
-    const invocations = await sql<{ id: string; status: string }>(
+    const invocations = await adminQuery<{ id: string; status: string }>(
       stack.adminUrl,
       `SELECT id, status FROM sys_invocation WHERE target_service_key = '${paymentId}' AND target_handler_name = 'create'`,
     );

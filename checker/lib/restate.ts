@@ -6,6 +6,8 @@
 // Calls carry no idempotency-key header unless a check asks for one: Restate
 // would then deduplicate on its own and hide what the learner's code does.
 
+import { adminQuery } from "../../orchestration/admin_query.js";
+
 export interface Target {
   service: string;
   key?: string;
@@ -176,15 +178,8 @@ export class RestateCalls {
     return { status: response.status, body: parseJson(text) as T, text };
   }
 
-  async sql<Row = Record<string, unknown>>(query: string): Promise<Row[]> {
-    const response = await fetch(`${this.adminUrl}/query`, {
-      method: "POST",
-      headers: { "content-type": "application/json", accept: "application/json" },
-      body: JSON.stringify({ query }),
-      signal: AbortSignal.timeout(10_000),
-    });
-    if (!response.ok) throw new Error(`admin query failed (${response.status}): ${await response.text()}`);
-    return ((await response.json()) as { rows: Row[] }).rows;
+  sql<Row = Record<string, unknown>>(query: string): Promise<Row[]> {
+    return adminQuery<Row>(this.adminUrl, query, { timeoutMs: 10_000 });
   }
 
   async invocation(invocationId: string): Promise<InvocationRow | undefined> {

@@ -46,7 +46,6 @@ export const APP_ENV = {
   ttlMs: "IDEMPOTENCY_TTL_MS",
 } as const;
 
-export const DEFAULT_APP_PORT = 9095;
 export const DEFAULT_TTL_MS = 24 * 60 * 60 * 1000;
 /** Relative to where app.ts is started; .restate/ is where `npm start` keeps its data too (git ignores it). */
 export const DEFAULT_PG_DATA_DIR = ".restate/exercise-4-postgres";

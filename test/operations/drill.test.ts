@@ -11,7 +11,7 @@ import { exec } from "node:child_process";
 import { appendFileSync, mkdirSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { DEFAULT_PORTS } from "../../code/types.js";
+import { DEFAULT_PORTS } from "../../code/config.js";
 import { type EndpointProcess, startEndpoint } from "../../orchestration/parts.js";
 import { REPO_ROOT } from "../../orchestration/paths.js";
 import { freePort } from "../../orchestration/ports.js";

@@ -4,7 +4,8 @@
 import { type ClusterNode } from "../../orchestration/cluster.js";
 import { waitFor } from "../../orchestration/processes.js";
 import { type ThrowawayCluster, startThrowawayCluster } from "../../orchestration/throwaway.js";
-import { sql, unfinishedInvocations } from "./admin.js";
+import { adminQuery } from "../../orchestration/admin_query.js";
+import { unfinishedInvocations } from "./admin.js";
 import { type CallOptions, Ingress, type IngressResponse } from "./ingress.js";
 
 export interface TestCluster extends ThrowawayCluster {
@@ -27,7 +28,7 @@ export async function startTestCluster(): Promise<TestCluster> {
     anyIngress: () => new Ingress(live().ingressUrl),
     async partitionKeyOf(paymentId: string) {
       // As text: a u64 does not fit a JSON number.
-      const rows = await sql<{ key: string }>(
+      const rows = await adminQuery<{ key: string }>(
         live().adminUrl,
         `SELECT CAST(partition_key AS VARCHAR) AS key FROM sys_invocation_status WHERE target_service_name = 'PaymentService' AND target_service_key = '${paymentId}' LIMIT 1`,
       );
