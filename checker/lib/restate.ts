@@ -14,7 +14,7 @@ export interface Target {
   handler: string;
 }
 
-export interface Answer<T = any> {
+export interface Answer<T = unknown> {
   status: number;
   body: T;
   text: string;
@@ -99,7 +99,7 @@ export class RestateCalls {
   ) {}
 
   /** Sends the request (as `/send`), then attaches to the invocation for its answer, watching for endless retries. */
-  async invoke<T = any>(target: Target, body: unknown, options: InvokeOptions = {}): Promise<Answer<T>> {
+  async invoke<T = unknown>(target: Target, body: unknown, options: InvokeOptions = {}): Promise<Answer<T>> {
     const invocationId = await this.send(target, body, options.idempotencyKey);
     return this.attach<T>(invocationId, describeTarget(target), options);
   }
@@ -123,7 +123,7 @@ export class RestateCalls {
   }
 
   /** Waits for the answer of an invocation; throws StuckInvocation or NoAnswer instead of waiting forever. */
-  async attach<T = any>(invocationId: string, description: string, options: InvokeOptions = {}): Promise<Answer<T>> {
+  async attach<T = unknown>(invocationId: string, description: string, options: InvokeOptions = {}): Promise<Answer<T>> {
     const timeoutMs = options.timeoutMs ?? 30_000;
     const stuckAfter = options.stuckAfterRetries ?? 2;
     const abort = new AbortController();
@@ -167,7 +167,7 @@ export class RestateCalls {
   }
 
   /** A call through the ingress exactly as given (for `restate/workflow/...` paths and the like). */
-  async request<T = any>(method: "GET" | "POST", path: string, body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: T; text: string }> {
+  async request<T = unknown>(method: "GET" | "POST", path: string, body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: T; text: string }> {
     const response = await fetch(`${this.ingressUrl}${path}`, {
       method,
       headers: body === undefined ? headers : { "content-type": "application/json", ...headers },

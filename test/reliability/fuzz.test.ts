@@ -5,6 +5,7 @@ import { describe, expect, it } from "vitest";
 import { waitFor } from "../../orchestration/processes.js";
 import { MAX_AMOUNT } from "../../code/types.js";
 import { unfinishedInvocations } from "../support/admin.js";
+import type { PaymentAnswer } from "../support/ingress.js";
 import { CHAOS, visa } from "../support/payments.js";
 import { reliabilityFile } from "../support/reliability.js";
 
@@ -119,7 +120,7 @@ describe("case 7: bad input fuzz", () => {
           requests.slice(start, start + BATCH).map(async (request) => {
             byKind.set(request.kind, (byKind.get(request.kind) ?? 0) + 1);
             const path = `/PaymentService/${encodeURIComponent(request.paymentId)}/${request.handler}`;
-            const response = await file.ingress.request(path, undefined, {
+            const response = await file.ingress.request<PaymentAnswer>(path, undefined, {
               rawBody: request.body,
               idempotencyKey: request.idempotencyKey,
               timeoutMs: 30_000,

@@ -6,7 +6,7 @@ import { waitFor } from "../../orchestration/processes.js";
 import { type ThrowawayCluster, startThrowawayCluster } from "../../orchestration/throwaway.js";
 import { adminQuery } from "../../orchestration/admin_query.js";
 import { unfinishedInvocations } from "./admin.js";
-import { type CallOptions, Ingress, type IngressResponse } from "./ingress.js";
+import { type CallOptions, Ingress, type IngressResponse, type PaymentAnswer } from "./ingress.js";
 
 export interface TestCluster extends ThrowawayCluster {
   /** An Ingress on a node that runs. */
@@ -52,7 +52,7 @@ export async function createOnCluster(
   paymentId: string,
   request: unknown,
   options: CallOptions & { attempts?: number } = {},
-): Promise<IngressResponse & { node: string; attempts: number }> {
+): Promise<IngressResponse<PaymentAnswer> & { node: string; attempts: number }> {
   const attempts = options.attempts ?? 30;
   for (let attempt = 1; ; attempt++) {
     const node = nodes[(first + attempt - 1) % nodes.length]!;
