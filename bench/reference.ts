@@ -11,11 +11,11 @@ import { readFileSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
 import { pathToFileURL } from "node:url";
 import { REPO_ROOT } from "../orchestration/paths.js";
-import { type ClusterRow, renderCluster } from "./cluster.js";
-import { type HandrolledRow, renderHandrolled } from "./handrolled.js";
-import { type BenchReport, renderReport } from "./report.js";
+import { type ClusterRow, renderCluster } from "./cluster_scenarios.js";
+import { type HandrolledRow, renderHandrolled } from "./handrolled_scenarios.js";
+import { type BenchReport, renderReport } from "./bench_report.js";
 import { type CarefulBurstRow, renderCarefulBursts } from "./careful_burst.js";
-import { type SharedCreateResults, renderSharedCreate } from "./shared_create/report.js";
+import { type SharedCreateResults, renderSharedCreate } from "./shared_create/shared_create_report.js";
 
 export type ReferenceReport = BenchReport & { handrolled: HandrolledRow[]; cluster: ClusterRow[]; sharedCreate: SharedCreateResults; careful?: CarefulBurstRow[] };
 

@@ -7,7 +7,7 @@ import { PORT_VARIABLE, dataDirFromEnv, portFromEnv, portsFromEnv } from "../cod
 import { startPlayground } from "../playground/server.js";
 import { beginLaunch, shutdownOnSignals, startOrExit } from "./launch.js";
 import { REPO_ROOT } from "./paths.js";
-import { startStack } from "./stack.js";
+import { startStack } from "./single_node.js";
 import { superviseEndpoints } from "./supervisor.js";
 
 const startedAt = performance.now();

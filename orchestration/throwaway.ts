@@ -15,7 +15,7 @@ import { type GatewayProcess, startGatewayProcess } from "./parts.js";
 import { PAYMENT_ENDPOINT, tsxArgs } from "./paths.js";
 import { freePort } from "./ports.js";
 import { type ManagedProcess, type Output, httpOk, onExitAfterChildren, readyOrStopped, spawnManaged, waitFor } from "./processes.js";
-import { type Stack, type StackOptions, startStack } from "./stack.js";
+import { type Stack, type StackOptions, startStack } from "./single_node.js";
 
 export interface Stoppable {
   stop(): Promise<void>;

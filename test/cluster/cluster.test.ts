@@ -9,7 +9,7 @@ import { waitFor } from "../../orchestration/processes.js";
 import { auditLedger } from "../support/audit.js";
 import { type TestCluster, createOnCluster, startTestCluster } from "../support/cluster_under_test.js";
 import { Ingress, succeededCharges, uniqueId, visa } from "../support/payments.js";
-import { CaseReport } from "../support/report.js";
+import { CaseReport } from "../support/case_report.js";
 
 let cluster: TestCluster;
 const report = new CaseReport();

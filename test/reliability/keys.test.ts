@@ -5,7 +5,7 @@ import { waitFor } from "../../orchestration/processes.js";
 import { adminQuery } from "../../orchestration/admin_query.js";
 import { auditLedger } from "../support/audit.js";
 import { Ingress, succeededCharges, uniqueId, visa } from "../support/payments.js";
-import { CaseReport } from "../support/report.js";
+import { CaseReport } from "../support/case_report.js";
 import { type ThrowawayStack, startThrowawayStack } from "../../orchestration/throwaway.js";
 
 const report = new CaseReport();

@@ -5,7 +5,7 @@ import { waitFor } from "../../orchestration/processes.js";
 import { unfinishedInvocations } from "./admin.js";
 import { type AuditReport, auditLedger } from "./audit.js";
 import { Ingress } from "./ingress.js";
-import { CaseReport } from "./report.js";
+import { CaseReport } from "./case_report.js";
 import { type ThrowawayStack, type ThrowawayStackOptions, startThrowawayStack } from "../../orchestration/throwaway.js";
 
 export interface ReliabilityFile {

@@ -9,7 +9,7 @@ import { burst } from "./burst.js";
 import { type CarefulBurstRow, carefulBurst } from "./careful_burst.js";
 import { type LatencySummary, runLoad } from "./load.js";
 import type { Progress } from "./progress.js";
-import type { Target } from "./report.js";
+import type { Target } from "./bench_report.js";
 import type { Settings } from "./scenarios.js";
 
 const BODY = JSON.stringify({ amount: 10_000, currency: "USD", source: "tok_visa" });
