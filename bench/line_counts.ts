@@ -45,7 +45,7 @@ const PARTS: Part[] = [
 /** Every file a row counts, to check that none is missing. */
 export const countedFiles = (): string[] => PARTS.flatMap((part) => part.files);
 
-export function countLines(source: string): number {
+function countLines(source: string): number {
   return source.split("\n").filter((line) => !/^\s*(\/\/|\/\*|\*|$)/.test(line)).length;
 }
 

@@ -9,7 +9,7 @@ import type { Progress } from "./progress.js";
 export const SCENARIOS = ["baseline", "create", "create-key", "replay", "known", "hot", "concurrent", "many-keys"] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 
-export const SCENARIO_TITLES: Record<ScenarioName, string> = {
+const SCENARIO_TITLES: Record<ScenarioName, string> = {
   baseline: "1. baseline: express + gateway, no durability",
   create: "2. durable create, new payment id, no key",
   "create-key": "2b. durable create, new payment id + new idempotency-key",

@@ -79,7 +79,7 @@ export function gatewayUrlFromEnv(env: NodeJS.ProcessEnv = process.env): string 
 }
 
 /** Where the launchers keep Restate's data, the provider's ledger and the peer's database (git ignores it). */
-export const DEFAULT_DATA_DIR = ".restate";
+const DEFAULT_DATA_DIR = ".restate";
 
 /** DATA_DIR, else .restate/, resolved against `root` (the repository). */
 export function dataDirFromEnv(root: string, env: NodeJS.ProcessEnv = process.env): string {

@@ -18,7 +18,7 @@ import { PaymentId } from "../code/types.js";
 const PUBLIC_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), "public");
 
 /** The most copies one "send N concurrently" may fire. */
-export const MAX_COPIES = 20;
+const MAX_COPIES = 20;
 /** A create can legitimately take a while: provider latency, retries, a crashed endpoint coming back. */
 const CREATE_TIMEOUT_MS = 60_000;
 const READ_TIMEOUT_MS = 5_000;
@@ -98,7 +98,7 @@ class HttpProblem extends Error {
 /** The page and its API are for this machine: a foreign Host is a DNS-rebinding attempt. */
 const LOOPBACK_HOST = /^(localhost|127\.0\.0\.1|\[::1\])(:\d+)?$/i;
 
-export function createPlaygroundApp(options: Omit<PlaygroundOptions, "port" | "host">): express.Express {
+function createPlaygroundApp(options: Omit<PlaygroundOptions, "port" | "host">): express.Express {
   const log = options.log ?? (() => {});
   const app = express();
   app.disable("x-powered-by");

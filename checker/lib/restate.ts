@@ -73,7 +73,7 @@ export class Unresponsive extends Error {
  * How long a handler may run without a step (a journal entry, a retry) before it counts as hung. The checks' slowest
  * step is a provider call slowed down by 1 s; a hung handler is found in this time instead of its check's timeout.
  */
-export const SILENT_RUNNING_MS = 12_000;
+const SILENT_RUNNING_MS = 12_000;
 
 export interface InvocationRow {
   id: string;
@@ -250,7 +250,7 @@ class SilenceWatch {
   }
 }
 
-export function describeTarget(target: Target): string {
+function describeTarget(target: Target): string {
   return [target.service, target.key, target.handler].filter((part) => part !== undefined).join("/");
 }
 

@@ -10,7 +10,7 @@ export interface HandrolledStack extends ThrowawayHandrolled {
 }
 
 /** Short lease and completer period, so a crashed request is finished within seconds in a test. */
-export const FAST_RECOVERY = { HANDROLLED_LEASE_MS: "2000", HANDROLLED_COMPLETER_INTERVAL_MS: "200" };
+const FAST_RECOVERY = { HANDROLLED_LEASE_MS: "2000", HANDROLLED_COMPLETER_INTERVAL_MS: "200" };
 
 export async function startHandrolledStack(options: ThrowawayHandrolledOptions = {}): Promise<HandrolledStack> {
   const stack = await startThrowawayHandrolled({ ...options, env: { ...FAST_RECOVERY, ...options.env } });
