@@ -2,7 +2,7 @@
 // and stopped by it (the child and whatever it started in turn): the one place
 // that spawns, waits for readiness and cleans up after a crash.
 import { spawn, type ChildProcess } from "node:child_process";
-import { createWriteStream, mkdirSync, type WriteStream } from "node:fs";
+import { createWriteStream, mkdirSync, readFileSync, type WriteStream } from "node:fs";
 import * as path from "node:path";
 import { createInterface } from "node:readline";
 import { REPO_ROOT } from "./paths.js";
@@ -151,6 +151,20 @@ export function spawnManaged(
   return managed;
 }
 
+
+/** Alive and not a zombie (exited, not yet reaped: its ports are free, its PID still listed). */
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return false;
+  }
+  try {
+    return !readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.startsWith("Z");
+  } catch {
+    return true; // no /proc (macOS): kill(0) is all there is
+  }
+}
 
 export function tryKill(pid: number, signal: NodeJS.Signals): void {
   try {

@@ -11,7 +11,7 @@ import { PGlite } from "@electric-sql/pglite";
 import { afterAll, describe, expect, it } from "vitest";
 import { REPO_ROOT, tsxArgs } from "../orchestration/paths.js";
 import { PGLITE_TEMPLATE_DIR, preparePgliteDataDir } from "../orchestration/pglite_template.js";
-import { type ManagedProcess, spawnManaged, tryKill, waitFor } from "../orchestration/processes.js";
+import { type ManagedProcess, isAlive, spawnManaged, tryKill, waitFor } from "../orchestration/processes.js";
 import { createThrowawayEnvironment } from "../orchestration/throwaway.js";
 
 const dir = mkdtempSync(path.join(tmpdir(), "idempotency-orchestration-test-"));
@@ -21,14 +21,6 @@ afterAll(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-const isAlive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 /** A child that starts a child of its own (as a wrapper starts the real process) and says its PID. */
 async function parentWithChild(): Promise<{ parent: ManagedProcess; grandchild: number }> {

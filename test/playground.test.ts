@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it, onTestFailed } from "vitest"
 import { type EndpointSupervisor, superviseEndpoints } from "../orchestration/supervisor.js";
 import { REPO_ROOT } from "../orchestration/paths.js";
 import { freePort } from "../orchestration/ports.js";
-import { waitFor } from "../orchestration/processes.js";
+import { isAlive, waitFor } from "../orchestration/processes.js";
 import type { FaultSettings } from "../code/types.js";
 import { type Playground, startPlayground } from "../playground/server.js";
 import { adminQuery } from "../orchestration/admin_query.js";
@@ -312,12 +312,3 @@ describeWithBrowser("npm start", () => {
     expect((await fetch(playgroundUrl).catch(() => null))?.status).toBeUndefined();
   });
 });
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}

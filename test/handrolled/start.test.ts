@@ -8,7 +8,7 @@ import { afterAll, expect, it } from "vitest";
 import { REPO_ROOT, tsxArgs } from "../../orchestration/paths.js";
 import { freePorts, tcpOpen } from "../../orchestration/ports.js";
 import { RECORD_FILE } from "../../orchestration/process_record.js";
-import { type ManagedProcess, spawnManaged, tryKill, waitFor } from "../../orchestration/processes.js";
+import { type ManagedProcess, isAlive, spawnManaged, tryKill, waitFor } from "../../orchestration/processes.js";
 import { Ingress, visa } from "../support/payments.js";
 
 const dir = mkdtempSync(path.join(tmpdir(), "start-handrolled-"));
@@ -79,13 +79,3 @@ it("recovers from its own SIGKILL: the next start stops what it left, by PID, an
   }
   expect(existsSync(recordFile), "a clean stop removes the record").toBe(false);
 }, 120_000);
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  // A zombie (exited, not yet reaped by its parent) is gone as far as the ports are concerned.
-  return !readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.startsWith("Z");
-}
