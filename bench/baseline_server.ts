@@ -7,12 +7,13 @@
 //   BASELINE_PORT=9100 GATEWAY_URL=http://127.0.0.1:9090 npx tsx bench/baseline_server.ts
 import express from "express";
 import { z } from "zod";
+import { gatewayUrlFromEnv, portFromEnv } from "../code/config.js";
 import { GatewayClient, GatewayRejection } from "../code/gateway_client.js";
 import { chargeIdempotencyKey } from "../code/payment_service.js";
 import { CreatePaymentRequest, PaymentId } from "../code/types.js";
 
-const port = Number(process.env.BASELINE_PORT ?? 9100);
-const gatewayUrl = process.env.GATEWAY_URL ?? "http://127.0.0.1:9090";
+const port = portFromEnv("baseline");
+const gatewayUrl = gatewayUrlFromEnv();
 const gateway = new GatewayClient(gatewayUrl);
 
 const app = express();

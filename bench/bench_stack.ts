@@ -1,29 +1,24 @@
-// The stacks the benchmark measures: orchestration/stack.ts's startStack on free
-// loopback ports with a temp data dir, plus the baseline server. Everything is
-// stopped by PID and the temp dir removed, also when a scenario fails.
+// The stacks the benchmark measures: orchestration/throwaway.ts's single node
+// (free loopback ports, a temp data dir), the endpoint optionally under V8's
+// CPU profiler, plus the baseline server in the same environment, so one
+// dispose() stops them all, also when a scenario fails.
 import { execFile } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { createRequire } from "node:module";
-import { tmpdir } from "node:os";
+import { mkdirSync, readFileSync } from "node:fs";
 import * as path from "node:path";
-import { pathToFileURL } from "node:url";
 import { promisify } from "node:util";
 import { GatewayClient } from "../code/gateway_client.js";
-import { type ManagedProcess, spawnManaged, waitFor } from "../orchestration/processes.js";
+import type { ManagedProcess } from "../orchestration/processes.js";
 import { PAYMENT_ENDPOINT, REPO_ROOT } from "../orchestration/paths.js";
-import { type Stack, startStack } from "../orchestration/stack.js";
-import { freePorts } from "../orchestration/ports.js";
+import { type ThrowawayStack, startThrowawayStack } from "../orchestration/throwaway.js";
 
-const require = createRequire(import.meta.url);
 const BASELINE_ENTRY = path.join(REPO_ROOT, "bench", "baseline_server.ts");
 const PROFILED_ENDPOINT = path.join(REPO_ROOT, "bench", "profiled_endpoint.ts");
 
 export interface BenchStack {
-  stack: Stack;
+  stack: ThrowawayStack;
   gateway: GatewayClient;
   /** The baseline server, unless started without it. */
   baseline: { url: string; process: ManagedProcess } | null;
-  dir: string;
   dataDir: string;
   /** The processes whose CPU and memory the report breaks down. */
   processes(): Record<string, number>;
@@ -43,74 +38,47 @@ export interface BenchStackOptions {
 }
 
 export async function startBenchStack(options: BenchStackOptions = {}): Promise<BenchStack> {
-  const dir = mkdtempSync(path.join(tmpdir(), "idempotency-bench-"));
-  const dataDir = path.join(dir, "restate");
-  const logPath = (part: string) => path.join(dir, `${part}.log`);
-  const started: ManagedProcess[] = [];
+  const endpointEnv: Record<string, string> = { ...options.endpointEnv };
+  if (options.cpuProfileDir) {
+    mkdirSync(options.cpuProfileDir, { recursive: true });
+    endpointEnv.BENCH_CPU_PROFILE_DIR = options.cpuProfileDir;
+    endpointEnv.BENCH_PROFILED_ENTRY = options.endpointEntry ?? PAYMENT_ENDPOINT;
+  }
+  const stack = await startThrowawayStack({
+    prefix: "idempotency-bench",
+    restateEnv: options.restateEnv,
+    endpoints: [{ entry: options.cpuProfileDir ? PROFILED_ENDPOINT : (options.endpointEntry ?? PAYMENT_ENDPOINT), env: endpointEnv }],
+  });
   try {
-    const [ingress, admin, service, gatewayPort, node, baselinePort] = (await freePorts(6)) as [number, number, number, number, number, number];
-    const endpointEnv: Record<string, string> = { ...options.endpointEnv };
-    if (options.cpuProfileDir) {
-      mkdirSync(options.cpuProfileDir, { recursive: true });
-      endpointEnv.BENCH_CPU_PROFILE_DIR = options.cpuProfileDir;
-      endpointEnv.BENCH_PROFILED_ENTRY = options.endpointEntry ?? PAYMENT_ENDPOINT;
+    let baseline: BenchStack["baseline"] = null;
+    if (options.withBaseline !== false) {
+      const port = await stack.environment.freePort();
+      const url = `http://127.0.0.1:${port}`;
+      const process = await stack.environment.startTsxService("baseline", BASELINE_ENTRY, {
+        env: { BASELINE_PORT: String(port), GATEWAY_URL: stack.gatewayUrl },
+        healthUrl: `${url}/health`,
+      });
+      baseline = { url, process };
     }
-    const stack = await startStack({
-      dataDir,
-      ports: { ingress, admin, service, gateway: gatewayPort, node },
-      output: (part) => ({ kind: "file", path: logPath(part) }),
-      restateEnv: options.restateEnv,
-      endpoints: [{ entry: options.cpuProfileDir ? PROFILED_ENDPOINT : (options.endpointEntry ?? PAYMENT_ENDPOINT), port: service, env: endpointEnv }],
-    });
-    started.push(stack.restate, stack.gateway, ...stack.endpoints);
-    const baseline = options.withBaseline === false ? null : await startBaseline(baselinePort, stack.gatewayUrl, logPath("baseline"), started);
-
     return {
       stack,
-      gateway: new GatewayClient(stack.gatewayUrl),
+      gateway: stack.gatewayClient,
       baseline,
-      dir,
-      dataDir,
+      dataDir: stack.dataDir,
       processes: () => ({
         restate: stack.restate.pid,
         endpoint: stack.endpoints[0]!.pid,
         gateway: stack.gateway.pid,
         ...(baseline ? { baseline: baseline.process.pid } : {}),
       }),
-      logTail: (part) => {
-        try {
-          return readFileSync(logPath(part), "utf8").trimEnd().split("\n").slice(-20).join("\n");
-        } catch {
-          return "(no log)";
-        }
-      },
-      async dispose() {
-        try {
-          await baseline?.process.stop(5_000);
-          await stack.stop();
-        } finally {
-          rmSync(dir, { recursive: true, force: true });
-        }
-      },
+      logTail: (part) => stack.logTail(part, 20),
+      dispose: stack.dispose,
     };
   } catch (error) {
-    await Promise.all(started.map((p) => p.stop(5_000)));
-    rmSync(dir, { recursive: true, force: true });
+    await stack.dispose();
     throw error;
   }
 }
-
-async function startBaseline(port: number, gatewayUrl: string, logFile: string, started: ManagedProcess[]) {
-  const child = spawnManaged("baseline", process.execPath, ["--import", pathToFileURL(require.resolve("tsx")).href, BASELINE_ENTRY], {
-    output: { kind: "file", path: logFile },
-    env: { BASELINE_PORT: String(port), GATEWAY_URL: gatewayUrl },
-  });
-  started.push(child);
-  const url = `http://127.0.0.1:${port}`;
-  await waitFor("the baseline server", async () => (await fetch(`${url}/health`)).ok, { process: child });
-  return { url, process: child };
-}
-
 
 // ---------------------------------------------------------------------------
 // What a process uses, from /proc (Linux), and what a directory holds on disk.

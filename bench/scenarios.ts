@@ -1,5 +1,6 @@
 // The scenarios: each one a load run against a started stack, returning what
 // the report shows. Payment ids carry a per-run prefix, so runs never collide.
+import { adminQuery } from "../orchestration/admin_query.js";
 import { type BenchStack, type RestateBreakdown, diskUsage, residentBytes, restateBreakdown, restateSnapshot } from "./bench_stack.js";
 import { type BurstResult, burst } from "./burst.js";
 import { type BenchRequest, type LatencySummary, type LoadResult, runLoad } from "./load.js";
@@ -8,7 +9,7 @@ import type { Progress } from "./progress.js";
 export const SCENARIOS = ["baseline", "create", "create-key", "replay", "known", "hot", "concurrent", "many-keys"] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 
-export const SCENARIO_TITLES: Record<ScenarioName, string> = {
+const SCENARIO_TITLES: Record<ScenarioName, string> = {
   baseline: "1. baseline: express + gateway, no durability",
   create: "2. durable create, new payment id, no key",
   "create-key": "2b. durable create, new payment id + new idempotency-key",
@@ -380,13 +381,6 @@ const KEYED_INVOCATIONS = "sys_invocation WHERE idempotency_key LIKE 'key-many-%
 
 /** Row count from restate-server's introspection tables, through the admin SQL API. */
 async function countRows(adminUrl: string, from: string): Promise<number> {
-  const response = await fetch(`${adminUrl}/query`, {
-    method: "POST",
-    headers: { "content-type": "application/json", accept: "application/json" },
-    body: JSON.stringify({ query: `SELECT count(*) AS n FROM ${from}` }),
-    signal: AbortSignal.timeout(30_000),
-  });
-  if (!response.ok) throw new Error(`admin query on ${from} answered ${response.status}: ${await response.text()}`);
-  const { rows } = (await response.json()) as { rows: { n: number }[] };
+  const rows = await adminQuery<{ n: number }>(adminUrl, `SELECT count(*) AS n FROM ${from}`);
   return Number(rows[0]?.n ?? 0);
 }

@@ -18,7 +18,8 @@
 //     new key (the payment id still stops a second charge).
 import { randomUUID } from "node:crypto";
 import { parseArgs } from "node:util";
-import { type CreatePaymentRequest, type Payment, portsFromEnv } from "./types.js";
+import { portsFromEnv } from "./config.js";
+import type { CreatePaymentRequest, Payment } from "./types.js";
 
 export interface RetryPolicy {
   /** The back-off ceiling of the first retry; doubled each attempt up to maxDelayMs. */

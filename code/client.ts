@@ -8,7 +8,7 @@
 import { parseArgs } from "node:util";
 import * as clients from "@restatedev/restate-sdk-clients";
 import type { PaymentService } from "./payment_service.js";
-import { portsFromEnv } from "./types.js";
+import { portsFromEnv } from "./config.js";
 
 const { positionals } = parseArgs({ allowPositionals: true });
 const paymentId = positionals[0] ?? `order-${Date.now()}`;

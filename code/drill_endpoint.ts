@@ -9,6 +9,7 @@
 import "core-js/actual/promise/with-resolvers.js";
 import * as http2 from "node:http2";
 import * as restate from "@restatedev/restate-sdk";
+import { portFromEnv } from "./config.js";
 import { paymentService } from "./payment_service.js";
 
 export const DRILL_RETRY_POLICY = {
@@ -23,7 +24,7 @@ export const DRILL_RETRY_POLICY = {
 const serviceOptions = (paymentService as { options?: restate.ObjectOptions }).options;
 const drillPaymentService = { ...paymentService, options: { ...serviceOptions, retryPolicy: DRILL_RETRY_POLICY } };
 
-const port = Number(process.env.DRILL_PORT ?? 9081);
+const port = portFromEnv("drill");
 const identityKeys = (process.env.RESTATE_IDENTITY_KEYS ?? "").split(",").map((key) => key.trim()).filter(Boolean);
 const server = http2.createServer(restate.createEndpointHandler({ services: [drillPaymentService], identityKeys }));
 server.listen(port, "127.0.0.1", () => console.log(`drill endpoint (PaymentService, pauses after ${DRILL_RETRY_POLICY.maxAttempts} attempts) on http://127.0.0.1:${port}`));

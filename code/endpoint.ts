@@ -8,7 +8,7 @@ import * as http2 from "node:http2";
 import * as restate from "@restatedev/restate-sdk";
 import { oneLineLogger } from "./logger.js";
 import { paymentService } from "./payment_service.js";
-import { portsFromEnv } from "./types.js";
+import { portsFromEnv } from "./config.js";
 
 const port = portsFromEnv().service;
 const host = process.env.SERVICE_HOST ?? "127.0.0.1";

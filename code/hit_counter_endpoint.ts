@@ -6,7 +6,7 @@ import * as http2 from "node:http2";
 import * as restate from "@restatedev/restate-sdk";
 import { hitCounter } from "./hit_counter.js";
 import { shotLog } from "./shot_log.js";
-import { portsFromEnv } from "./types.js";
+import { portsFromEnv } from "./config.js";
 
 const port = portsFromEnv().service;
 const identityKeys = (process.env.RESTATE_IDENTITY_KEYS ?? "").split(",").map((key) => key.trim()).filter(Boolean);

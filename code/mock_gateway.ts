@@ -11,14 +11,13 @@ import { z } from "zod";
 import {
   type Charge,
   ChargeRequest,
-  DEFAULT_PORTS,
   FAULT_VARIABLES,
   FaultSettings,
   type GatewayErrorBody,
   type GatewayRefund,
   RefundChargeRequest,
-  portsFromEnv,
 } from "./types.js";
+import { portFromEnv } from "./config.js";
 
 // ---------------------------------------------------------------------------
 // Test cards, in the style of Stripe's test tokens.
@@ -394,7 +393,7 @@ export async function listenGateway(gateway: MockGateway, port: number, host = "
 // ---------------------------------------------------------------------------
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  const port = portsFromEnv().gateway ?? DEFAULT_PORTS.gateway;
+  const port = portFromEnv("gateway");
   const gateway = createGateway({
     faults: faultsFromEnv(),
     ledgerFile: process.env.GATEWAY_LEDGER_FILE || undefined,

@@ -25,9 +25,9 @@ import {
   PaymentId,
   type RefundRecord,
   RefundRequest,
-  portsFromEnv,
   reconcileSettingsFromEnv,
 } from "./types.js";
+import { gatewayUrlFromEnv } from "./config.js";
 
 type PaymentState = {
   payment: Payment;
@@ -36,7 +36,7 @@ type PaymentState = {
 };
 type PaymentContext = ObjectContext<PaymentState>;
 
-const gateway = new GatewayClient(process.env.GATEWAY_URL ?? `http://127.0.0.1:${portsFromEnv().gateway}`);
+const gateway = new GatewayClient(gatewayUrlFromEnv());
 const settings = reconcileSettingsFromEnv();
 
 /**

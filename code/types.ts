@@ -3,12 +3,15 @@
 // handler runs, so no invalid request can reach the payment provider.
 import { z } from "zod";
 
-/** Object keys (payment ids, refund ids) travel in URLs and in provider idempotency keys. */
-const IDENTIFIER = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
-const IDENTIFIER_RULE = "1-64 characters: letters, digits, '-' or '_', starting with a letter or digit";
+/** Object keys (payment ids, refund ids, the exercises' ids) travel in URLs and in provider idempotency keys. */
+export const IDENTIFIER = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
 
-export const PaymentId = z.string().regex(IDENTIFIER, `payment id must be ${IDENTIFIER_RULE}`);
-export const RefundId = z.string().regex(IDENTIFIER, `refundId must be ${IDENTIFIER_RULE}`);
+/** An id that must match IDENTIFIER; `what` names it in the error. */
+export const identifier = (what: string) =>
+  z.string().regex(IDENTIFIER, `${what} must be 1-64 characters: letters, digits, '-' or '_', starting with a letter or digit`);
+
+export const PaymentId = identifier("payment id");
+export const RefundId = identifier("refundId");
 
 /** Stripe's ceiling for a single charge, in minor units (999,999.99 in a two-decimal currency). */
 export const MAX_AMOUNT = 99_999_999;
@@ -210,36 +213,4 @@ export function reconcileSettingsFromEnv(env: NodeJS.ProcessEnv = process.env): 
     settings[setting] = ms;
   }
   return settings;
-}
-
-// ---- Ports: the defaults of the contract, each overridable by an environment variable ----
-
-export const DEFAULT_PORTS = {
-  ingress: 8080,
-  admin: 9070,
-  service: 9080,
-  gateway: 9090,
-} as const;
-
-export type Ports = { -readonly [K in keyof typeof DEFAULT_PORTS]: number };
-
-export const PORT_VARIABLES: Record<keyof Ports, string> = {
-  ingress: "INGRESS_PORT",
-  admin: "ADMIN_PORT",
-  service: "SERVICE_PORT",
-  gateway: "GATEWAY_PORT",
-};
-
-export function portsFromEnv(env: NodeJS.ProcessEnv = process.env): Ports {
-  const ports = { ...DEFAULT_PORTS } as Ports;
-  for (const part of Object.keys(PORT_VARIABLES) as (keyof Ports)[]) {
-    const raw = env[PORT_VARIABLES[part]];
-    if (raw === undefined || raw === "") continue;
-    const port = Number(raw);
-    if (!Number.isInteger(port) || port < 1 || port > 65_535) {
-      throw new Error(`${PORT_VARIABLES[part]}=${raw} is not a TCP port (1-65535)`);
-    }
-    ports[part] = port;
-  }
-  return ports;
 }

@@ -3,7 +3,7 @@
 // server at DATABASE_URL; migrations run first, then the API and the
 // completer and reaper. HANDROLLED_VARIANT=naive serves the naive variant.
 import { GatewayClient } from "../code/gateway_client.js";
-import { portsFromEnv } from "../code/types.js";
+import { gatewayUrlFromEnv, portFromEnv } from "../code/config.js";
 import { paymentApp } from "./app.js";
 import { startBackgroundJobs } from "./background.js";
 import { openDatabase } from "./database.js";
@@ -12,7 +12,7 @@ import { migrate } from "./schema.js";
 import { phasedHandler } from "./service.js";
 
 const env = process.env;
-const port = Number(env.HANDROLLED_PORT ?? 8088);
+const port = portFromEnv("handrolled");
 const variant = env.HANDROLLED_VARIANT ?? "phased";
 if (variant !== "phased" && variant !== "naive") throw new Error(`HANDROLLED_VARIANT=${variant}: expected "phased" or "naive"`);
 const number = (name: string, fallback: number) => (env[name] ? Number(env[name]) : fallback);
@@ -32,7 +32,7 @@ console.log(
 const db = await openDatabase({ url: env.DATABASE_URL, dataDir: env.HANDROLLED_DATA_DIR });
 console.log("running the migrations...");
 await migrate(db);
-const gateway = new GatewayClient(env.GATEWAY_URL ?? `http://127.0.0.1:${portsFromEnv().gateway}`);
+const gateway = new GatewayClient(gatewayUrlFromEnv());
 const handler = variant === "naive" ? naiveHandler(db, gateway, leaseMs) : phasedHandler(db, gateway, leaseMs);
 const stopJobs =
   variant === "naive"

@@ -171,12 +171,12 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
   }
 }
 
-export function nodeDataDir(clusterDataDir: string, number: number): string {
+function nodeDataDir(clusterDataDir: string, number: number): string {
   return path.join(clusterDataDir, `n${number}`);
 }
 
 /** Every partition has a leader on a live node: the cluster is provisioned and can take writes. */
-export async function waitUntilServing(nodes: ClusterNode[], timeoutMs = 30_000): Promise<void> {
+async function waitUntilServing(nodes: ClusterNode[], timeoutMs = 30_000): Promise<void> {
   await waitFor(
     "every partition of the cluster to have a leader",
     async () => {

@@ -6,8 +6,7 @@ import { REPO_ROOT, tsxArgs } from "./paths.js";
 import { preparePgliteDataDir } from "./pglite_template.js";
 import { type ManagedProcess, type Output, httpOk, readyOrStopped, spawnManaged, waitFor } from "./processes.js";
 
-export const HANDROLLED_ENTRY = path.join(REPO_ROOT, "handrolled", "server.ts");
-export const DEFAULT_HANDROLLED_PORT = 8088;
+const HANDROLLED_ENTRY = path.join(REPO_ROOT, "handrolled", "server.ts");
 
 export interface HandrolledOptions {
   port: number;

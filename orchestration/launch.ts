@@ -1,4 +1,4 @@
-// What every launcher (`npm start`, `npm run start:cluster`) does around the
+// What every launcher (`npm start`, `start:cluster`, `start:handrolled`) does around the
 // parts it starts: stop what a crashed launcher left behind, refuse busy ports
 // with the variable that moves them, record every child's PID, and stop it all
 // once, in order, on Ctrl-C, SIGTERM or a fatal failure.

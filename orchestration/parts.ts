@@ -27,7 +27,7 @@ export function restateServerBinary(): string {
 export const INGRESS_REQUEST_SIZE_LIMIT = { bytes: 64 * 1024, setting: "64 KiB" };
 
 /** Server settings every stack shares: the ingress's body limit. */
-export function ingressLimitsEnv(): Record<string, string> {
+function ingressLimitsEnv(): Record<string, string> {
   return { RESTATE_INGRESS__REQUEST_SIZE_LIMIT: INGRESS_REQUEST_SIZE_LIMIT.setting };
 }
 

@@ -26,7 +26,7 @@ interface LauncherRecord {
 }
 
 /** What `ps` says of a live process: its start time and full command line; null when it is gone (or a zombie). */
-export async function processIdentity(pid: number): Promise<string | null> {
+async function processIdentity(pid: number): Promise<string | null> {
   try {
     const { stdout } = await promisify(execFile)("ps", ["-ww", "-p", String(pid), "-o", "lstart=", "-o", "args="]);
     const identity = stdout.trim();

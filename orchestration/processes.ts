@@ -2,7 +2,7 @@
 // and stopped by it (the child and whatever it started in turn): the one place
 // that spawns, waits for readiness and cleans up after a crash.
 import { spawn, type ChildProcess } from "node:child_process";
-import { createWriteStream, mkdirSync, type WriteStream } from "node:fs";
+import { createWriteStream, mkdirSync, readFileSync, type WriteStream } from "node:fs";
 import * as path from "node:path";
 import { createInterface } from "node:readline";
 import { REPO_ROOT } from "./paths.js";
@@ -11,9 +11,26 @@ import { REPO_ROOT } from "./paths.js";
 export type Output = { kind: "terminal" } | { kind: "file"; path: string };
 
 const running = new Set<ChildProcess>();
+const afterChildren = new Set<() => void>();
 const killAllNow = () => {
   for (const child of running) if (child.pid !== undefined) killGroup(child.pid, "SIGKILL");
+  for (const cleanup of afterChildren) {
+    try {
+      cleanup();
+    } catch {
+      // the process is ending: one failed cleanup must not keep the others from running
+    }
+  }
 };
+
+/**
+ * Runs `cleanup` (synchronous: a temp dir removed, say) when this process ends without its owner having cleaned up,
+ * right after its children's groups were killed. Returns the function that cancels it, for an orderly cleanup.
+ */
+export function onExitAfterChildren(cleanup: () => void): () => void {
+  afterChildren.add(cleanup);
+  return () => afterChildren.delete(cleanup);
+}
 // Last resort if our owner forgot to stop us: no orphans. (A SIGKILLed owner runs no handler at all;
 // `npm start` keeps a record of its children for that case: see process_record.ts.)
 process.on("exit", killAllNow);
@@ -134,6 +151,20 @@ export function spawnManaged(
   return managed;
 }
 
+
+/** Alive and not a zombie (exited, not yet reaped: its ports are free, its PID still listed). */
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return false;
+  }
+  try {
+    return !readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.startsWith("Z");
+  } catch {
+    return true; // no /proc (macOS): kill(0) is all there is
+  }
+}
 
 export function tryKill(pid: number, signal: NodeJS.Signals): void {
   try {

@@ -15,7 +15,7 @@ export interface RequestIdentity {
 }
 
 /** The endpoint reads its accepted keys from this variable (code/endpoint.ts). */
-export const IDENTITY_KEYS_VARIABLE = "RESTATE_IDENTITY_KEYS";
+const IDENTITY_KEYS_VARIABLE = "RESTATE_IDENTITY_KEYS";
 
 /** The key pair kept in `dataDir`, made on first use: the data dir and its key live and die together. */
 export function ensureRequestIdentity(dataDir: string): RequestIdentity {
@@ -39,7 +39,7 @@ export function requestIdentityEndpointEnv(identity: RequestIdentity): Record<st
 }
 
 /** Restate's public key format for the private key in `pem`. */
-export function publicKeyV1(pem: string): string {
+function publicKeyV1(pem: string): string {
   const jwk = createPublicKey(createPrivateKey(pem)).export({ format: "jwk" });
   if (jwk.crv !== "Ed25519" || !jwk.x) throw new Error("the request identity key is not an Ed25519 key");
   return `publickeyv1_${base58(Buffer.from(jwk.x, "base64url"))}`;
@@ -48,7 +48,7 @@ export function publicKeyV1(pem: string): string {
 const BASE58_ALPHABET = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz";
 
 /** Bitcoin-alphabet base58, as Restate's key format uses (no library for it in the dependencies). */
-export function base58(bytes: Uint8Array): string {
+function base58(bytes: Uint8Array): string {
   let value = BigInt(`0x${Buffer.from(bytes).toString("hex") || "0"}`);
   let digits = "";
   while (value > 0n) {

@@ -3,24 +3,23 @@
 // as a deployment; Ctrl-C stops them all. A start after a crashed launcher
 // first stops what that launcher left running (see process_record.ts).
 import * as path from "node:path";
-import { PORT_VARIABLES, portsFromEnv } from "../code/types.js";
-import { playgroundPortFromEnv, startPlayground } from "../playground/server.js";
+import { PORT_VARIABLE, dataDirFromEnv, portFromEnv, portsFromEnv } from "../code/config.js";
+import { startPlayground } from "../playground/server.js";
 import { beginLaunch, shutdownOnSignals, startOrExit } from "./launch.js";
 import { REPO_ROOT } from "./paths.js";
-import { startStack } from "./stack.js";
+import { startStack } from "./single_node.js";
 import { superviseEndpoints } from "./supervisor.js";
 
 const startedAt = performance.now();
 const launcherLog = (line: string) => console.log(`[launcher] ${line}`);
-const ports = { ...portsFromEnv(), node: Number(process.env.NODE_PORT || 5122) };
-const playgroundPort = playgroundPortFromEnv();
-const dataDir = path.resolve(REPO_ROOT, process.env.DATA_DIR || ".restate");
+const ports = { ...portsFromEnv(), node: portFromEnv("node") };
+const playgroundPort = portFromEnv("playground");
+const dataDir = dataDirFromEnv(REPO_ROOT);
 
-const variables: Record<string, string> = { ...PORT_VARIABLES, node: "NODE_PORT", playground: "PLAYGROUND_PORT" };
 const record = await beginLaunch({
   dataDir,
   command: "npm start",
-  ports: Object.entries({ ...ports, playground: playgroundPort }).map(([part, port]) => ({ part, port, variable: variables[part]! })),
+  ports: Object.entries({ ...ports, playground: playgroundPort }).map(([part, port]) => ({ part, port, variable: PORT_VARIABLE[part as keyof typeof PORT_VARIABLE] })),
   log: launcherLog,
 });
 

@@ -9,8 +9,8 @@
 import { existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
-import { DEFAULT_PORTS, portsFromEnv } from "../code/types.js";
-import { playgroundPortFromEnv, startPlayground } from "../playground/server.js";
+import { PORT_VARIABLE, dataDirFromEnv, portFromEnv, portsFromEnv } from "../code/config.js";
+import { startPlayground } from "../playground/server.js";
 import { CLUSTER_REPLICATION, CLUSTER_SIZE, type Cluster, type NodePorts, startCluster } from "./cluster.js";
 import { beginLaunch, exitWith, shutdownOnSignals, startOrExit, type WantedPort } from "./launch.js";
 import { REPO_ROOT } from "./paths.js";
@@ -20,13 +20,12 @@ import { superviseEndpoints } from "./supervisor.js";
 
 const startedAt = performance.now();
 const launcherLog = (line: string) => console.log(`[launcher] ${line}`);
-const dataDir = path.join(path.resolve(REPO_ROOT, process.env.DATA_DIR || ".restate"), "cluster");
-const basePort = (variable: string, fallback: number) => Number(process.env[variable] || fallback);
+const dataDir = path.join(dataDirFromEnv(REPO_ROOT), "cluster");
 /** Node N listens on the base port + N - 1 of each kind. */
 const nodePorts: NodePorts[] = Array.from({ length: CLUSTER_SIZE }, (_, index) => ({
-  ingress: basePort("INGRESS_PORT", DEFAULT_PORTS.ingress) + index,
-  admin: basePort("ADMIN_PORT", DEFAULT_PORTS.admin) + index,
-  node: basePort("NODE_PORT", 5122) + index,
+  ingress: portFromEnv("ingress") + index,
+  admin: portFromEnv("admin") + index,
+  node: portFromEnv("node") + index,
 }));
 const { service: servicePort, gateway: gatewayPort } = portsFromEnv();
 const restartCommand = (number: number) => `npm run start:cluster -- --node ${number}`;
@@ -54,16 +53,16 @@ async function askLauncherToStartNode(number: number): Promise<never> {
 }
 
 async function launch(): Promise<void> {
-  const playgroundPort = playgroundPortFromEnv();
+  const playgroundPort = portFromEnv("playground");
   const wanted: WantedPort[] = [
     ...nodePorts.flatMap((ports, index): WantedPort[] => [
-      { part: `n${index + 1} ingress`, port: ports.ingress, variable: "INGRESS_PORT" },
-      { part: `n${index + 1} admin`, port: ports.admin, variable: "ADMIN_PORT" },
-      { part: `n${index + 1} node-to-node`, port: ports.node, variable: "NODE_PORT" },
+      { part: `n${index + 1} ingress`, port: ports.ingress, variable: PORT_VARIABLE.ingress },
+      { part: `n${index + 1} admin`, port: ports.admin, variable: PORT_VARIABLE.admin },
+      { part: `n${index + 1} node-to-node`, port: ports.node, variable: PORT_VARIABLE.node },
     ]),
-    { part: "service", port: servicePort, variable: "SERVICE_PORT" },
-    { part: "gateway", port: gatewayPort, variable: "GATEWAY_PORT" },
-    { part: "playground", port: playgroundPort, variable: "PLAYGROUND_PORT" },
+    { part: "service", port: servicePort, variable: PORT_VARIABLE.service },
+    { part: "gateway", port: gatewayPort, variable: PORT_VARIABLE.gateway },
+    { part: "playground", port: playgroundPort, variable: PORT_VARIABLE.playground },
   ];
   const record = await beginLaunch({ dataDir, command: "npm run start:cluster", ports: wanted, log: launcherLog });
 

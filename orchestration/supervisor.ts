@@ -1,7 +1,7 @@
 // Keeping the endpoints up: a crashed endpoint is started again, and
 // restate-server retries the interrupted invocations on it.
 import type { EndpointProcess } from "./parts.js";
-import type { Stack } from "./stack.js";
+import type { Stack } from "./single_node.js";
 
 /** More unexpected exits than this within a minute is a crash loop: give up rather than spin. */
 const MAX_UNEXPECTED_EXITS_PER_MINUTE = 5;

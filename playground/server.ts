@@ -15,11 +15,10 @@ import express, { type NextFunction, type Request, type Response } from "express
 import { z } from "zod";
 import { PaymentId } from "../code/types.js";
 
-export const PLAYGROUND_DEFAULT_PORT = 9100;
 const PUBLIC_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), "public");
 
 /** The most copies one "send N concurrently" may fire. */
-export const MAX_COPIES = 20;
+const MAX_COPIES = 20;
 /** A create can legitimately take a while: provider latency, retries, a crashed endpoint coming back. */
 const CREATE_TIMEOUT_MS = 60_000;
 const READ_TIMEOUT_MS = 5_000;
@@ -56,13 +55,6 @@ export interface Playground {
   close(): Promise<void>;
 }
 
-export function playgroundPortFromEnv(env: NodeJS.ProcessEnv = process.env): number {
-  const raw = env.PLAYGROUND_PORT;
-  if (raw === undefined || raw === "") return PLAYGROUND_DEFAULT_PORT;
-  const port = Number(raw);
-  if (!Number.isInteger(port) || port < 1 || port > 65_535) throw new Error(`PLAYGROUND_PORT=${raw} is not a TCP port (1-65535)`);
-  return port;
-}
 
 // ---------------------------------------------------------------------------
 // What the page may ask for.
@@ -106,7 +98,7 @@ class HttpProblem extends Error {
 /** The page and its API are for this machine: a foreign Host is a DNS-rebinding attempt. */
 const LOOPBACK_HOST = /^(localhost|127\.0\.0\.1|\[::1\])(:\d+)?$/i;
 
-export function createPlaygroundApp(options: Omit<PlaygroundOptions, "port" | "host">): express.Express {
+function createPlaygroundApp(options: Omit<PlaygroundOptions, "port" | "host">): express.Express {
   const log = options.log ?? (() => {});
   const app = express();
   app.disable("x-powered-by");

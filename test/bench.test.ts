@@ -8,8 +8,8 @@ import * as path from "node:path";
 import { promisify } from "node:util";
 import { afterAll, describe, expect, it } from "vitest";
 import { REPO_ROOT } from "../orchestration/paths.js";
-import type { BenchReport } from "../bench/report.js";
-import type { SharedCreateResults } from "../bench/shared_create/report.js";
+import type { BenchReport } from "../bench/bench_report.js";
+import type { SharedCreateResults } from "../bench/shared_create/shared_create_report.js";
 
 const dir = mkdtempSync(path.join(tmpdir(), "idempotency-bench-test-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -21,7 +21,7 @@ describe("npm run bench -- --quick", () => {
       process.execPath,
       // Only the Restate scenarios it checks: the hand-rolled part (PGlite, then a throw-away PostgreSQL server) took
       // the rest of the time budget on a busy machine and was checked by nothing here (test/handrolled/ covers the peer).
-      ["--import", "tsx", "bench/run.ts", "--quick", "--scenarios", "create-key,replay,hot,concurrent", "--duplicates", "50", "--skip-handrolled", "--out", out],
+      ["--import", "tsx", "bench/run_benchmark.ts", "--quick", "--scenarios", "create-key,replay,hot,concurrent", "--duplicates", "50", "--skip-handrolled", "--out", out],
       // A guard against a hang, not a speed target: the quick run took 20 s at load 17 and 50 s at load 27 (2 cores), before the shared-create variant ran beside it.
       { cwd: REPO_ROOT, timeout: 150_000 },
     );

@@ -9,15 +9,15 @@ import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { REPO_ROOT } from "../orchestration/paths.js";
 import { portInUse } from "../orchestration/ports.js";
-import { DEFAULT_PORTS } from "../code/types.js";
+import { DEFAULT_PORT, DEFAULT_PORTS } from "../code/config.js";
 import GithubSlugger from "github-slugger";
 import { type CodeBlock, type CurlStep, type MarkdownDoc, mismatch, normaliseOutput, outputBlocks, readMarkdown, shellSteps } from "./support/markdown.js";
 import { typecheckSnippets } from "./support/snippets.js";
 import { countedFiles, lineCountTable } from "../bench/line_counts.js";
-import { type HandrolledProcess, DEFAULT_HANDROLLED_PORT, startHandrolled } from "../orchestration/handrolled.js";
+import { type HandrolledProcess, startHandrolled } from "../orchestration/handrolled.js";
 import { freePort } from "../orchestration/ports.js";
-import { type TestStack, startTestStack } from "./support/stack.js";
-import { type TestCluster, startTestCluster } from "./support/cluster.js";
+import { type ThrowawayStack, startThrowawayStack } from "../orchestration/throwaway.js";
+import { type TestCluster, startTestCluster } from "./support/cluster_under_test.js";
 import { BENCH_README, loadReference, readmeSection, referenceFigure, renderReferenceRun } from "../bench/reference.js";
 
 /** Shell commands the docs show that other tests run; anything else in a ```sh block must be a curl. */
@@ -313,7 +313,7 @@ describe("chapter 8's line counts", () => {
 });
 
 describe("curl lines, in reading order, against one stack", () => {
-  let stack: TestStack;
+  let stack: ThrowawayStack;
   let handrolled: HandrolledProcess | undefined;
   let portMap: [string, string][] = [];
   const steps: CurlStep[] = docs.flatMap((doc) => shellSteps(doc).curls).filter((step) => !step.cluster);
@@ -322,9 +322,9 @@ describe("curl lines, in reading order, against one stack", () => {
     // The lines are run as written, on the default ports, when those are free here.
     const busy = await Promise.all(Object.values(DEFAULT_PORTS).map(portInUse));
     if (!busy.some(Boolean)) {
-      stack = await startTestStack({ ports: { ...DEFAULT_PORTS } });
+      stack = await startThrowawayStack({ ports: { ...DEFAULT_PORTS } });
     } else {
-      stack = await startTestStack();
+      stack = await startThrowawayStack();
       portMap = (Object.keys(DEFAULT_PORTS) as (keyof typeof DEFAULT_PORTS)[]).map((part) => [
         `localhost:${DEFAULT_PORTS[part]}`,
         `localhost:${stack.ports[part]}`,
@@ -332,8 +332,8 @@ describe("curl lines, in reading order, against one stack", () => {
       console.warn(`default ports busy; the curl lines run with ports rewritten: ${portMap.map((p) => p.join(" -> ")).join(", ")}`);
     }
     // Chapter 8's lines call the hand-rolled service (`npm run start:handrolled`) beside the same gateway.
-    const handrolledPort = (await portInUse(DEFAULT_HANDROLLED_PORT)) ? await freePort() : DEFAULT_HANDROLLED_PORT;
-    if (handrolledPort !== DEFAULT_HANDROLLED_PORT) portMap.push([`localhost:${DEFAULT_HANDROLLED_PORT}`, `localhost:${handrolledPort}`]);
+    const handrolledPort = (await portInUse(DEFAULT_PORT.handrolled)) ? await freePort() : DEFAULT_PORT.handrolled;
+    if (handrolledPort !== DEFAULT_PORT.handrolled) portMap.push([`localhost:${DEFAULT_PORT.handrolled}`, `localhost:${handrolledPort}`]);
     handrolled = await startHandrolled({ port: handrolledPort, gatewayUrl: stack.gatewayUrl, output: { kind: "file", path: path.join(stack.dir, "handrolled.log") } });
   });
 

@@ -8,7 +8,7 @@ import * as path from "node:path";
 import { promisify } from "node:util";
 import { afterAll, describe, expect, it } from "vitest";
 import { tcpOpen } from "../orchestration/ports.js";
-import { waitFor } from "../orchestration/processes.js";
+import { isAlive, waitFor } from "../orchestration/processes.js";
 import { REPO_ROOT } from "../orchestration/paths.js";
 import { RECORD_FILE } from "../orchestration/process_record.js";
 import { normaliseOutput, outputBlocks, readMarkdown } from "./support/markdown.js";
@@ -62,20 +62,6 @@ function readRecord() {
   const record = JSON.parse(readFileSync(path.join(dataDir, RECORD_FILE), "utf8")) as { launcher: RecordedProcess; children: RecordedProcess[] };
   for (const child of record.children) recordedPids.add(child.pid);
   return record;
-}
-
-/** Alive and not a zombie: `ps` knows it and it is not <defunct>. */
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  try {
-    return !readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.startsWith("Z");
-  } catch {
-    return true; // no /proc (macOS): kill(0) is all there is
-  }
 }
 
 describe("npm start", () => {

@@ -7,18 +7,18 @@ import { REPO_ROOT } from "../orchestration/paths.js";
 import { waitFor } from "../orchestration/processes.js";
 import type { Payment } from "../code/types.js";
 import { auditLedger } from "./support/audit.js";
-import { Ingress } from "./support/ingress.js";
+import { Ingress, type PaymentAnswer } from "./support/ingress.js";
 import { succeededCharges, uniqueId, visa, waitForStatus } from "./support/payments.js";
-import { type TestStack, startTestStack } from "./support/stack.js";
+import { type ThrowawayStack, startThrowawayStack } from "../orchestration/throwaway.js";
 
 
-let stack: TestStack;
+let stack: ThrowawayStack;
 let ingress: Ingress;
 const touched = new Set<string>();
 
 beforeAll(async () => {
   // A lost answer is looked up 1 s later (30 s by default), so the lost-answer cases finish quickly.
-  stack = await startTestStack({ endpointEnv: { RECONCILE_AFTER_MS: "1000" } });
+  stack = await startThrowawayStack({ endpointEnv: { RECONCILE_AFTER_MS: "1000" } });
   ingress = new Ingress(stack.ingressUrl);
 });
 
@@ -257,18 +257,18 @@ describe("when every answer is lost", () => {
 describe("send, attach and output", () => {
   it("accepts a /send once and answers the duplicate PreviouslyAccepted with the same invocation", async () => {
     const id = newPaymentId("send");
-    const first = await ingress.request(`/PaymentService/${id}/create/send`, visa, { idempotencyKey: `key-${id}` });
-    const second = await ingress.request(`/PaymentService/${id}/create/send`, visa, { idempotencyKey: `key-${id}` });
+    const first = await ingress.request<{ invocationId: string; status: string }>(`/PaymentService/${id}/create/send`, visa, { idempotencyKey: `key-${id}` });
+    const second = await ingress.request<{ invocationId: string; status: string }>(`/PaymentService/${id}/create/send`, visa, { idempotencyKey: `key-${id}` });
 
     expect(first.status).toBe(202);
     expect(first.body.status).toBe("Accepted");
     expect(second.body.status).toBe("PreviouslyAccepted");
     expect(second.body.invocationId).toBe(first.body.invocationId);
 
-    const attached = await ingress.request(`/restate/attach/${first.body.invocationId}`, undefined, { method: "GET" });
+    const attached = await ingress.request<PaymentAnswer>(`/restate/attach/${first.body.invocationId}`, undefined, { method: "GET" });
     expect(attached.status).toBe(200);
     expect(attached.body).toMatchObject({ paymentId: id, status: "succeeded" });
-    const output = await ingress.request(`/restate/invocation/PaymentService/${id}/create/key-${id}/output`, undefined, { method: "GET" });
+    const output = await ingress.request<PaymentAnswer>(`/restate/invocation/PaymentService/${id}/create/key-${id}/output`, undefined, { method: "GET" });
     expect(output.status).toBe(200);
     expect(output.text).toBe(attached.text);
     expect(await succeededCharges(stack.gatewayClient, id)).toHaveLength(1);
@@ -334,7 +334,7 @@ describe("bad input", () => {
 
   it.each(cases)("rejects %s with a 400 and a message, charging nothing", async (_name, input, message) => {
     const id = newPaymentId("bad");
-    const response = await ingress.request(input.path ?? `/PaymentService/${id}/create`, input.body, {
+    const response = await ingress.request<PaymentAnswer>(input.path ?? `/PaymentService/${id}/create`, input.body, {
       rawBody: input.raw,
     });
     expect(response.status).toBe(400);

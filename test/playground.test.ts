@@ -12,14 +12,14 @@ import { afterAll, beforeAll, describe, expect, it, onTestFailed } from "vitest"
 import { type EndpointSupervisor, superviseEndpoints } from "../orchestration/supervisor.js";
 import { REPO_ROOT } from "../orchestration/paths.js";
 import { freePort } from "../orchestration/ports.js";
-import { waitFor } from "../orchestration/processes.js";
+import { isAlive, waitFor } from "../orchestration/processes.js";
 import type { FaultSettings } from "../code/types.js";
 import { type Playground, startPlayground } from "../playground/server.js";
-import { sql } from "./support/admin.js";
+import { adminQuery } from "../orchestration/admin_query.js";
 import { type Browser, MISSING_BROWSER, SKIP_WITHOUT_BROWSER, launchChromium } from "./support/browser.js";
 import { type NpmStartRun, npmStartPorts, startNpmStart } from "./support/npm_start.js";
 import { succeededCharges } from "./support/payments.js";
-import { type TestStack, startTestStack } from "./support/stack.js";
+import { type ThrowawayStack, startThrowawayStack } from "../orchestration/throwaway.js";
 
 if (SKIP_WITHOUT_BROWSER) console.warn(`Skipping the playground browser tests: ${MISSING_BROWSER}.`);
 const describeWithBrowser = SKIP_WITHOUT_BROWSER ? describe.skip : describe;
@@ -27,7 +27,7 @@ const SCREENSHOT = path.join(REPO_ROOT, "test-artifacts", "playground.png");
 /** Generous: the machine is shared, and a crashed endpoint takes a few seconds to come back. */
 const UI_TIMEOUT_MS = 30_000;
 
-let stack: TestStack;
+let stack: ThrowawayStack;
 let supervisor: EndpointSupervisor;
 let playground: Playground;
 let browser: Browser;
@@ -38,7 +38,7 @@ const pageErrors: string[] = [];
 
 beforeAll(async () => {
   if (SKIP_WITHOUT_BROWSER) return;
-  stack = await startTestStack();
+  stack = await startThrowawayStack();
   supervisor = superviseEndpoints(stack, { log: (line) => launcherLog.push(line) });
   playground = await startPlayground({
     port: await freePort(),
@@ -181,7 +181,7 @@ describeWithBrowser("the playground page", () => {
     expect(await page.locator("#crash-log li.restate", { hasText: "failed" }).count()).toBeGreaterThan(0);
     expect(Number(await page.locator("#invocation-attempts").textContent())).toBeGreaterThanOrEqual(2);
     await expect.poll(() => page.locator("#invocation-status").textContent(), { timeout: UI_TIMEOUT_MS }).toBe("completed (success)");
-    const invocations = await sql<{ id: string; status: string }>(
+    const invocations = await adminQuery<{ id: string; status: string }>(
       stack.adminUrl,
       `SELECT id, status FROM sys_invocation WHERE target_service_key = '${paymentId}' AND target_handler_name = 'create'`,
     );
@@ -285,12 +285,3 @@ describeWithBrowser("npm start", () => {
     expect((await fetch(playgroundUrl).catch(() => null))?.status).toBeUndefined();
   });
 });
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}

@@ -3,7 +3,7 @@
 import "core-js/actual/promise/with-resolvers.js";
 import * as http2 from "node:http2";
 import * as restate from "@restatedev/restate-sdk";
-import { portsFromEnv } from "../../code/types.js";
+import { portsFromEnv } from "../../code/config.js";
 import { sharedCreatePaymentService } from "./payment_service.js";
 
 const identityKeys = (process.env.RESTATE_IDENTITY_KEYS ?? "").split(",").map((key) => key.trim()).filter(Boolean);

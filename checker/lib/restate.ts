@@ -6,13 +6,15 @@
 // Calls carry no idempotency-key header unless a check asks for one: Restate
 // would then deduplicate on its own and hide what the learner's code does.
 
+import { adminQuery } from "../../orchestration/admin_query.js";
+
 export interface Target {
   service: string;
   key?: string;
   handler: string;
 }
 
-export interface Answer<T = any> {
+export interface Answer<T = unknown> {
   status: number;
   body: T;
   text: string;
@@ -71,7 +73,7 @@ export class Unresponsive extends Error {
  * How long a handler may run without a step (a journal entry, a retry) before it counts as hung. The checks' slowest
  * step is a provider call slowed down by 1 s; a hung handler is found in this time instead of its check's timeout.
  */
-export const SILENT_RUNNING_MS = 12_000;
+const SILENT_RUNNING_MS = 12_000;
 
 export interface InvocationRow {
   id: string;
@@ -97,7 +99,7 @@ export class RestateCalls {
   ) {}
 
   /** Sends the request (as `/send`), then attaches to the invocation for its answer, watching for endless retries. */
-  async invoke<T = any>(target: Target, body: unknown, options: InvokeOptions = {}): Promise<Answer<T>> {
+  async invoke<T = unknown>(target: Target, body: unknown, options: InvokeOptions = {}): Promise<Answer<T>> {
     const invocationId = await this.send(target, body, options.idempotencyKey);
     return this.attach<T>(invocationId, describeTarget(target), options);
   }
@@ -121,7 +123,7 @@ export class RestateCalls {
   }
 
   /** Waits for the answer of an invocation; throws StuckInvocation or NoAnswer instead of waiting forever. */
-  async attach<T = any>(invocationId: string, description: string, options: InvokeOptions = {}): Promise<Answer<T>> {
+  async attach<T = unknown>(invocationId: string, description: string, options: InvokeOptions = {}): Promise<Answer<T>> {
     const timeoutMs = options.timeoutMs ?? 30_000;
     const stuckAfter = options.stuckAfterRetries ?? 2;
     const abort = new AbortController();
@@ -165,7 +167,7 @@ export class RestateCalls {
   }
 
   /** A call through the ingress exactly as given (for `restate/workflow/...` paths and the like). */
-  async request<T = any>(method: "GET" | "POST", path: string, body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: T; text: string }> {
+  async request<T = unknown>(method: "GET" | "POST", path: string, body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: T; text: string }> {
     const response = await fetch(`${this.ingressUrl}${path}`, {
       method,
       headers: body === undefined ? headers : { "content-type": "application/json", ...headers },
@@ -176,15 +178,8 @@ export class RestateCalls {
     return { status: response.status, body: parseJson(text) as T, text };
   }
 
-  async sql<Row = Record<string, unknown>>(query: string): Promise<Row[]> {
-    const response = await fetch(`${this.adminUrl}/query`, {
-      method: "POST",
-      headers: { "content-type": "application/json", accept: "application/json" },
-      body: JSON.stringify({ query }),
-      signal: AbortSignal.timeout(10_000),
-    });
-    if (!response.ok) throw new Error(`admin query failed (${response.status}): ${await response.text()}`);
-    return ((await response.json()) as { rows: Row[] }).rows;
+  sql<Row = Record<string, unknown>>(query: string): Promise<Row[]> {
+    return adminQuery<Row>(this.adminUrl, query, { timeoutMs: 10_000 });
   }
 
   async invocation(invocationId: string): Promise<InvocationRow | undefined> {
@@ -255,7 +250,7 @@ class SilenceWatch {
   }
 }
 
-export function describeTarget(target: Target): string {
+function describeTarget(target: Target): string {
   return [target.service, target.key, target.handler].filter((part) => part !== undefined).join("/");
 }
 

@@ -1,17 +1,13 @@
-// The stack the checks run against, started with orchestration/'s functions:
+// The stack the checks run against, orchestration/throwaway.ts's environment:
 // a real restate-server, the mock payment gateway and the exercises' mock
 // providers, on free ports, with data and logs in a temporary directory. One
 // stack serves any number of exercise runs; each run adds its endpoint.
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { createRequire } from "node:module";
-import { tmpdir } from "node:os";
 import * as path from "node:path";
-import { pathToFileURL } from "node:url";
 import { GatewayClient } from "../../code/gateway_client.js";
-import { type ManagedProcess, spawnManaged, waitFor } from "../../orchestration/processes.js";
 import { REPO_ROOT } from "../../orchestration/paths.js";
-import { freePort } from "../../orchestration/ports.js";
 import { startGatewayProcess, startRestateServer } from "../../orchestration/parts.js";
+import { startAllOrNone } from "../../orchestration/processes.js";
+import { createThrowawayEnvironment, type Stoppable } from "../../orchestration/throwaway.js";
 import type { ProviderUrls } from "../../exercises/support/env.js";
 import { InventoryClient } from "../../exercises/support/inventory.js";
 import { MailerClient } from "../../exercises/support/mailer.js";
@@ -21,7 +17,6 @@ import { type RequestLedger, startRequestLedger } from "./request_ledger.js";
 import { RestateCalls } from "./restate.js";
 
 const PROVIDERS_ENTRY = path.join(REPO_ROOT, "exercises", "support", "providers.ts");
-const TSX = pathToFileURL(createRequire(import.meta.url).resolve("tsx")).href;
 
 export interface CheckerStack {
   dir: string;
@@ -52,9 +47,7 @@ export interface CheckerStack {
   stop(): Promise<void>;
 }
 
-export interface Stoppable {
-  stop(): Promise<void>;
-}
+export type { Stoppable };
 
 /** The signals that stop the checker (Ctrl-C, a terminal closed, a CI runner or a test worker told to end). */
 const STOP_SIGNALS = { SIGINT: 2, SIGTERM: 15, SIGHUP: 1 } as const;
@@ -67,27 +60,14 @@ export async function startCheckerStack(
   } = {},
 ): Promise<CheckerStack> {
   const progress = options.progress ?? (() => {});
-  const dir = mkdtempSync(path.join(tmpdir(), "idempotency-checker-"));
-  const adopted = new Set<Stoppable>();
-  const started: ManagedProcess[] = [];
-  let ledgers: RequestLedger[] = [];
-  let stopped = false;
-  let stopping: Promise<void> | undefined;
-  const stopAll = () =>
-    (stopping ??= (async () => {
-      stopped = true;
-      for (const [signal, handler] of signalHandlers) process.off(signal, handler);
-      try {
-        // The learner's processes first, then the providers and the gateway: restate-server is the slowest to stop.
-        await Promise.all([...adopted].map((process) => process.stop().catch(() => {})));
-        await Promise.all(ledgers.map((ledger) => ledger.close().catch(() => {})));
-        await Promise.all(started.slice(1).map((process) => process.stop(5_000)));
-        await started[0]?.stop(15_000);
-      } finally {
-        rmSync(dir, { recursive: true, force: true });
-      }
-    })());
-  // Without these a signal ends the checker at once and leaves every process it started running, and its temp dir.
+  const environment = createThrowawayEnvironment("idempotency-checker");
+  const stopAll = () => {
+    for (const [signal, handler] of signalHandlers) process.off(signal, handler);
+    // What was owned last goes first: the learner's processes, the ledgers, then the stack's own processes.
+    return environment.dispose();
+  };
+  // Without these a signal ends the checker at once: processes.ts would kill every child it started, but the
+  // report would not say why.
   const signalHandlers = Object.entries(STOP_SIGNALS).map(([signal, number]) => {
     const handler = () => {
       options.interrupted?.(signal as NodeJS.Signals);
@@ -96,38 +76,26 @@ export async function startCheckerStack(
     process.once(signal, handler);
     return [signal, handler] as const;
   });
-  const logPath = (name: string) => path.join(dir, `${name}.log`);
-  const taken = new Set<number>();
-  const port = async () => {
-    for (;;) {
-      const candidate = await freePort();
-      if (!taken.has(candidate)) {
-        taken.add(candidate);
-        return candidate;
-      }
-    }
-  };
+  const port = environment.freePort;
+  const logPath = environment.logPath;
 
   const [ingressPort, adminPort, nodePort, gatewayPort, providersPort] = [await port(), await port(), await port(), await port(), await port()];
   progress("starting restate-server, the mock payment gateway and the mock providers");
-  const launching = [
-    startRestateServer({
-      dataDir: path.join(dir, "restate-data"),
-      ingressPort,
-      adminPort,
-      nodePort,
-      output: { kind: "file", path: logPath("restate") },
-    }),
-    startGatewayProcess({ port: gatewayPort, output: { kind: "file", path: logPath("gateway") } }),
-    startProviders(providersPort, logPath("providers")),
-  ];
-  // Kept in order (restate-server first) as each one starts, so a signal meanwhile stops those already up.
-  launching.forEach((launch, index) => void launch.then((process) => (started[index] = process), () => {}));
-  const launches = await Promise.allSettled<ManagedProcess>(launching);
-  const failure = launches.find((launch): launch is PromiseRejectedResult => launch.status === "rejected");
-  if (failure || stopped) {
+  try {
+    const started = await startAllOrNone([
+      startRestateServer({ dataDir: path.join(environment.dir, "restate-data"), ingressPort, adminPort, nodePort, output: environment.output("restate") }),
+      startGatewayProcess({ port: gatewayPort, output: environment.output("gateway") }),
+      environment.startTsxService("providers", PROVIDERS_ENTRY, {
+        env: { PROVIDERS_PORT: String(providersPort) },
+        healthUrl: `http://127.0.0.1:${providersPort}/health`,
+      }),
+    ]);
+    // The providers are owned as they start; restate-server and the gateway once both are up.
+    for (const process of started.slice(0, 2)) environment.own(process);
+    if (environment.disposed) throw new Error("the checker was stopped while its stack was starting");
+  } catch (error) {
     await stopAll();
-    throw failure?.reason ?? new Error("the checker was stopped while its stack was starting");
+    throw error;
   }
 
   const ingressUrl = `http://127.0.0.1:${ingressPort}`;
@@ -135,10 +103,10 @@ export async function startCheckerStack(
   const gatewayUrl = `http://127.0.0.1:${gatewayPort}`;
   const direct: ProviderUrls = { gateway: gatewayUrl, ...providerUrlsFor(`http://127.0.0.1:${providersPort}`) };
   const requests = { gateway: await startRequestLedger(gatewayUrl), providers: await startRequestLedger(`http://127.0.0.1:${providersPort}`) };
-  ledgers = [requests.gateway, requests.providers];
+  for (const ledger of Object.values(requests)) environment.own({ stop: () => ledger.close() });
   const urls: ProviderUrls = { gateway: requests.gateway.url, ...providerUrlsFor(requests.providers.url) };
   return {
-    dir,
+    dir: environment.dir,
     ingressUrl,
     adminUrl,
     urls,
@@ -149,34 +117,12 @@ export async function startCheckerStack(
     mailer: new MailerClient(direct.mailer),
     topups: new TopUpClient(direct.topups),
     logPath,
-    logTail(name, lines = 40) {
-      try {
-        return readFileSync(logPath(name), "utf8").trimEnd().split("\n").slice(-lines).join("\n");
-      } catch {
-        return "(no log)";
-      }
-    },
+    logTail: (name, lines = 40) => environment.logTail(name, lines),
     port,
-    adopt(process) {
-      adopted.add(process);
-      return () => adopted.delete(process);
-    },
+    adopt: (process) => environment.own(process),
     get stopped() {
-      return stopped;
+      return environment.disposed;
     },
     stop: stopAll,
   };
-}
-
-async function startProviders(port: number, logFile: string): Promise<ManagedProcess> {
-  const providers = spawnManaged("providers", process.execPath, ["--import", TSX, PROVIDERS_ENTRY], {
-    output: { kind: "file", path: logFile },
-    env: { PROVIDERS_PORT: String(port) },
-  });
-  await waitFor(
-    "the mock providers",
-    async () => (await fetch(`http://127.0.0.1:${port}/health`, { signal: AbortSignal.timeout(2_000) })).ok,
-    { process: providers },
-  );
-  return providers;
 }

@@ -13,10 +13,10 @@ import { REPO_ROOT } from "../../orchestration/paths.js";
 import { freePort } from "../../orchestration/ports.js";
 import { waitFor } from "../../orchestration/processes.js";
 import { type Playground, startPlayground } from "../../playground/server.js";
-import { sql } from "../../test/support/admin.js";
+import { adminQuery } from "../../orchestration/admin_query.js";
 import { type Browser, launchChromium } from "../../test/support/browser.js";
 import { succeededCharges } from "../../test/support/payments.js";
-import { type TestStack, startTestStack } from "../../test/support/stack.js";
+import { type ThrowawayStack, startThrowawayStack } from "../../orchestration/throwaway.js";
 
 export const IMAGES_DIR = path.join(REPO_ROOT, "docs", "images");
 /** One size for every picture: readable beside a chapter, a few hundred KB at most. */
@@ -68,7 +68,7 @@ export class ScreenshotFlow {
   private playgroundServer: Playground | undefined;
 
   private constructor(
-    readonly stack: TestStack,
+    readonly stack: ThrowawayStack,
     private readonly browser: Browser,
     readonly page: Page,
     /** Where pictures are written; none are when unset (the test). */
@@ -76,7 +76,7 @@ export class ScreenshotFlow {
   ) {}
 
   static async start(options: { imagesDir?: string } = {}): Promise<ScreenshotFlow> {
-    const stack = await startTestStack();
+    const stack = await startThrowawayStack();
     let browser: Browser | undefined;
     try {
       browser = await launchChromium(VIEWPORT);
@@ -219,13 +219,13 @@ export class ScreenshotFlow {
   }
 
   private async invocationOf(target: string): Promise<string> {
-    const rows = await sql<{ id: string }>(this.stack.adminUrl, `SELECT id FROM sys_invocation WHERE target = '${target}'`);
+    const rows = await adminQuery<{ id: string }>(this.stack.adminUrl, `SELECT id FROM sys_invocation WHERE target = '${target}'`);
     check(rows.length === 1, `one invocation of ${target} expected, found ${rows.length}`);
     return rows[0]!.id;
   }
 
   private async statusOf(invocationId: string): Promise<string | undefined> {
-    const rows = await sql<{ status: string }>(this.stack.adminUrl, `SELECT status FROM sys_invocation WHERE id = '${invocationId}'`);
+    const rows = await adminQuery<{ status: string }>(this.stack.adminUrl, `SELECT status FROM sys_invocation WHERE id = '${invocationId}'`);
     return rows[0]?.status;
   }
 

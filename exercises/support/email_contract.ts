@@ -1,15 +1,14 @@
 // Exercise 3's contract: what EmailService.send accepts and answers. The
 // starter, the solution and the checker share it, so keep it as it is.
 import { z } from "zod";
+import { identifier } from "../../code/types.js";
 
-const Identifier = (what: string) =>
-  z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/, `${what} must be 1-64 letters, digits, '-' or '_'`);
 
 export const OrderEmailRequest = z.strictObject({
-  userId: Identifier("userId"),
+  userId: identifier("userId"),
   /** Which email this is, e.g. "order-confirmation" or "shipping-notice". */
-  template: Identifier("template"),
-  orderId: Identifier("orderId"),
+  template: identifier("template"),
+  orderId: identifier("orderId"),
   to: z.email("to must be an email address"),
   subject: z.string().min(1).max(200),
   body: z.string().min(1).max(10_000),

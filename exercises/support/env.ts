@@ -1,9 +1,7 @@
 // Where an exercise's endpoint finds its providers: environment variables,
 // set by the checker; the defaults match `npm start` (gateway on 9090) plus
 // `npx tsx exercises/support/providers.ts` (the other providers on 9091).
-import { DEFAULT_PORTS } from "../../code/types.js";
-
-export const DEFAULT_PROVIDERS_PORT = 9091;
+import { gatewayUrlFromEnv, portFromEnv } from "../../code/config.js";
 
 export interface ProviderUrls {
   gateway: string;
@@ -13,9 +11,9 @@ export interface ProviderUrls {
 }
 
 export function providerUrls(env: NodeJS.ProcessEnv = process.env): ProviderUrls {
-  const providers = `http://127.0.0.1:${DEFAULT_PROVIDERS_PORT}`;
+  const providers = `http://127.0.0.1:${portFromEnv("providers", env)}`;
   return {
-    gateway: env.GATEWAY_URL || `http://127.0.0.1:${DEFAULT_PORTS.gateway}`,
+    gateway: gatewayUrlFromEnv(env),
     inventory: env.INVENTORY_URL || `${providers}/inventory`,
     mailer: env.MAILER_URL || `${providers}/mailer`,
     topups: env.TOPUPS_URL || `${providers}/topups`,

@@ -2,10 +2,9 @@
 // functions of keys.ts and enqueue.ts that the checker imports and calls.
 // The starter, the solution and the checker share it, so keep it as it is.
 import { z } from "zod";
+import { identifier } from "../../code/types.js";
 import { Amount, Currency, Source } from "../../code/types.js";
 
-const Identifier = (what: string) =>
-  z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/, `${what} must be 1-64 letters, digits, '-' or '_'`);
 
 /**
  * How long Restate keeps a finished invoice run (the workflow's `workflowRetention`), in ms. A workflow id finds
@@ -26,7 +25,7 @@ export function invoiceRetentionMs(fallbackMs: number, env: NodeJS.ProcessEnv = 
 
 /** Bill a customer for one period: charge the card, then email the invoice. */
 export const InvoiceRequest = z.strictObject({
-  customerId: Identifier("customerId"),
+  customerId: identifier("customerId"),
   /** The billing period, "YYYY-MM". */
   period: z.string().regex(/^\d{4}-(0[1-9]|1[0-2])$/, "period must be YYYY-MM"),
   amount: Amount,
@@ -47,7 +46,7 @@ export const INVOICE_TASKS = ["charge", "send-invoice"] as const;
 
 /** Export a user's data and email it to them: a task with no business id of its own. */
 export const ExportRequest = z.strictObject({
-  userId: Identifier("userId"),
+  userId: identifier("userId"),
   format: z.enum(["csv", "json"]),
   filters: z.record(z.string(), z.string()),
   email: z.email(),

@@ -5,6 +5,7 @@
 import * as restate from "@restatedev/restate-sdk";
 import type { Context } from "@restatedev/restate-sdk";
 import { z } from "zod";
+import { identifier } from "../../code/types.js";
 import { type Database, type Queryable, openDatabase, withCommitHook } from "../../handrolled/database.js";
 
 /** What a transaction gives your code: query(sql, params) with $1 parameters, the same on PGlite and on a server. */
@@ -12,8 +13,8 @@ export type { Database, Queryable };
 
 export const BookingRequest = z.strictObject({
   /** The business identity: a payment is booked into the ledger once. */
-  paymentId: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/, "paymentId must be 1-64 letters, digits, '-' or '_'"),
-  account: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/, "account must be 1-64 letters, digits, '-' or '_'"),
+  paymentId: identifier("paymentId"),
+  account: identifier("account"),
   amount: z.number().int("amount must be a whole number of cents").positive("amount must be positive").max(100_000_000),
 });
 export type BookingRequest = z.infer<typeof BookingRequest>;

@@ -8,7 +8,7 @@
 import type { Server } from "node:http";
 import { pathToFileURL } from "node:url";
 import express from "express";
-import { DEFAULT_PROVIDERS_PORT } from "./env.js";
+import { portFromEnv } from "../../code/config.js";
 import { createInventory } from "./inventory.js";
 import { createMailer } from "./mailer.js";
 import { createTopUps } from "./topups.js";
@@ -49,9 +49,7 @@ export function listenProviders(app: express.Express, port: number, host = "127.
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  const raw = process.env.PROVIDERS_PORT;
-  const port = raw ? Number(raw) : DEFAULT_PROVIDERS_PORT;
-  if (!Number.isInteger(port) || port < 1 || port > 65_535) throw new Error(`PROVIDERS_PORT=${raw} is not a TCP port (1-65535)`);
+  const port = portFromEnv("providers");
   const host = process.env.PROVIDERS_HOST ?? "127.0.0.1";
   const { app } = createProviders({ log: (line) => console.log(line) });
   const server = await listenProviders(app, port, host);

@@ -2,9 +2,8 @@
 // and the rule that judges a shot. The starter, the solution and the checker
 // share it, so keep it as it is.
 import { z } from "zod";
+import { identifier } from "../../code/types.js";
 
-const Identifier = (what: string) =>
-  z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/, `${what} must be 1-64 letters, digits, '-' or '_'`);
 const Position = z.number().int().min(-1_000).max(1_000);
 
 /** The operator moves the target. Versions count up from 1; the range starts at version 0, x = 0. */
@@ -13,8 +12,8 @@ export type MoveTarget = z.infer<typeof MoveTarget>;
 
 /** A player fires at x, aiming at the target as they saw it: `targetVersion`. */
 export const FireAt = z.strictObject({
-  shotId: Identifier("shotId"),
-  player: Identifier("player"),
+  shotId: identifier("shotId"),
+  player: identifier("player"),
   x: Position,
   targetVersion: z.number().int().min(0),
 });
@@ -35,7 +34,7 @@ export interface Target {
 export const INITIAL_TARGET: Target = { version: 0, x: 0 };
 
 /** What the range tells the LeaderBoard about one shot. */
-export const RecordOutcome = z.strictObject({ shotId: Identifier("shotId"), player: Identifier("player"), outcome: z.enum(["Hit", "Missed"]) });
+export const RecordOutcome = z.strictObject({ shotId: identifier("shotId"), player: identifier("player"), outcome: z.enum(["Hit", "Missed"]) });
 export type RecordOutcome = z.infer<typeof RecordOutcome>;
 
 export interface Scores {

@@ -3,7 +3,7 @@
 // (endpoint.ts itself must import the Promise.withResolvers polyfill first.)
 import * as http2 from "node:http2";
 import * as restate from "@restatedev/restate-sdk";
-import { portsFromEnv } from "../../code/types.js";
+import { portsFromEnv } from "../../code/config.js";
 import { replayBeforeAnswering } from "./replay_before_answering.js";
 
 type Services = Parameters<typeof restate.createEndpointHandler>[0]["services"];

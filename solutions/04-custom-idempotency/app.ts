@@ -6,7 +6,8 @@ import "core-js/actual/promise/with-resolvers.js";
 import express, { type Request, type Response } from "express";
 import { z } from "zod";
 import { GatewayClient, GatewayRejection } from "../../code/gateway_client.js";
-import { APP_ENV, ChargeApiRequest, type ChargeApiResponse, DEFAULT_APP_PORT, DEFAULT_PG_DATA_DIR, DEFAULT_TTL_MS } from "../../exercises/support/charge_api_contract.js";
+import { gatewayUrlFromEnv, portFromEnv, portsFromEnv } from "../../code/config.js";
+import { APP_ENV, ChargeApiRequest, type ChargeApiResponse, DEFAULT_PG_DATA_DIR, DEFAULT_TTL_MS } from "../../exercises/support/charge_api_contract.js";
 import { type IdempotencyLocals, idempotency } from "./middleware.js";
 import { PostgresStore } from "./postgres_store.js";
 import { RestateStore } from "./restate_store.js";
@@ -51,7 +52,7 @@ export function createApp(store: IdempotencyStore, options: { gatewayUrl: string
 async function storeFromEnv(): Promise<IdempotencyStore> {
   const kind = env(APP_ENV.store) ?? "memory";
   if (kind === "memory") return new InMemoryStore();
-  if (kind === "restate") return new RestateStore(env(APP_ENV.ingressUrl) ?? "http://127.0.0.1:8080");
+  if (kind === "restate") return new RestateStore(env(APP_ENV.ingressUrl) ?? `http://127.0.0.1:${portsFromEnv().ingress}`);
   if (kind === "postgres") {
     const dataDir = env(APP_ENV.pgDataDir) ?? DEFAULT_PG_DATA_DIR;
     console.log(`opening the PostgreSQL (PGlite) database in ${dataDir} (a new one takes a few seconds)...`);
@@ -60,11 +61,11 @@ async function storeFromEnv(): Promise<IdempotencyStore> {
   throw new Error(`${APP_ENV.store}=${kind}: use "memory", "restate" or "postgres"`);
 }
 
-const port = Number(env(APP_ENV.port) ?? DEFAULT_APP_PORT);
+const port = portFromEnv("app");
 const ttlMs = Number(env(APP_ENV.ttlMs) ?? DEFAULT_TTL_MS);
 // Listens only once the store is ready (the PostgreSQL one opens its database first).
 const store = await storeFromEnv();
-const app = createApp(store, { gatewayUrl: env(APP_ENV.gatewayUrl) ?? "http://127.0.0.1:9090", ttlMs });
+const app = createApp(store, { gatewayUrl: gatewayUrlFromEnv(), ttlMs });
 app.listen(port, "127.0.0.1", (error?: Error) => {
   if (error) {
     console.error(`the charge API could not listen on ${port}: ${error.message}`);

@@ -7,9 +7,9 @@ import { NO_FAULTS } from "../../code/mock_gateway.js";
 import type { ClusterNode, PartitionLeader } from "../../orchestration/cluster.js";
 import { waitFor } from "../../orchestration/processes.js";
 import { auditLedger } from "../support/audit.js";
-import { type TestCluster, createOnCluster, startTestCluster } from "../support/cluster.js";
+import { type TestCluster, createOnCluster, startTestCluster } from "../support/cluster_under_test.js";
 import { Ingress, succeededCharges, uniqueId, visa } from "../support/payments.js";
-import { CaseReport } from "../support/report.js";
+import { CaseReport } from "../support/case_report.js";
 
 let cluster: TestCluster;
 const report = new CaseReport();

@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freePort } from "../../orchestration/ports.js";
 import { type Answer, type Playground, startPlayground } from "../../playground/server.js";
-import { type TestCluster, startTestCluster } from "../support/cluster.js";
+import { type TestCluster, startTestCluster } from "../support/cluster_under_test.js";
 import { uniqueId, visa } from "../support/payments.js";
 
 let cluster: TestCluster;

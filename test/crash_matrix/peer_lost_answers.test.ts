@@ -10,7 +10,7 @@ import type { Payment } from "../../code/types.js";
 import { type PostgresServer, postgresBinDir, startPostgresServer } from "../../orchestration/postgres_server.js";
 import { waitFor } from "../../orchestration/processes.js";
 import { auditLedger } from "../support/audit.js";
-import { type HandrolledStack, startHandrolledStack } from "../support/handrolled.js";
+import { type HandrolledStack, startHandrolledStack } from "../support/handrolled_under_test.js";
 import { succeededCharges, uniqueId, visa } from "../support/payments.js";
 
 const binDir = postgresBinDir();
@@ -116,7 +116,7 @@ for (const backend of ["pglite", "postgres"] as const) {
       expect(charges).toHaveLength(1);
       expect(payment).toMatchObject({ status: "succeeded", chargeId: charges[0]!.id });
       expect(first.status).toBe(504); // the peer cannot tell an outage from a lost answer
-      expect(first.body.metadata.code).toBe("charge_unconfirmed");
+      expect(first.body.metadata?.code).toBe("charge_unconfirmed");
     });
 
     it("a refund with every answer dropped, no client retry: one refund at the provider, recorded", async () => {

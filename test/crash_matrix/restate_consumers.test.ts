@@ -9,14 +9,14 @@ import type { Hit } from "../../code/hit_counter.js";
 import { REPO_ROOT } from "../../orchestration/paths.js";
 import { waitFor } from "../../orchestration/processes.js";
 import { consumerTable, hits, total } from "../support/consumer_cases.js";
-import { type TestStack, startTestStack } from "../support/stack.js";
+import { type ThrowawayStack, startThrowawayStack } from "../../orchestration/throwaway.js";
 
 const rows = consumerTable();
 
 describe("a Restate object keyed by the player, the message id as the invocation's idempotency key", () => {
-  let stack: TestStack;
+  let stack: ThrowawayStack;
   beforeAll(async () => {
-    stack = await startTestStack({ endpoints: [{ entry: path.join(REPO_ROOT, "code", "hit_counter_endpoint.ts") }] });
+    stack = await startThrowawayStack({ endpoints: [{ entry: path.join(REPO_ROOT, "code", "hit_counter_endpoint.ts") }] });
   }, 60_000);
   afterAll(async () => {
     await stack?.dispose();

@@ -4,7 +4,7 @@
 // Outside CI without a server binary these cases skip; in CI they must run.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CASES } from "../support/handrolled_cases.js";
-import { type HandrolledStack, startHandrolledStack } from "../support/handrolled.js";
+import { type HandrolledStack, startHandrolledStack } from "../support/handrolled_under_test.js";
 import { uniqueId, visa } from "../support/payments.js";
 import { type PostgresServer, postgresBinDir, startPostgresServer } from "../../orchestration/postgres_server.js";
 

@@ -11,9 +11,9 @@ import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { REPO_ROOT } from "../../orchestration/paths.js";
 import { type CaseOutcome, CASES } from "../support/handrolled_cases.js";
-import { type HandrolledStack, startHandrolledStack } from "../support/handrolled.js";
+import { type HandrolledStack, startHandrolledStack } from "../support/handrolled_under_test.js";
 import { normaliseOutput, outputBlocks, readMarkdown } from "../support/markdown.js";
-import { CaseReport } from "../support/report.js";
+import { CaseReport } from "../support/case_report.js";
 
 /** Chapter 8's "Reproduce it" shows what this file prints for the naive variant. */
 const CHAPTER_5 = path.join(REPO_ROOT, "modules/07-idempotency/08-restate-or-your-database.md");

@@ -10,15 +10,15 @@ import { type HandrolledProcess, startHandrolled } from "../../orchestration/han
 import { REPO_ROOT, tsxArgs } from "../../orchestration/paths.js";
 import { freePort } from "../../orchestration/ports.js";
 import { visa } from "../support/payments.js";
-import { type TestStack, startTestStack } from "../support/stack.js";
+import { type ThrowawayStack, startThrowawayStack } from "../../orchestration/throwaway.js";
 
 /** Short attempts, so a slow provider makes answers go missing; a window that still fits every case. */
 const IMPATIENT: RetryPolicy = { baseDelayMs: 100, maxDelayMs: 1_000, attemptTimeoutMs: 300, windowMs: 40_000 };
 
-let stack: TestStack;
+let stack: ThrowawayStack;
 let handrolled: HandrolledProcess | undefined;
 beforeAll(async () => {
-  stack = await startTestStack();
+  stack = await startThrowawayStack();
   handrolled = await startHandrolled({ port: await freePort(), gatewayUrl: stack.gatewayUrl, output: { kind: "file", path: path.join(stack.dir, "handrolled.log") } });
 }, 90_000);
 afterAll(async () => {

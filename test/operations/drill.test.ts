@@ -11,12 +11,12 @@ import { exec } from "node:child_process";
 import { appendFileSync, mkdirSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { DEFAULT_PORTS } from "../../code/types.js";
+import { DEFAULT_PORTS } from "../../code/config.js";
 import { type EndpointProcess, startEndpoint } from "../../orchestration/parts.js";
 import { REPO_ROOT } from "../../orchestration/paths.js";
 import { freePort } from "../../orchestration/ports.js";
 import { type CodeBlock, mismatch, readMarkdown } from "../support/markdown.js";
-import { type TestStack, startTestStack } from "../support/stack.js";
+import { type ThrowawayStack, startThrowawayStack } from "../../orchestration/throwaway.js";
 
 const CHAPTER = path.join(REPO_ROOT, "modules/07-idempotency/10-clients-and-operators.md");
 const DRILL_ENDPOINT = path.join(REPO_ROOT, "code/drill_endpoint.ts");
@@ -49,7 +49,7 @@ function drillSteps(): DrillStep[] {
 }
 
 const steps = drillSteps();
-let stack: TestStack;
+let stack: ThrowawayStack;
 let drill: EndpointProcess | undefined;
 let portMap: [number, number][] = [];
 let cliEnv: NodeJS.ProcessEnv;
@@ -58,7 +58,7 @@ const ids = new Map<string, string>();
 const transcript = process.env.DRILL_TRANSCRIPT;
 
 beforeAll(async () => {
-  stack = await startTestStack();
+  stack = await startThrowawayStack();
   const drillPort = await freePort();
   portMap = [
     [DEFAULT_PORTS.ingress, stack.ports.ingress],

@@ -35,7 +35,7 @@ describe("case 3: provider outage", () => {
       const unconfirmed = await Promise.all(ids.map((id) => file.ingress.createPayment(id, visa, { idempotencyKey: `key-${id}` })));
       for (const response of unconfirmed) {
         expect(response.status).toBe(504);
-        expect(response.body.metadata.code).toBe("charge_unconfirmed");
+        expect(response.body.metadata?.code).toBe("charge_unconfirmed");
         expect(response.body.message).not.toMatch(/nothing was charged|no charge/i);
       }
       for (const id of ids) expect((await file.ingress.getStatus(id)).body).toMatchObject({ status: "unconfirmed", failure: { code: "charge_unconfirmed" } });

@@ -9,18 +9,18 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { auditLedger } from "../support/audit.js";
 import { Ingress } from "../support/ingress.js";
 import { succeededCharges, uniqueId, visa } from "../support/payments.js";
-import { type TestStack, startTestStack } from "../support/stack.js";
+import { type ThrowawayStack, startThrowawayStack } from "../../orchestration/throwaway.js";
 
 const INVOCATION_SLOTS = 8;
 const BURST = 40;
 /** Well under restate-server's default inactivity timeout (1 min), which a deadlock would wait out. */
 const DEADLINE_MS = 30_000;
 
-let stack: TestStack;
+let stack: ThrowawayStack;
 let ingress: Ingress;
 
 beforeAll(async () => {
-  stack = await startTestStack({ restateEnv: { RESTATE_WORKER__INVOKER__CONCURRENT_INVOCATIONS_LIMIT: String(INVOCATION_SLOTS) } });
+  stack = await startThrowawayStack({ restateEnv: { RESTATE_WORKER__INVOKER__CONCURRENT_INVOCATIONS_LIMIT: String(INVOCATION_SLOTS) } });
   ingress = new Ingress(stack.ingressUrl);
   // Provider latency keeps every charge in flight while the burst arrives.
   await stack.gatewayClient.setFaults({ latencyMs: 50 });

@@ -2,20 +2,20 @@
 // left once Restate's idempotency retention has expired.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { waitFor } from "../../orchestration/processes.js";
-import { sql } from "../support/admin.js";
+import { adminQuery } from "../../orchestration/admin_query.js";
 import { auditLedger } from "../support/audit.js";
 import { Ingress, succeededCharges, uniqueId, visa } from "../support/payments.js";
-import { CaseReport } from "../support/report.js";
-import { type TestStack, startTestStack } from "../support/stack.js";
+import { CaseReport } from "../support/case_report.js";
+import { type ThrowawayStack, startThrowawayStack } from "../../orchestration/throwaway.js";
 
 const report = new CaseReport();
 afterAll(() => report.print("keys"));
 
 describe("case 6: the same idempotency key with a different payload", () => {
-  let stack: TestStack;
+  let stack: ThrowawayStack;
   let ingress: Ingress;
   beforeAll(async () => {
-    stack = await startTestStack();
+    stack = await startThrowawayStack();
     ingress = new Ingress(stack.ingressUrl);
   });
   afterAll(async () => stack?.dispose());
@@ -75,11 +75,11 @@ describe("case 6: the same idempotency key with a different payload", () => {
 });
 
 describe("case 8: retention", () => {
-  let stack: TestStack;
+  let stack: ThrowawayStack;
   let ingress: Ingress;
   beforeAll(async () => {
     // Keys kept 2 s instead of a day, and the cleaner running every second, so expiry is observable.
-    stack = await startTestStack({
+    stack = await startThrowawayStack({
       restateEnv: { RESTATE_DEFAULT_IDEMPOTENCY_RETENTION: "2s", RESTATE_WORKER__CLEANUP_INTERVAL: "1s" },
     });
     ingress = new Ingress(stack.ingressUrl);
@@ -98,7 +98,7 @@ describe("case 8: retention", () => {
       expect(Number.isNaN(expires)).toBe(false);
       expect(expires - Date.now()).toBeLessThan(5_000);
       const completedAt = async () =>
-        (await sql<{ completed_at: string }>(stack.adminUrl, `SELECT completed_at FROM sys_invocation WHERE id = '${first.headers.get("x-restate-id")}'`))[0]
+        (await adminQuery<{ completed_at: string }>(stack.adminUrl, `SELECT completed_at FROM sys_invocation WHERE id = '${first.headers.get("x-restate-id")}'`))[0]
           ?.completed_at;
       const firstCompletion = await completedAt();
 

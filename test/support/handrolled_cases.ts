@@ -5,7 +5,7 @@
 import { NO_FAULTS } from "../../code/mock_gateway.js";
 import { waitFor } from "../../orchestration/processes.js";
 import { auditLedger } from "./audit.js";
-import type { HandrolledStack } from "./handrolled.js";
+import type { HandrolledStack } from "./handrolled_under_test.js";
 import { createWithRetries, succeededCharges, uniqueId, visa } from "./payments.js";
 
 export interface CaseOutcome {

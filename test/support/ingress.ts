@@ -1,13 +1,20 @@
 // Plain HTTP against the Restate ingress, as curl would do it: tests see the
 // status codes, headers and bodies a learner sees.
 import * as http from "node:http";
+import type { Payment } from "../../code/types.js";
 
-export interface IngressResponse<T = any> {
+export interface IngressResponse<T = unknown> {
   status: number;
   headers: Headers;
   text: string;
   body: T;
 }
+
+/**
+ * What PaymentService answers, read without assuming which: a payment (2xx), or the error body of the ingress or
+ * of the hand-rolled peer (`message`, and what else they carry).
+ */
+export type PaymentAnswer = Partial<Payment> & { message?: string; code?: string | number; source?: string; metadata?: Record<string, string> };
 
 export interface CallOptions {
   idempotencyKey?: string;
@@ -21,7 +28,7 @@ export interface CallOptions {
 export class Ingress {
   constructor(readonly baseUrl: string) {}
 
-  async request<T = any>(pathname: string, body?: unknown, options: CallOptions = {}): Promise<IngressResponse<T>> {
+  async request<T = unknown>(pathname: string, body?: unknown, options: CallOptions = {}): Promise<IngressResponse<T>> {
     const headers: Record<string, string> = { ...options.headers };
     if (options.idempotencyKey !== undefined) headers["idempotency-key"] = options.idempotencyKey;
     const method = options.method ?? "POST";
@@ -45,15 +52,15 @@ export class Ingress {
   }
 
   createPayment(paymentId: string, request: unknown, options: CallOptions = {}) {
-    return this.request(`/PaymentService/${encodeURIComponent(paymentId)}/create`, request, options);
+    return this.request<PaymentAnswer>(`/PaymentService/${encodeURIComponent(paymentId)}/create`, request, options);
   }
 
   refund(paymentId: string, request: unknown, options: CallOptions = {}) {
-    return this.request(`/PaymentService/${encodeURIComponent(paymentId)}/refund`, request, options);
+    return this.request<PaymentAnswer>(`/PaymentService/${encodeURIComponent(paymentId)}/refund`, request, options);
   }
 
   getStatus(paymentId: string, options: CallOptions = {}) {
-    return this.request(`/PaymentService/${encodeURIComponent(paymentId)}/getStatus`, undefined, { method: "GET", ...options });
+    return this.request<PaymentAnswer>(`/PaymentService/${encodeURIComponent(paymentId)}/getStatus`, undefined, { method: "GET", ...options });
   }
 }
 

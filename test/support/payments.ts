@@ -3,7 +3,7 @@
 import { randomUUID } from "node:crypto";
 import { waitFor } from "../../orchestration/processes.js";
 import type { GatewayClient } from "../../code/gateway_client.js";
-import { type CallOptions, Ingress, type IngressResponse } from "./ingress.js";
+import { type CallOptions, Ingress, type IngressResponse, type PaymentAnswer } from "./ingress.js";
 
 export const visa = { amount: 10_000, currency: "USD", source: "tok_visa" } as const;
 
@@ -31,7 +31,7 @@ export async function createWithRetries(
   paymentId: string,
   request: unknown,
   options: CallOptions & { attempts?: number } = {},
-): Promise<IngressResponse> {
+): Promise<IngressResponse<PaymentAnswer>> {
   const attempts = options.attempts ?? 20;
   for (let attempt = 1; ; attempt++) {
     try {

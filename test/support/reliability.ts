@@ -5,23 +5,23 @@ import { waitFor } from "../../orchestration/processes.js";
 import { unfinishedInvocations } from "./admin.js";
 import { type AuditReport, auditLedger } from "./audit.js";
 import { Ingress } from "./ingress.js";
-import { CaseReport } from "./report.js";
-import { type TestStack, type TestStackOptions, startTestStack } from "./stack.js";
+import { CaseReport } from "./case_report.js";
+import { type ThrowawayStack, type ThrowawayStackOptions, startThrowawayStack } from "../../orchestration/throwaway.js";
 
 export interface ReliabilityFile {
-  readonly stack: TestStack;
+  readonly stack: ThrowawayStack;
   readonly ingress: Ingress;
   readonly report: CaseReport;
   /** The ledger audit over `ids`, after every invocation has finished; fails the test on any violation. */
   audit(ids: Iterable<string>): Promise<AuditReport>;
 }
 
-export function reliabilityFile(title: string, options: TestStackOptions = {}): ReliabilityFile {
-  let stack: TestStack | undefined;
+export function reliabilityFile(title: string, options: ThrowawayStackOptions = {}): ReliabilityFile {
+  let stack: ThrowawayStack | undefined;
   let ingress: Ingress | undefined;
   const report = new CaseReport();
   beforeAll(async () => {
-    stack = await startTestStack(options);
+    stack = await startThrowawayStack(options);
     ingress = new Ingress(stack.ingressUrl);
   });
   afterAll(async () => {

@@ -2,7 +2,7 @@
 // same scenarios, each design's figures side by side.
 import * as path from "node:path";
 import { REPO_ROOT } from "../../orchestration/paths.js";
-import type { Target } from "../report.js";
+import type { Target } from "../bench_report.js";
 import type { ConcurrentDuplicatesResult, LoadScenarioResult } from "../scenarios.js";
 
 export const SHARED_CREATE_ENDPOINT = path.join(REPO_ROOT, "bench", "shared_create", "endpoint.ts");

@@ -1,21 +1,15 @@
 // The hand-rolled PostgreSQL service in `npm run bench`, on the same work as
 // Restate: fresh creates (each with a new key), replays by key, and N
 // concurrent duplicates with one key; on PGlite, and on a throw-away
-// PostgreSQL server when one can be started. Its own stack: the mock gateway
-// and the service on free ports, temp dirs removed, stopped by PID.
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import * as path from "node:path";
-import { GatewayClient } from "../code/gateway_client.js";
-import { startHandrolled } from "../orchestration/handrolled.js";
-import { startGatewayProcess } from "../orchestration/parts.js";
-import { freePorts } from "../orchestration/ports.js";
+// PostgreSQL server when one can be started. A throw-away stack
+// (orchestration/throwaway.ts): the mock gateway and the service, disposed after.
 import { postgresBinDir, startPostgresServer } from "../orchestration/postgres_server.js";
+import { startThrowawayHandrolled } from "../orchestration/throwaway.js";
 import { burst } from "./burst.js";
 import { type CarefulBurstRow, carefulBurst } from "./careful_burst.js";
 import { type LatencySummary, runLoad } from "./load.js";
 import type { Progress } from "./progress.js";
-import type { Target } from "./report.js";
+import type { Target } from "./bench_report.js";
 import type { Settings } from "./scenarios.js";
 
 const BODY = JSON.stringify({ amount: 10_000, currency: "USD", source: "tok_visa" });
@@ -47,22 +41,12 @@ export async function benchHandrolled(
   const binDir = postgresBinDir();
   if (!binDir) progress.log("hand-rolled on PostgreSQL skipped: no /usr/lib/postgresql/*/bin/initdb");
   for (const database of binDir ? (["pglite", "postgres"] as const) : (["pglite"] as const)) {
-    const dir = mkdtempSync(path.join(tmpdir(), "bench-handrolled-"));
     const server = database === "postgres" ? await startPostgresServer(binDir!) : undefined;
-    const [gatewayPort, port] = await freePorts(2);
-    const gateway = await startGatewayProcess({ port: gatewayPort!, output: { kind: "file", path: path.join(dir, "gateway.log") } });
-    const gatewayClient = new GatewayClient(gateway.url);
     try {
       progress.log(`starting the hand-rolled service on ${database}...`);
-      const service = await startHandrolled({
-        port: port!,
-        gatewayUrl: gateway.url,
-        output: { kind: "file", path: path.join(dir, "handrolled.log") },
-        dataDir: server ? undefined : path.join(dir, "pglite"),
-        databaseUrl: server?.url,
-        env: { DATABASE_POOL_SIZE: "20" },
-        log: (line) => progress.log(line),
-      });
+      const stack = await startThrowawayHandrolled({ databaseUrl: server?.url, env: { DATABASE_POOL_SIZE: "20" }, log: (line) => progress.log(line) });
+      const { gatewayClient, gateway } = stack;
+      const service = stack.service();
       try {
         let counter = 0;
         const fresh = (tag: string) => `hr-${tag}-${process.pid}-${++counter}`;
@@ -130,12 +114,10 @@ export async function benchHandrolled(
           careful.push({ service: database, gatewayLatencyMs: latency, ...(await carefulBurst(service.url, gatewayClient, clients, fresh("careful"))) });
         }
       } finally {
-        await service.stop();
+        await stack.dispose();
       }
     } finally {
-      await gateway.stop();
       await server?.dispose();
-      rmSync(dir, { recursive: true, force: true });
     }
   }
   return rows;

@@ -1,6 +1,7 @@
 // A whole single-node stack: restate-server, the mock gateway and the service
 // endpoint(s) started together, registered, and stopped in order.
-import type { FaultSettings, Ports } from "../code/types.js";
+import type { Ports } from "../code/config.js";
+import type { FaultSettings } from "../code/types.js";
 import { type EndpointProcess, type GatewayProcess, type RestateServer, registerDeployment, startEndpoint, startGatewayProcess, startRestateServer } from "./parts.js";
 import { PAYMENT_ENDPOINT } from "./paths.js";
 import { type Output, startAllOrNone } from "./processes.js";

@@ -1,67 +1,34 @@
-// A throw-away 3-node cluster for one test file (orchestration/cluster.ts on
-// free ports, data and logs in a temp dir removed after), and the client a
+// The 3-node cluster a test file runs against (orchestration/throwaway.ts's,
+// on free ports in a temp dir) with what the tests ask of it, and the client a
 // cluster's caller is: it goes to the next node when one does not answer.
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import * as path from "node:path";
-import { GatewayClient } from "../../code/gateway_client.js";
-import { CLUSTER_SIZE, type Cluster, type ClusterNode, startCluster } from "../../orchestration/cluster.js";
-import { freePorts } from "../../orchestration/ports.js";
+import { type ClusterNode } from "../../orchestration/cluster.js";
 import { waitFor } from "../../orchestration/processes.js";
-import { sql, unfinishedInvocations } from "./admin.js";
-import { type CallOptions, Ingress, type IngressResponse } from "./ingress.js";
+import { type ThrowawayCluster, startThrowawayCluster } from "../../orchestration/throwaway.js";
+import { adminQuery } from "../../orchestration/admin_query.js";
+import { unfinishedInvocations } from "./admin.js";
+import { type CallOptions, Ingress, type IngressResponse, type PaymentAnswer } from "./ingress.js";
 
-export interface TestCluster extends Cluster {
-  dir: string;
-  gatewayClient: GatewayClient;
-  logTail(part: string, lines?: number): string;
+export interface TestCluster extends ThrowawayCluster {
   /** An Ingress on a node that runs. */
   anyIngress(): Ingress;
   /** The partition key Restate filed the payment's create invocation under (from a live node's admin SQL). */
   partitionKeyOf(paymentId: string): Promise<bigint>;
   /** Waits until no PaymentService invocation is unfinished, as a live node's admin API sees it. */
   settled(): Promise<void>;
-  dispose(): Promise<void>;
 }
 
 export async function startTestCluster(): Promise<TestCluster> {
-  const dir = mkdtempSync(path.join(tmpdir(), "idempotency-cluster-"));
-  const free = await freePorts(CLUSTER_SIZE * 3 + 2);
-  const take = () => free.shift()!;
-  const logPath = (part: string) => path.join(dir, `${part}.log`);
-  let cluster: Cluster;
-  try {
-    cluster = await startCluster({
-      dataDir: path.join(dir, "cluster"),
-      nodes: Array.from({ length: CLUSTER_SIZE }, () => ({ ingress: take(), admin: take(), node: take() })),
-      servicePort: take(),
-      gatewayPort: take(),
-      output: (part) => ({ kind: "file", path: logPath(part) }),
-      endpointEnv: { RESTATE_LOGGING: "WARN" },
-    });
-  } catch (error) {
-    rmSync(dir, { recursive: true, force: true });
-    throw error;
-  }
+  const cluster = await startThrowawayCluster();
   const live = () => {
     const node = cluster.liveNodes()[0];
     if (!node) throw new Error("no node of the cluster runs");
     return node;
   };
   return Object.assign(cluster, {
-    dir,
-    gatewayClient: new GatewayClient(cluster.gatewayUrl),
-    logTail(part: string, lines = 30) {
-      try {
-        return readFileSync(logPath(part), "utf8").trimEnd().split("\n").slice(-lines).join("\n");
-      } catch {
-        return "(no log)";
-      }
-    },
     anyIngress: () => new Ingress(live().ingressUrl),
     async partitionKeyOf(paymentId: string) {
       // As text: a u64 does not fit a JSON number.
-      const rows = await sql<{ key: string }>(
+      const rows = await adminQuery<{ key: string }>(
         live().adminUrl,
         `SELECT CAST(partition_key AS VARCHAR) AS key FROM sys_invocation_status WHERE target_service_name = 'PaymentService' AND target_service_key = '${paymentId}' LIMIT 1`,
       );
@@ -70,13 +37,6 @@ export async function startTestCluster(): Promise<TestCluster> {
     },
     async settled() {
       await waitFor("every invocation to finish", async () => (await unfinishedInvocations(live().adminUrl)).length === 0, { timeoutMs: 30_000 });
-    },
-    async dispose() {
-      try {
-        await cluster.stop();
-      } finally {
-        rmSync(dir, { recursive: true, force: true });
-      }
     },
   });
 }
@@ -92,7 +52,7 @@ export async function createOnCluster(
   paymentId: string,
   request: unknown,
   options: CallOptions & { attempts?: number } = {},
-): Promise<IngressResponse & { node: string; attempts: number }> {
+): Promise<IngressResponse<PaymentAnswer> & { node: string; attempts: number }> {
   const attempts = options.attempts ?? 30;
   for (let attempt = 1; ; attempt++) {
     const node = nodes[(first + attempt - 1) % nodes.length]!;

@@ -1,13 +1,9 @@
 // The 3-node cluster (replication 2) in `npm run bench`, on the single node's
 // work: fresh creates with a new key and replays by key, the connections
-// spread round-robin over the three ingresses. Its own cluster on free ports
-// and a temp dir, stopped by PID and removed afterwards.
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import * as path from "node:path";
-import { GatewayClient } from "../code/gateway_client.js";
-import { CLUSTER_REPLICATION, CLUSTER_SIZE, startCluster } from "../orchestration/cluster.js";
-import { freePorts } from "../orchestration/ports.js";
+// spread round-robin over the three ingresses. A throw-away cluster
+// (orchestration/throwaway.ts), disposed afterwards.
+import { CLUSTER_REPLICATION, CLUSTER_SIZE } from "../orchestration/cluster.js";
+import { startThrowawayCluster } from "../orchestration/throwaway.js";
 import { type LatencySummary, runLoad } from "./load.js";
 import type { Progress } from "./progress.js";
 import type { Settings } from "./scenarios.js";
@@ -32,25 +28,11 @@ export async function benchCluster(
   env: { restateEnv: Record<string, string>; endpointEnv: Record<string, string> },
   progress: Progress,
 ): Promise<ClusterRow[]> {
-  const dir = mkdtempSync(path.join(tmpdir(), "bench-cluster-"));
-  const free = await freePorts(CLUSTER_SIZE * 3 + 2);
-  const take = () => free.shift()!;
   progress.log(`starting a ${CLUSTER_SIZE}-node cluster (replication ${CLUSTER_REPLICATION})...`);
-  const cluster = await startCluster({
-    dataDir: path.join(dir, "cluster"),
-    nodes: Array.from({ length: CLUSTER_SIZE }, () => ({ ingress: take(), admin: take(), node: take() })),
-    servicePort: take(),
-    gatewayPort: take(),
-    output: (part) => ({ kind: "file", path: path.join(dir, `${part}.log`) }),
-    restateEnv: env.restateEnv,
-    endpointEnv: env.endpointEnv,
-  }).catch((error: unknown) => {
-    rmSync(dir, { recursive: true, force: true });
-    throw error;
-  });
+  const cluster = await startThrowawayCluster(env);
   const rows: ClusterRow[] = [];
   try {
-    const gateway = new GatewayClient(cluster.gatewayUrl);
+    const gateway = cluster.gatewayClient;
     const ingresses = cluster.nodes.map((node) => node.ingressUrl);
     const processes = {
       ...Object.fromEntries(cluster.nodes.map((node) => [`restate-${node.name}`, node.server.pid])),
@@ -82,8 +64,7 @@ export async function benchCluster(
       rows.push({ scenario: "replay", gatewayLatencyMs: latency, ...pick(await load(`replay by key (gateway ${latency} ms)`, () => withKey(pool[next++ % pool.length]!))) });
     }
   } finally {
-    await cluster.stop();
-    rmSync(dir, { recursive: true, force: true });
+    await cluster.dispose();
   }
   return rows;
 }

@@ -11,12 +11,12 @@ import * as path from "node:path";
 import { parseArgs } from "node:util";
 import { PAYMENT_ENDPOINT, REPO_ROOT } from "../orchestration/paths.js";
 import { type BenchStack, startBenchStack } from "./bench_stack.js";
-import { type ClusterRow, benchCluster, renderCluster } from "./cluster.js";
-import { benchHandrolled, type HandrolledRow, parityTargets, renderHandrolled } from "./handrolled.js";
+import { type ClusterRow, benchCluster, renderCluster } from "./cluster_scenarios.js";
+import { benchHandrolled, type HandrolledRow, parityTargets, renderHandrolled } from "./handrolled_scenarios.js";
 import { type CarefulBurstRow, carefulBurst, renderCarefulBursts } from "./careful_burst.js";
 import { Progress } from "./progress.js";
-import { SHARED_CREATE_ENDPOINT, type SharedCreateResults, renderSharedCreate, sharedCreateTargets } from "./shared_create/report.js";
-import { type BenchReport, checkTargets, computeRatios, describeMachine, loadAverage, renderReport } from "./report.js";
+import { SHARED_CREATE_ENDPOINT, type SharedCreateResults, renderSharedCreate, sharedCreateTargets } from "./shared_create/shared_create_report.js";
+import { type BenchReport, checkTargets, computeRatios, describeMachine, loadAverage, renderReport } from "./bench_report.js";
 import {
   type ConcurrentDuplicatesResult,
   DUPLICATE_VARIANTS,
@@ -45,8 +45,8 @@ const HELP = `npm run bench -- [options]
   --endpoint-env K=V        extra endpoint environment, repeatable (e.g. RESTATE_LOGGING=INFO)
   --endpoint-entry <file>   the endpoint to measure instead of code/endpoint.ts (a variant of the service)
   --cpu-prof <dir>          write a V8 CPU profile of the endpoint into <dir>
-  --skip-handrolled         leave out the hand-rolled PostgreSQL service (bench/handrolled.ts)
-  --skip-cluster            leave out the 3-node cluster (bench/cluster.ts); '--scenarios cluster' runs only it
+  --skip-handrolled         leave out the hand-rolled PostgreSQL service (bench/handrolled_scenarios.ts)
+  --skip-cluster            leave out the 3-node cluster (bench/cluster_scenarios.ts); '--scenarios cluster' runs only it
   --skip-shared             leave out the shared-create variant (bench/shared_create/), measured beside the reference
   --label <text>            recorded in the report, to tell runs apart
   --out <file>              where the JSON goes (default bench/results/<timestamp>.json)`;
@@ -278,7 +278,7 @@ async function main(): Promise<void> {
         (many.expiredAfterSec === null ? "keys still held at the deadline" : `all keys gone ${many.expiredAfterSec.toFixed(0)} s after the last one`),
     );
   }
-  // Hook for issue 11: the hand-rolled PostgreSQL service on the same work (bench/handrolled.ts).
+  // Hook for issue 11: the hand-rolled PostgreSQL service on the same work (bench/handrolled_scenarios.ts).
   const handrolled: HandrolledRow[] = options.handrolled && !interrupted ? await benchHandrolled(settings, latencies, progress, careful) : [];
   const cluster: ClusterRow[] = options.cluster && !interrupted ? await benchCluster(settings, latencies, { restateEnv: options.restateEnv, endpointEnv: options.endpointEnv }, progress) : [];
   progress.clear();
