@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { pathToFileURL } from "node:url";
 import { promisify } from "node:util";
-import { GatewayClient } from "../code/gateway_client.js";
+import { MockGatewayClient } from "../code/mock_admin_client.js";
 import { type ManagedProcess, spawnManaged, waitFor } from "../orchestration/processes.js";
 import { PAYMENT_ENDPOINT, REPO_ROOT } from "../orchestration/paths.js";
 import { type Stack, startStack } from "../orchestration/stack.js";
@@ -20,7 +20,7 @@ const PROFILED_ENDPOINT = path.join(REPO_ROOT, "bench", "profiled_endpoint.ts");
 
 export interface BenchStack {
   stack: Stack;
-  gateway: GatewayClient;
+  gateway: MockGatewayClient;
   /** The baseline server, unless started without it. */
   baseline: { url: string; process: ManagedProcess } | null;
   dir: string;
@@ -67,7 +67,7 @@ export async function startBenchStack(options: BenchStackOptions = {}): Promise<
 
     return {
       stack,
-      gateway: new GatewayClient(stack.gatewayUrl),
+      gateway: new MockGatewayClient(stack.gatewayUrl),
       baseline,
       dir,
       dataDir,

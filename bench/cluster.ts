@@ -5,7 +5,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
-import { GatewayClient } from "../code/gateway_client.js";
+import { MockGatewayClient } from "../code/mock_admin_client.js";
 import { CLUSTER_REPLICATION, CLUSTER_SIZE, startCluster } from "../orchestration/cluster.js";
 import { freePorts } from "../orchestration/ports.js";
 import { type LatencySummary, runLoad } from "./load.js";
@@ -50,7 +50,7 @@ export async function benchCluster(
   });
   const rows: ClusterRow[] = [];
   try {
-    const gateway = new GatewayClient(cluster.gatewayUrl);
+    const gateway = new MockGatewayClient(cluster.gatewayUrl);
     const ingresses = cluster.nodes.map((node) => node.ingressUrl);
     const processes = {
       ...Object.fromEntries(cluster.nodes.map((node) => [`restate-${node.name}`, node.server.pid])),

@@ -6,7 +6,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
-import { GatewayClient } from "../code/gateway_client.js";
+import { MockGatewayClient } from "../code/mock_admin_client.js";
 import { startHandrolled } from "../orchestration/handrolled.js";
 import { startGatewayProcess } from "../orchestration/parts.js";
 import { freePorts } from "../orchestration/ports.js";
@@ -51,7 +51,7 @@ export async function benchHandrolled(
     const server = database === "postgres" ? await startPostgresServer(binDir!) : undefined;
     const [gatewayPort, port] = await freePorts(2);
     const gateway = await startGatewayProcess({ port: gatewayPort!, output: { kind: "file", path: path.join(dir, "gateway.log") } });
-    const gatewayClient = new GatewayClient(gateway.url);
+    const gatewayClient = new MockGatewayClient(gateway.url);
     try {
       progress.log(`starting the hand-rolled service on ${database}...`);
       const service = await startHandrolled({

@@ -16,11 +16,9 @@ import { CHAPTER, SECTIONS } from "../checker/lib/check.js";
 import { type ExerciseReport, runExercise, runExercises } from "../checker/lib/run.js";
 import { type CheckerStack, startCheckerStack } from "../checker/lib/stack.js";
 import { REPO_ROOT } from "../orchestration/paths.js";
-import { InventoryClient } from "../exercises/support/inventory.js";
-import { MailerClient } from "../exercises/support/mailer.js";
-import { ProviderRejection, ProviderUnavailable } from "../exercises/support/provider_client.js";
+import { ProviderRejection, ProviderUnavailable } from "../code/provider_client.js";
+import { MockInventoryClient, MockMailerClient, MockTopUpClient } from "../exercises/support/mock_clients.js";
 import { createProviders, listenProviders, providerUrlsFor } from "../exercises/support/providers.js";
-import { TopUpClient } from "../exercises/support/topups.js";
 
 /**
  * Replayed once more after its last step, a starter whose side effects are outside ctx.run makes them again with new
@@ -278,14 +276,14 @@ describe("what the hints point at", () => {
 
 describe("the mock providers (in process)", () => {
   let server: Server;
-  let inventory: InventoryClient;
-  let mailer: MailerClient;
-  let topups: TopUpClient;
+  let inventory: MockInventoryClient;
+  let mailer: MockMailerClient;
+  let topups: MockTopUpClient;
 
   beforeAll(async () => {
     server = await listenProviders(createProviders().app, 0);
     const urls = providerUrlsFor(`http://127.0.0.1:${(server.address() as AddressInfo).port}`);
-    [inventory, mailer, topups] = [new InventoryClient(urls.inventory), new MailerClient(urls.mailer), new TopUpClient(urls.topups)];
+    [inventory, mailer, topups] = [new MockInventoryClient(urls.inventory), new MockMailerClient(urls.mailer), new MockTopUpClient(urls.topups)];
   });
 
   afterAll(async () => {

@@ -7,16 +7,14 @@ import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { pathToFileURL } from "node:url";
-import { GatewayClient } from "../../code/gateway_client.js";
+import { MockGatewayClient } from "../../code/mock_admin_client.js";
 import { type ManagedProcess, spawnManaged, waitFor } from "../../orchestration/processes.js";
 import { REPO_ROOT } from "../../orchestration/paths.js";
 import { freePort } from "../../orchestration/ports.js";
 import { startGatewayProcess, startRestateServer } from "../../orchestration/parts.js";
 import type { ProviderUrls } from "../../exercises/support/env.js";
-import { InventoryClient } from "../../exercises/support/inventory.js";
-import { MailerClient } from "../../exercises/support/mailer.js";
+import { MockInventoryClient, MockMailerClient, MockTopUpClient } from "../../exercises/support/mock_clients.js";
 import { providerUrlsFor } from "../../exercises/support/providers.js";
-import { TopUpClient } from "../../exercises/support/topups.js";
 import { type RequestLedger, startRequestLedger } from "./request_ledger.js";
 import { RestateCalls } from "./restate.js";
 
@@ -32,10 +30,10 @@ export interface CheckerStack {
   /** The POSTs the learner's code sent to the gateway and to the providers. */
   requests: { gateway: RequestLedger; providers: RequestLedger };
   restate: RestateCalls;
-  gateway: GatewayClient;
-  inventory: InventoryClient;
-  mailer: MailerClient;
-  topups: TopUpClient;
+  gateway: MockGatewayClient;
+  inventory: MockInventoryClient;
+  mailer: MockMailerClient;
+  topups: MockTopUpClient;
   /** A log file in the stack's directory. */
   logPath(name: string): string;
   /** The last lines of a log file, for --verbose and failing tests. */
@@ -144,10 +142,10 @@ export async function startCheckerStack(
     urls,
     requests,
     restate: new RestateCalls(ingressUrl, adminUrl),
-    gateway: new GatewayClient(direct.gateway),
-    inventory: new InventoryClient(direct.inventory),
-    mailer: new MailerClient(direct.mailer),
-    topups: new TopUpClient(direct.topups),
+    gateway: new MockGatewayClient(direct.gateway),
+    inventory: new MockInventoryClient(direct.inventory),
+    mailer: new MockMailerClient(direct.mailer),
+    topups: new MockTopUpClient(direct.topups),
     logPath,
     logTail(name, lines = 40) {
       try {

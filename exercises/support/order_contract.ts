@@ -2,7 +2,7 @@
 // the solution and the checker share it, so keep it as it is.
 import { z } from "zod";
 import { Amount, Currency, Source } from "../../code/types.js";
-import { Sku } from "./inventory.js";
+import { Sku } from "./inventory_client.js";
 
 export const OrderId = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/, "order id must be 1-64 letters, digits, '-' or '_'");
 

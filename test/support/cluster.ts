@@ -4,7 +4,7 @@
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
-import { GatewayClient } from "../../code/gateway_client.js";
+import { MockGatewayClient } from "../../code/mock_admin_client.js";
 import { CLUSTER_SIZE, type Cluster, type ClusterNode, startCluster } from "../../orchestration/cluster.js";
 import { freePorts } from "../../orchestration/ports.js";
 import { waitFor } from "../../orchestration/processes.js";
@@ -13,7 +13,7 @@ import { type CallOptions, Ingress, type IngressResponse } from "./ingress.js";
 
 export interface TestCluster extends Cluster {
   dir: string;
-  gatewayClient: GatewayClient;
+  gatewayClient: MockGatewayClient;
   logTail(part: string, lines?: number): string;
   /** An Ingress on a node that runs. */
   anyIngress(): Ingress;
@@ -50,7 +50,7 @@ export async function startTestCluster(): Promise<TestCluster> {
   };
   return Object.assign(cluster, {
     dir,
-    gatewayClient: new GatewayClient(cluster.gatewayUrl),
+    gatewayClient: new MockGatewayClient(cluster.gatewayUrl),
     logTail(part: string, lines = 30) {
       try {
         return readFileSync(logPath(part), "utf8").trimEnd().split("\n").slice(-lines).join("\n");

@@ -4,7 +4,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
-import { GatewayClient } from "../../code/gateway_client.js";
+import { MockGatewayClient } from "../../code/mock_admin_client.js";
 import { type HandrolledProcess, startHandrolled } from "../../orchestration/handrolled.js";
 import { type GatewayProcess, startGatewayProcess } from "../../orchestration/parts.js";
 import { freePorts } from "../../orchestration/ports.js";
@@ -12,7 +12,7 @@ import { Ingress } from "./ingress.js";
 
 export interface HandrolledStack {
   api: Ingress;
-  gatewayClient: GatewayClient;
+  gatewayClient: MockGatewayClient;
   service(): HandrolledProcess;
   /** SIGKILL, as a crash. */
   crash(): Promise<void>;
@@ -61,7 +61,7 @@ export async function startHandrolledStack(options: HandrolledStackOptions = {})
   }
   return {
     api: new Ingress(`http://127.0.0.1:${port}`),
-    gatewayClient: new GatewayClient(gateway.url),
+    gatewayClient: new MockGatewayClient(gateway.url),
     service: () => service!,
     crash: () => service!.kill(),
     restart: start,

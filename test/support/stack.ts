@@ -7,10 +7,10 @@ import type { Ports } from "../../code/types.js";
 import { PAYMENT_ENDPOINT } from "../../orchestration/paths.js";
 import { type Stack, type StackOptions, startStack } from "../../orchestration/stack.js";
 import { freePorts } from "../../orchestration/ports.js";
-import { GatewayClient } from "../../code/gateway_client.js";
+import { MockGatewayClient } from "../../code/mock_admin_client.js";
 
 export interface TestStack extends Stack {
-  gatewayClient: GatewayClient;
+  gatewayClient: MockGatewayClient;
   dir: string;
   /** The tail of a part's log, to explain a failure. */
   logTail(part: "restate" | "gateway" | "service", lines?: number): string;
@@ -62,7 +62,7 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
   };
   return Object.assign(stack, {
     dir,
-    gatewayClient: new GatewayClient(stack.gatewayUrl),
+    gatewayClient: new MockGatewayClient(stack.gatewayUrl),
     logTail,
     async dispose() {
       try {
