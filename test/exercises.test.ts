@@ -16,6 +16,7 @@ import { CHAPTER, SECTIONS } from "../checker/lib/check.js";
 import { type ExerciseReport, runExercise, runExercises } from "../checker/lib/run.js";
 import { type CheckerStack, startCheckerStack } from "../checker/lib/stack.js";
 import { REPO_ROOT } from "../orchestration/paths.js";
+import { NO_FAULTS } from "../code/mock_provider.js";
 import { ProviderRejection, ProviderUnavailable } from "../code/provider_client.js";
 import { MockInventoryClient, MockMailerClient, MockTopUpClient } from "../exercises/support/mock_clients.js";
 import { createProviders, listenProviders, providerUrlsFor } from "../exercises/support/providers.js";
@@ -326,7 +327,7 @@ describe("the mock providers (in process)", () => {
     await inventory.setFaults({ failNext: 1 });
     await expect(inventory.reserve({ ...reservation, reference: "order-fail" }, "key-4")).rejects.toBeInstanceOf(ProviderUnavailable);
     expect(await inventory.listReservations({ reference: "order-fail" })).toHaveLength(0);
-    expect(await inventory.getFaults()).toEqual({ latencyMs: 0, failNext: 0, dropNext: 0 });
+    expect(await inventory.getFaults()).toEqual(NO_FAULTS);
   });
 
   it("keeps stock: refuses more than is left, and a release puts the units back", async () => {
