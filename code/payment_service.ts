@@ -33,7 +33,7 @@ import {
   type Charge,
   CreatePaymentRequest,
   type GatewayRefund,
-  type Payment,
+  Payment,
   type PaymentFailure,
   PaymentId,
   type RefundRecord,
@@ -84,23 +84,30 @@ export const INVOCATION_RETRIES = {
   onMaxAttempts: "pause",
 } satisfies restate.RetryPolicy;
 
+/** Every handler answers the payment as stored: its schema is what Restate's discovery shows callers. */
+const paymentOutput = restate.serde.schema(Payment);
+
 export const paymentService = restate.object({
   name: "PaymentService",
   description: "One payment per key: charged at most once, refunded at most what was charged.",
   handlers: {
     create: restate.handlers.object.exclusive(
-      { input: restate.serde.schema(CreatePaymentRequest), description: "Create and charge the payment (idempotent per payment id)." },
+      {
+        input: restate.serde.schema(CreatePaymentRequest),
+        output: paymentOutput,
+        description: "Create and charge the payment (idempotent per payment id).",
+      },
       createPayment,
     ),
     refund: restate.handlers.object.exclusive(
-      { input: restate.serde.schema(RefundRequest), description: "Refund part or all of the payment (idempotent per refundId)." },
+      { input: restate.serde.schema(RefundRequest), output: paymentOutput, description: "Refund part or all of the payment (idempotent per refundId)." },
       refundPayment,
     ),
     reconcile: restate.handlers.object.exclusive(
-      { description: "Find out what happened to a charge or refund whose answer was lost (scheduled by the service itself)." },
+      { output: paymentOutput, description: "Find out what happened to a charge or refund whose answer was lost (scheduled by the service itself)." },
       reconcilePayment,
     ),
-    getStatus: restate.handlers.object.shared({ description: "The payment as stored; answers while a create is in flight." }, getStatus),
+    getStatus: restate.handlers.object.shared({ output: paymentOutput, description: "The payment as stored; answers while a create is in flight." }, getStatus),
   },
   options: { retryPolicy: INVOCATION_RETRIES },
 });
