@@ -30,11 +30,9 @@ import {
 } from "./payment_outcomes.js";
 import { type ProviderOutcome, ProviderUnavailable } from "./provider_client.js";
 import {
-  type Charge,
   CreatePaymentRequest,
   type GatewayRefund,
   Payment,
-  type PaymentFailure,
   PaymentId,
   type RefundRecord,
   RefundRequest,
