@@ -17,7 +17,6 @@ export interface MockAdmin {
 }
 
 // A mixin's constructor must take `any[]` (TypeScript's rule for mixin classes).
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 type ClientClass = abstract new (...args: any[]) => ProviderClient;
 
 /** A provider client class with the mock's admin API added. */
