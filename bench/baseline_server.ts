@@ -8,7 +8,8 @@
 import express from "express";
 import { z } from "zod";
 import { gatewayUrlFromEnv, portFromEnv } from "../code/config.js";
-import { GatewayClient, GatewayRejection } from "../code/gateway_client.js";
+import { GatewayClient } from "../code/gateway_client.js";
+import { ProviderRejection } from "../code/provider_client.js";
 import { chargeIdempotencyKey } from "../code/payment_service.js";
 import { CreatePaymentRequest, PaymentId } from "../code/types.js";
 
@@ -33,7 +34,7 @@ app.post("/payments/:paymentId/create", async (req, res) => {
     const charge = await gateway.charge({ amount, currency, source, reference: paymentId.data }, chargeIdempotencyKey(paymentId.data));
     res.json({ paymentId: paymentId.data, status: "succeeded", amount, currency, source, chargeId: charge.id });
   } catch (error) {
-    const status = error instanceof GatewayRejection ? error.status : 502;
+    const status = error instanceof ProviderRejection ? error.status : 502;
     res.status(status).json({ code: status, message: (error as Error).message });
   }
 });

@@ -6,7 +6,7 @@ import { execFile } from "node:child_process";
 import { mkdirSync, readFileSync } from "node:fs";
 import * as path from "node:path";
 import { promisify } from "node:util";
-import { GatewayClient } from "../code/gateway_client.js";
+import { MockGatewayClient } from "../code/mock_admin_client.js";
 import type { ManagedProcess } from "../orchestration/processes.js";
 import { PAYMENT_ENDPOINT, REPO_ROOT } from "../orchestration/paths.js";
 import { type ThrowawayStack, startThrowawayStack } from "../orchestration/throwaway.js";
@@ -16,7 +16,7 @@ const PROFILED_ENDPOINT = path.join(REPO_ROOT, "bench", "profiled_endpoint.ts");
 
 export interface BenchStack {
   stack: ThrowawayStack;
-  gateway: GatewayClient;
+  gateway: MockGatewayClient;
   /** The baseline server, unless started without it. */
   baseline: { url: string; process: ManagedProcess } | null;
   dataDir: string;

@@ -4,7 +4,7 @@ import * as restate from "@restatedev/restate-sdk";
 
 /**
  * One line per event, and expected errors as `Name: message`: a TerminalError
- * (an answer to the caller) or a retried provider outage (GatewayUnavailable
+ * (an answer to the caller) or a retried provider outage (ProviderUnavailable
  * keeps a one-line stack) says all there is to say. Any other error keeps its
  * stack on the lines below: it is a bug, and the stack says where it is.
  * RESTATE_LOGGING sets the level (default info), as it does for the SDK's own logger.

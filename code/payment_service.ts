@@ -15,13 +15,24 @@
 // deduplicates whole invocations and replays their stored result.
 import * as restate from "@restatedev/restate-sdk";
 import { type ObjectContext, type ObjectSharedContext, type RunOptions, TerminalError } from "@restatedev/restate-sdk";
-import { GatewayClient, GatewayRejection } from "./gateway_client.js";
+import { GatewayClient } from "./gateway_client.js";
 import {
-  type Charge,
+  type Refusal,
+  adoptCharge,
+  chargeMayBeOut,
+  chargeOutcome,
+  differentParameters,
+  notCharged,
+  paymentNotFound,
+  paymentRefusal,
+  unconfirmedCharge,
+  unconfirmedRefundRefusal,
+} from "./payment_outcomes.js";
+import { type ProviderOutcome, ProviderUnavailable } from "./provider_client.js";
+import {
   CreatePaymentRequest,
   type GatewayRefund,
-  type Payment,
-  type PaymentFailure,
+  Payment,
   PaymentId,
   type RefundRecord,
   RefundRequest,
@@ -71,23 +82,30 @@ export const INVOCATION_RETRIES = {
   onMaxAttempts: "pause",
 } satisfies restate.RetryPolicy;
 
+/** Every handler answers the payment as stored: its schema is what Restate's discovery shows callers. */
+const paymentOutput = restate.serde.schema(Payment);
+
 export const paymentService = restate.object({
   name: "PaymentService",
   description: "One payment per key: charged at most once, refunded at most what was charged.",
   handlers: {
     create: restate.handlers.object.exclusive(
-      { input: restate.serde.schema(CreatePaymentRequest), description: "Create and charge the payment (idempotent per payment id)." },
+      {
+        input: restate.serde.schema(CreatePaymentRequest),
+        output: paymentOutput,
+        description: "Create and charge the payment (idempotent per payment id).",
+      },
       createPayment,
     ),
     refund: restate.handlers.object.exclusive(
-      { input: restate.serde.schema(RefundRequest), description: "Refund part or all of the payment (idempotent per refundId)." },
+      { input: restate.serde.schema(RefundRequest), output: paymentOutput, description: "Refund part or all of the payment (idempotent per refundId)." },
       refundPayment,
     ),
     reconcile: restate.handlers.object.exclusive(
-      { description: "Find out what happened to a charge or refund whose answer was lost (scheduled by the service itself)." },
+      { output: paymentOutput, description: "Find out what happened to a charge or refund whose answer was lost (scheduled by the service itself)." },
       reconcilePayment,
     ),
-    getStatus: restate.handlers.object.shared({ description: "The payment as stored; answers while a create is in flight." }, getStatus),
+    getStatus: restate.handlers.object.shared({ output: paymentOutput, description: "The payment as stored; answers while a create is in flight." }, getStatus),
   },
   options: { retryPolicy: INVOCATION_RETRIES },
 });
@@ -179,7 +197,7 @@ export async function getStatus(ctx: ObjectSharedContext<PaymentState>): Promise
 
 async function charge(ctx: PaymentContext, payment: Payment): Promise<Payment> {
   const result = await callProvider(ctx, "charge", () =>
-    gateway.charge(
+    gateway.chargeOutcome(
       { amount: payment.amount, currency: payment.currency, source: payment.source, reference: payment.paymentId },
       chargeIdempotencyKey(payment.paymentId),
     ),
@@ -197,11 +215,11 @@ async function charge(ctx: PaymentContext, payment: Payment): Promise<Payment> {
  * on the provider's word that nothing was charged.
  */
 async function reconcileCharge(ctx: PaymentContext, payment: Payment): Promise<Payment> {
-  const lookup = await callProvider(ctx, "look up charge", () => gateway.listCharges({ reference: payment.paymentId }));
+  const lookup = await callProvider(ctx, "look up charge", () => found(gateway.listCharges({ reference: payment.paymentId })));
   if (lookup.outcome !== "done") return unconfirmed(ctx, payment, lookup.message);
-  const found = lookup.value.find((c) => c.status === "succeeded") ?? lookup.value[0];
-  if (found) {
-    const adopted: Payment = { ...payment, ...adoptCharge(found), updatedAt: lookup.at };
+  const made = lookup.value.find((c) => c.status === "succeeded") ?? lookup.value[0];
+  if (made) {
+    const adopted: Payment = { ...payment, ...adoptCharge(made), updatedAt: lookup.at };
     ctx.set("payment", adopted);
     return adopted;
   }
@@ -227,14 +245,14 @@ async function unconfirmed(ctx: PaymentContext, payment: Payment, reason: string
 async function sendRefund(ctx: PaymentContext, payment: Payment, refund: RefundRequest): Promise<Payment> {
   const chargeId = payment.chargeId!;
   const result = await callProvider(ctx, `refund ${refund.refundId}`, () =>
-    gateway.refund({ charge: chargeId, amount: refund.amount, reference: payment.paymentId }, refundIdempotencyKey(payment.paymentId, refund.refundId)),
+    gateway.refundOutcome({ charge: chargeId, amount: refund.amount, reference: payment.paymentId }, refundIdempotencyKey(payment.paymentId, refund.refundId)),
   );
   if (result.outcome === "rejected") {
     const others = payment.refunds.filter((r) => r.refundId !== refund.refundId); // an unconfirmed record of it, if any, is settled: no refund
     if (others.length !== payment.refunds.length) ctx.set("payment", { ...payment, refunds: others });
-    throw new TerminalError(`The payment provider refused the refund: ${result.message}`, {
+    throw new TerminalError(`The payment provider refused the refund: ${result.rejection.message}`, {
       errorCode: 422,
-      metadata: { code: "refund_refused", providerCode: result.code },
+      metadata: { code: "refund_refused", providerCode: result.rejection.code },
     });
   }
   if (result.outcome === "unavailable") {
@@ -249,14 +267,14 @@ async function sendRefund(ctx: PaymentContext, payment: Payment, refund: RefundR
 
 async function reconcileRefund(ctx: PaymentContext, payment: Payment, refund: RefundRecord): Promise<Payment> {
   const key = refundIdempotencyKey(payment.paymentId, refund.refundId);
-  const lookup = await callProvider(ctx, `look up refund ${refund.refundId}`, () => gateway.listRefunds({ reference: payment.paymentId }));
+  const lookup = await callProvider(ctx, `look up refund ${refund.refundId}`, () => found(gateway.listRefunds({ reference: payment.paymentId })));
   if (lookup.outcome !== "done") {
     await scheduleFollowUp(ctx);
     return payment;
   }
   // The mock's ledger shows each record's idempotency key; with Stripe you would search the refund's metadata.
-  const found = lookup.value.find((r) => r.idempotencyKey === key);
-  if (found) return recordRefund(ctx, payment, refund, found);
+  const done = lookup.value.find((r) => r.idempotencyKey === key);
+  if (done) return recordRefund(ctx, payment, refund, done);
   return sendRefund(ctx, payment, refund); // the provider has none: refund again, with the same key
 }
 
@@ -278,12 +296,12 @@ const unconfirmedRefunds = (payment: Payment) => payment.refunds.filter((r) => r
 function refundAnswer(payment: Payment, refundId: string): Payment {
   const refund = payment.refunds.find((r) => r.refundId === refundId);
   if (refund?.status !== "unconfirmed") return payment;
-  return raise(
-    `Refund '${refundId}' of payment '${payment.paymentId}' is unconfirmed: the payment provider did not answer, so the refund may or may not ` +
-      `have happened. The service is finding out by itself; poll GET /PaymentService/${payment.paymentId}/getStatus, ` +
-      `or send this refund again without an idempotency-key (the refundId already prevents a second refund).`,
-    504,
-    { paymentId: payment.paymentId, code: "refund_unconfirmed", refundId },
+  return refuse(
+    unconfirmedRefundRefusal(
+      payment.paymentId,
+      refundId,
+      "send this refund again without an idempotency-key (the refundId already prevents a second refund).",
+    ),
   );
 }
 
@@ -297,29 +315,23 @@ async function scheduleFollowUp(ctx: PaymentContext): Promise<void> {
 // Talking to the provider.
 // ---------------------------------------------------------------------------
 
-/** `at`: when the provider answered, read inside the journaled step, so a retry sees the same time. */
-type ProviderResult<T> =
-  | { outcome: "done"; value: T; at: string }
-  | { outcome: "rejected"; status: number; code: string; declineCode?: string; message: string; chargeId?: string; at: string }
-  | { outcome: "unavailable"; message: string };
+type Unavailable = Extract<ProviderOutcome<unknown>, { outcome: "unavailable" }>;
+const isUnavailable = <R extends object>(result: R | Unavailable): result is Unavailable => "outcome" in result && result.outcome === "unavailable";
 
 /**
  * One journaled call to the provider. Rejections (declines, bad requests) are
- * journaled as values, so they are never retried; anything else is retried
- * within PROVIDER_RETRIES and then reported as `unavailable`: outcome unknown.
+ * journaled as values, so they are never retried; an unknown outcome is thrown,
+ * retried within PROVIDER_RETRIES and then reported as `unavailable`. `at`: when
+ * the provider answered, read inside the journaled step, so a retry sees the same time.
  */
-async function callProvider<T>(ctx: PaymentContext, name: string, call: () => Promise<T>): Promise<ProviderResult<T>> {
+async function callProvider<R extends object>(ctx: PaymentContext, name: string, call: () => Promise<R | Unavailable>): Promise<(R & { at: string }) | Unavailable> {
   try {
-    return await ctx.run<ProviderResult<T>>(
+    return await ctx.run(
       name,
       async () => {
-        try {
-          return { outcome: "done", value: await call(), at: new Date().toISOString() };
-        } catch (error) {
-          if (!(error instanceof GatewayRejection)) throw error; // retried by Restate
-          const { code, declineCode, message } = error.body.error;
-          return { outcome: "rejected", status: error.status, code, declineCode, message, chargeId: error.body.charge, at: new Date().toISOString() };
-        }
+        const result = await call();
+        if (isUnavailable(result)) throw new ProviderUnavailable(result.message); // retried by Restate
+        return { ...result, at: new Date().toISOString() };
       },
       PROVIDER_RETRIES,
     );
@@ -331,53 +343,8 @@ async function callProvider<T>(ctx: PaymentContext, name: string, call: () => Pr
   }
 }
 
-function chargeOutcome(result: Exclude<ProviderResult<Charge>, { outcome: "unavailable" }>): Pick<Payment, "status" | "chargeId" | "failure"> {
-  if (result.outcome === "done") return { status: "succeeded", chargeId: result.value.id, failure: null };
-  const declined = result.code === "card_declined";
-  const failure: PaymentFailure = {
-    code: declined ? "card_declined" : "invalid_request",
-    message: result.message,
-    ...(result.declineCode ? { declineCode: result.declineCode } : {}),
-  };
-  return { status: declined ? "declined" : "failed", chargeId: result.chargeId ?? null, failure };
-}
-
-/** The outcome of a charge whose answer never came: the charge may or may not have happened. (The peer uses it too.) */
-export function unconfirmedCharge(reason: string): Pick<Payment, "status" | "chargeId" | "failure"> {
-  return {
-    status: "unconfirmed",
-    chargeId: null,
-    failure: {
-      code: "charge_unconfirmed",
-      message: `The payment provider did not answer (${reason}); the charge may or may not have happened. The service is finding out.`,
-    },
-  };
-}
-
-/** The provider holds no charge for the payment, and it is too old to charge now: failed, on the provider's word. */
-export function notCharged(createdAt: string): Pick<Payment, "status" | "chargeId" | "failure"> {
-  return {
-    status: "failed",
-    chargeId: null,
-    failure: {
-      code: "not_charged",
-      message:
-        `The payment provider never confirmed the charge, and it holds no charge for this payment. ` +
-        `Nothing was charged; the payment is too old to charge now (created ${createdAt}).`,
-    },
-  };
-}
-
-/** A charge found in the provider's ledger is the truth, whatever our own attempts heard. */
-function adoptCharge(found: Charge): Pick<Payment, "status" | "chargeId" | "failure"> {
-  if (found.status === "succeeded") return { status: "succeeded", chargeId: found.id, failure: null };
-  const failure: PaymentFailure = {
-    code: "card_declined",
-    message: found.failureMessage ?? "The card was declined.",
-    ...(found.declineCode ? { declineCode: found.declineCode } : {}),
-  };
-  return { status: "declined", chargeId: found.id, failure };
-}
+/** A lookup in the provider's ledger: done, or thrown (and retried) like any call; never rejected. */
+const found = async <T>(lookup: Promise<T>) => ({ outcome: "done" as const, value: await lookup });
 
 // ---------------------------------------------------------------------------
 // Answers.
@@ -388,30 +355,12 @@ function adoptCharge(found: Charge): Pick<Payment, "status" | "chargeId" | "fail
  * same terminal error every time for a payment that did not succeed.
  */
 function answer(payment: Payment): Payment {
-  const failure = payment.failure;
-  if (payment.status === "succeeded" || failure === null) return payment;
-  const metadata = { paymentId: payment.paymentId, code: failure.code, ...(failure.declineCode ? { declineCode: failure.declineCode } : {}) };
-  switch (failure.code) {
-    case "card_declined":
-      return raise(`Payment '${payment.paymentId}' was declined: ${failure.message} (${failure.declineCode ?? "card_declined"})`, 402, metadata);
-    case "charge_unconfirmed":
-      return raise(
-        `Payment '${payment.paymentId}' is unconfirmed: ${failure.message} Do not treat it as failed. ` +
-          `Poll GET /PaymentService/${payment.paymentId}/getStatus, or call create again without an idempotency-key or with a new one ` +
-          `(the payment id already prevents a second charge; the same idempotency-key would replay this answer).`,
-        504,
-        metadata,
-      );
-    case "not_charged":
-      return raise(`Payment '${payment.paymentId}' failed: ${failure.message} Use a new payment id to try again.`, 502, metadata);
-    default:
-      return raise(
-        `Payment '${payment.paymentId}' failed: the payment provider refused it: ${failure.message} ` +
-          `Nothing was charged, and this payment id is used up: create the payment again under a new payment id.`,
-        400,
-        metadata,
-      );
-  }
+  const refusal = paymentRefusal(
+    payment,
+    "call create again without an idempotency-key or with a new one " +
+      "(the payment id already prevents a second charge; the same idempotency-key would replay this answer).",
+  );
+  return refusal ? refuse(refusal) : payment;
 }
 
 /**
@@ -419,33 +368,13 @@ function answer(payment: Payment): Payment {
  * undefined while a charge may be out (only the exclusive `create` may find out).
  */
 export function answerIfSettled(stored: Payment, request: CreatePaymentRequest): Payment | undefined {
-  refuseDifferentParameters(stored, request);
+  const differs = differentParameters(stored, request);
+  if (differs) refuse(differs);
   return chargeMayBeOut(stored) ? undefined : answer(stored);
 }
 
-function raise(message: string, errorCode: number, metadata: Record<string, string>): never {
-  throw new TerminalError(message, { errorCode, metadata });
-}
-
-/**
- * A charge may be out at the provider with its outcome unknown: `pending` (an
- * invocation stopped mid-charge), `unconfirmed`, or a data dir from before
- * `unconfirmed` existed (`failed` / `gateway_unavailable`).
- */
-function chargeMayBeOut(payment: Payment): boolean {
-  return payment.status === "pending" || payment.status === "unconfirmed" || payment.failure?.code === "gateway_unavailable";
-}
-
-function refuseDifferentParameters(stored: Payment, request: CreatePaymentRequest): void {
-  const differences = (["amount", "currency", "source"] as const)
-    .filter((field) => stored[field] !== request[field])
-    .map((field) => `${field} ${JSON.stringify(stored[field])} (now ${JSON.stringify(request[field])})`);
-  if (differences.length === 0) return;
-  throw new TerminalError(
-    `Payment '${stored.paymentId}' already exists with different parameters: ${differences.join(", ")}. ` +
-      `A payment id can only be used with the parameters it was first created with; use a new payment id for a different payment.`,
-    { errorCode: 422, metadata: { code: "parameters_differ" } },
-  );
+function refuse({ status, message, metadata }: Refusal): never {
+  throw new TerminalError(message, { errorCode: status, ...(metadata ? { metadata } : {}) });
 }
 
 function newPayment(paymentId: string, request: CreatePaymentRequest, createdAt: string): Payment {
@@ -471,10 +400,8 @@ function validPaymentId(key: string): string {
 }
 
 function notFound(paymentId: string): TerminalError {
-  return new TerminalError(`No payment with id '${paymentId}'. Create it first with POST /PaymentService/${paymentId}/create.`, {
-    errorCode: 404,
-    metadata: { code: "payment_not_found" },
-  });
+  const { status, message, metadata } = paymentNotFound(paymentId);
+  return new TerminalError(message, { errorCode: status, metadata });
 }
 
 /** The journaled clock: a retry sees the same time as the first attempt. */

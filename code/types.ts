@@ -139,18 +139,21 @@ export interface GatewayRefund {
   created: string;
 }
 
-export interface GatewayErrorBody {
-  error: {
-    type: "card_error" | "invalid_request_error" | "idempotency_error" | "api_error";
-    code: string;
-    declineCode?: string;
-    message: string;
-  };
+/** A provider's error answer (the gateway's and the exercises' mocks' alike), in Stripe's shape. */
+export const ProviderErrorBody = z.object({
+  error: z.object({
+    type: z.string(),
+    code: z.string(),
+    /** Why a card was declined, for `card_declined`. */
+    declineCode: z.string().optional(),
+    message: z.string(),
+  }),
   /** A declined charge is still a charge in the ledger: its id. */
-  charge?: string;
-}
+  charge: z.string().optional(),
+});
+export type ProviderErrorBody = z.infer<typeof ProviderErrorBody>;
 
-/** Faults the mock gateway can inject; set at start (environment) or at run time (admin API). */
+/** Faults every mock provider can inject; set at start (environment) or at run time (admin API). */
 export const FaultSettings = z.strictObject({
   /** Added to every charge and refund before the provider processes it. */
   latencyMs: z.number().int().min(0).max(60_000),

@@ -8,18 +8,18 @@
 // `unconfirmed` and the key parked unanswered (504). Whoever resumes a charge
 // that may be out (the client's retry, the reconciler, another key's create)
 // looks it up at the provider first, as the Restate service does.
-import { chargeIdempotencyKey, notCharged, unconfirmedCharge } from "../code/payment_service.js";
+import { type ChargeOutcome, adoptCharge, chargeMayBeOut, chargeOutcome, notCharged } from "../code/payment_outcomes.js";
+import { chargeIdempotencyKey } from "../code/payment_service.js";
 import { type CreatePaymentRequest, type Payment, reconcileSettingsFromEnv } from "../code/types.js";
 import type { Database } from "./database.js";
 import { BUSY_RETRY_AFTER_SECONDS, FINISHED, finish, type KeyRow, park, setRecoveryPoint, type StoredResponse, storedAnswer, unlock } from "./idempotency_keys.js";
-import { callProvider, type GatewayClient, type ProviderResult } from "./provider.js";
+import { callProvider, type GatewayClient, lookUp } from "./provider.js";
 import {
   claimCharge,
   createAnswer,
   differentParameters,
   error,
   loadPayment,
-  mayRetryCharge,
   settlePayment,
 } from "./payments_store.js";
 
@@ -28,8 +28,6 @@ export const PAYMENT_RECORDED = "payment_recorded";
 export const CHARGE_UNCONFIRMED = "charge_unconfirmed";
 
 const settings = reconcileSettingsFromEnv();
-
-type ChargeOutcome = Pick<Payment, "status" | "chargeId" | "failure">;
 
 export async function runCreate(db: Database, gateway: GatewayClient, key: KeyRow, paymentId: string, request: CreatePaymentRequest, leaseMs: number) {
   // Only the request that recorded the payment knows no charge went out: any other looks the charge up first.
@@ -51,7 +49,7 @@ export async function runCreate(db: Database, gateway: GatewayClient, key: KeyRo
           const payment = (await loadPayment(tx, paymentId, true))!;
           const refusal = differentParameters(payment, request);
           if (refusal) return finish(tx, key, refusal);
-          if (!mayRetryCharge(payment)) return finish(tx, key, createAnswer(payment));
+          if (!chargeMayBeOut(payment)) return finish(tx, key, createAnswer(payment));
           if (!(await claimCharge(tx, paymentId, leaseMs))) {
             // Another key is charging this payment (Restate would queue us behind it): nothing was done,
             // so the key is forgotten and the client told to retry, as for a key in flight.
@@ -71,7 +69,7 @@ export async function runCreate(db: Database, gateway: GatewayClient, key: KeyRo
           // settled or held by another request meanwhile.
           const taken = await db.transaction(async (tx) => {
             const payment = (await loadPayment(tx, paymentId, true))!;
-            if (!mayRetryCharge(payment)) return finish(tx, key, createAnswer(payment));
+            if (!chargeMayBeOut(payment)) return finish(tx, key, createAnswer(payment));
             return claimCharge(tx, paymentId, leaseMs);
           });
           if (taken === false) {
@@ -103,7 +101,7 @@ export async function runCreate(db: Database, gateway: GatewayClient, key: KeyRo
 
 async function charge(gateway: GatewayClient, payment: Payment): Promise<ChargeOutcome> {
   const result = await callProvider(() =>
-    gateway.charge(
+    gateway.chargeOutcome(
       { amount: payment.amount, currency: payment.currency, source: payment.source, reference: payment.paymentId },
       chargeIdempotencyKey(payment.paymentId),
     ),
@@ -119,14 +117,10 @@ async function charge(gateway: GatewayClient, payment: Payment): Promise<ChargeO
  * provider's word that nothing was charged. The Restate service's rule.
  */
 async function reconcileCharge(gateway: GatewayClient, payment: Payment): Promise<ChargeOutcome> {
-  const lookup = await callProvider(() => gateway.listCharges({ reference: payment.paymentId }));
-  if (lookup.outcome !== "done") return unconfirmedCharge(lookup.message);
+  const lookup = await callProvider(() => lookUp(() => gateway.listCharges({ reference: payment.paymentId })));
+  if (lookup.outcome !== "done") return chargeOutcome(lookup);
   const found = lookup.value.find((c) => c.status === "succeeded") ?? lookup.value[0];
-  if (found?.status === "succeeded") return { status: "succeeded", chargeId: found.id, failure: null };
-  if (found) {
-    const failure = { code: "card_declined", message: found.failureMessage ?? "The card was declined.", ...(found.declineCode ? { declineCode: found.declineCode } : {}) };
-    return { status: "declined", chargeId: found.id, failure };
-  }
+  if (found) return adoptCharge(found);
   const ageMs = Date.now() - Date.parse(payment.createdAt);
   if (ageMs < Math.min(settings.providerKeyRetentionMs, settings.callerRetryWindowMs)) return charge(gateway, payment);
   return notCharged(payment.createdAt);
@@ -153,21 +147,4 @@ async function recordNewPayment(db: Database, key: KeyRow, paymentId: string, re
 export async function storedResponse(db: Database, key: KeyRow): Promise<StoredResponse> {
   const row = await db.query<KeyRow>("SELECT response_code, response_body FROM idempotency_keys WHERE id = $1", [key.id]);
   return storedAnswer(row.rows[0]!);
-}
-
-export function chargeOutcome(result: ProviderResult<{ id: string }>): ChargeOutcome {
-  switch (result.outcome) {
-    case "done":
-      return { status: "succeeded", chargeId: result.value.id, failure: null };
-    case "rejected": {
-      const declined = result.code === "card_declined";
-      return {
-        status: declined ? "declined" : "failed",
-        chargeId: result.chargeId ?? null,
-        failure: { code: declined ? "card_declined" : "invalid_request", message: result.message, ...(result.declineCode ? { declineCode: result.declineCode } : {}) },
-      };
-    }
-    case "unavailable":
-      return unconfirmedCharge(result.message);
-  }
 }

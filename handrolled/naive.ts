@@ -7,8 +7,8 @@
 import { chargeIdempotencyKey } from "../code/payment_service.js";
 import type { Database } from "./database.js";
 import { fingerprint, storedAnswer } from "./idempotency_keys.js";
-import { chargeOutcome } from "./create_phases.js";
-import { createAnswer, differentParameters, loadPayment, mayRetryCharge } from "./payments_store.js";
+import { chargeMayBeOut, chargeOutcome } from "../code/payment_outcomes.js";
+import { createAnswer, differentParameters, loadPayment } from "./payments_store.js";
 import { callProvider, type GatewayClient } from "./provider.js";
 import { requestPath } from "./requests.js";
 import { type PaymentHandler, phasedHandler } from "./service.js";
@@ -33,10 +33,10 @@ export function naiveHandler(db: Database, gateway: GatewayClient, leaseMs: numb
       const stored = await loadPayment(db, paymentId);
       const refusal = stored && differentParameters(stored, body);
       if (refusal) return { ...refusal, replayed: false };
-      if (stored && !mayRetryCharge(stored)) return { ...createAnswer(stored), replayed: false };
+      if (stored && !chargeMayBeOut(stored)) return { ...createAnswer(stored), replayed: false };
 
       const result = await callProvider(() =>
-        gateway.charge({ amount: body.amount, currency: body.currency, source: body.source, reference: paymentId }, chargeIdempotencyKey(paymentId)),
+        gateway.chargeOutcome({ amount: body.amount, currency: body.currency, source: body.source, reference: paymentId }, chargeIdempotencyKey(paymentId)),
       );
       const outcome = chargeOutcome(result);
       const response = await db.transaction(async (tx) => {

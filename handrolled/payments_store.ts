@@ -1,7 +1,8 @@
 // The payments and refunds tables, read and written as the Payment type of
-// code/types.ts, and the answers the API gives for a stored payment (the same
-// status codes and messages as the Restate service).
-import type { Payment, PaymentFailure } from "../code/types.js";
+// code/types.ts, and the answers the API gives for a stored payment (the
+// Restate service's, from code/payment_outcomes.ts).
+import { type Refusal, differentParameters as parametersDiffer, paymentNotFound, paymentRefusal, unconfirmedRefundRefusal } from "../code/payment_outcomes.js";
+import type { CreatePaymentRequest, Payment, PaymentFailure } from "../code/types.js";
 import type { Queryable } from "./database.js";
 import type { StoredResponse } from "./idempotency_keys.js";
 
@@ -56,7 +57,7 @@ function toPayment(row: PaymentRow, refunds: Payment["refunds"]): Payment {
 }
 
 /**
- * Takes the payment's charge for this request: a payment whose charge may be out (see mayRetryCharge) becomes
+ * Takes the payment's charge for this request: a payment whose charge may be out (see chargeMayBeOut in code/payment_outcomes.ts) becomes
  * `pending` again, touched now. False while another request holds it (pending, touched within the lease): only one
  * request at a time looks a charge up or sends it, as only one Restate handler at a time runs on the object.
  */
@@ -93,64 +94,26 @@ export const error = (status: number, message: string, metadata?: Record<string,
   body: metadata ? { message, metadata } : { message },
 });
 
-export const notFound = (paymentId: string) =>
-  error(404, `No payment with id '${paymentId}'. Create it first with POST /PaymentService/${paymentId}/create.`);
+/** A refusal of the shared rules, as this API answers it: the same body as Restate's ingress gives. */
+const refused = ({ status, message, metadata }: Refusal): StoredResponse => error(status, message, metadata);
 
-/** The stored payment as the answer to `create`, as the Restate service gives it. */
+export const notFound = (paymentId: string) => refused(paymentNotFound(paymentId));
+
+/** The stored payment as the answer to `create`, as the Restate service gives it (a pending one as it is). */
 export function createAnswer(payment: Payment): StoredResponse {
-  const failure = payment.failure;
-  if (payment.status === "succeeded" || payment.status === "pending" || failure === null) return ok(payment);
-  const metadata = { paymentId: payment.paymentId, code: failure.code, ...(failure.declineCode ? { declineCode: failure.declineCode } : {}) };
-  switch (failure.code) {
-    case "card_declined":
-      return error(402, `Payment '${payment.paymentId}' was declined: ${failure.message} (${failure.declineCode ?? "card_declined"})`, metadata);
-    case "charge_unconfirmed":
-      return error(
-        504,
-        `Payment '${payment.paymentId}' is unconfirmed: ${failure.message} Do not treat it as failed. ` +
-          `Poll GET /PaymentService/${payment.paymentId}/getStatus, or send this create again with the same Idempotency-Key: ` +
-          `it looks the charge up before charging again, and the payment id prevents a second charge.`,
-        metadata,
-      );
-    case "not_charged":
-      return error(502, `Payment '${payment.paymentId}' failed: ${failure.message} Use a new payment id to try again.`, metadata);
-    default:
-      return error(
-        400,
-        `Payment '${payment.paymentId}' failed: the payment provider refused it: ${failure.message} ` +
-          `Nothing was charged, and this payment id is used up: create the payment again under a new payment id.`,
-        metadata,
-      );
-  }
+  const refusal = paymentRefusal(
+    payment,
+    "send this create again with the same Idempotency-Key: it looks the charge up before charging again, and the payment id prevents a second charge.",
+  );
+  return refusal ? refused(refusal) : ok(payment);
 }
 
 /** A refund whose provider answer was lost: 504 until it is looked up, as the Restate service answers. */
-export function unconfirmedRefund(paymentId: string, refundId: string): StoredResponse {
-  return error(
-    504,
-    `Refund '${refundId}' of payment '${paymentId}' is unconfirmed: the payment provider did not answer, so the refund may or may not ` +
-      `have happened. The service is finding out by itself; poll GET /PaymentService/${paymentId}/getStatus, ` +
-      `or send this refund again with the same Idempotency-Key (the refundId already prevents a second refund).`,
-    { paymentId, code: "refund_unconfirmed", refundId },
-  );
-}
+export const unconfirmedRefund = (paymentId: string, refundId: string): StoredResponse =>
+  refused(unconfirmedRefundRefusal(paymentId, refundId, "send this refund again with the same Idempotency-Key (the refundId already prevents a second refund)."));
 
 /** Same id, other parameters: refused (422) with the differences named. */
-export function differentParameters(stored: Payment, request: { amount: number; currency: string; source: string }): StoredResponse | undefined {
-  const differences = (["amount", "currency", "source"] as const)
-    .filter((field) => stored[field] !== request[field])
-    .map((field) => `${field} ${JSON.stringify(stored[field])} (now ${JSON.stringify(request[field])})`);
-  if (differences.length === 0) return undefined;
-  return error(
-    422,
-    `Payment '${stored.paymentId}' already exists with different parameters: ${differences.join(", ")}. ` +
-      `A payment id can only be used with the parameters it was first created with; use a new payment id for a different payment.`,
-  );
+export function differentParameters(stored: Payment, request: CreatePaymentRequest): StoredResponse | undefined {
+  const refusal = parametersDiffer(stored, request);
+  return refusal && refused(refusal);
 }
-
-/**
- * A charge may be out at the provider with its outcome unknown: `pending`, `unconfirmed`, or a database from before
- * `unconfirmed` existed (`failed` / `gateway_unavailable`). The phased service looks such a charge up before charging.
- */
-export const mayRetryCharge = (payment: Payment) =>
-  payment.status === "pending" || payment.status === "unconfirmed" || (payment.status === "failed" && payment.failure?.code === "gateway_unavailable");

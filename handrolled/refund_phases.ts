@@ -8,7 +8,8 @@ import { refundIdempotencyKey } from "../code/payment_service.js";
 import type { GatewayRefund, RefundRequest } from "../code/types.js";
 import type { Database } from "./database.js";
 import { FINISHED, finish, type KeyRow, park, setRecoveryPoint } from "./idempotency_keys.js";
-import { callProvider, type GatewayClient, type ProviderResult } from "./provider.js";
+import { callProvider, type GatewayClient, lookUp } from "./provider.js";
+import type { ProviderOutcome } from "../code/provider_client.js";
 import { error, loadPayment, notFound, ok, unconfirmedRefund } from "./payments_store.js";
 import { storedResponse } from "./create_phases.js";
 
@@ -80,7 +81,7 @@ export async function runRefund(db: Database, gateway: GatewayClient, key: KeyRo
           }
           if (result.outcome === "rejected") {
             await tx.query("DELETE FROM refunds WHERE payment_id = $1 AND refund_id = $2 AND gateway_refund_id IS NULL", [paymentId, request.refundId]);
-            return finish(tx, key, error(422, `The payment provider refused the refund: ${result.message}`));
+            return finish(tx, key, error(422, `The payment provider refused the refund: ${result.rejection.message}`));
           }
           const recorded = await tx.query(
             `INSERT INTO refunds (payment_id, refund_id, amount, gateway_refund_id) VALUES ($1, $2, $3, $4)
@@ -104,13 +105,13 @@ export async function runRefund(db: Database, gateway: GatewayClient, key: KeyRo
   }
 }
 
-function sendRefund(gateway: GatewayClient, chargeId: string, paymentId: string, request: RefundRequest): Promise<ProviderResult<GatewayRefund>> {
-  return callProvider(() => gateway.refund({ charge: chargeId, amount: request.amount, reference: paymentId }, refundIdempotencyKey(paymentId, request.refundId)));
+function sendRefund(gateway: GatewayClient, chargeId: string, paymentId: string, request: RefundRequest): Promise<ProviderOutcome<GatewayRefund>> {
+  return callProvider(() => gateway.refundOutcome({ charge: chargeId, amount: request.amount, reference: paymentId }, refundIdempotencyKey(paymentId, request.refundId)));
 }
 
 /** A refund that may have gone out before: found by its provider key in the listing (Stripe: its metadata), or sent again with that key. */
-async function reconcileRefund(gateway: GatewayClient, chargeId: string, paymentId: string, request: RefundRequest): Promise<ProviderResult<GatewayRefund>> {
-  const lookup = await callProvider(() => gateway.listRefunds({ reference: paymentId }));
+async function reconcileRefund(gateway: GatewayClient, chargeId: string, paymentId: string, request: RefundRequest): Promise<ProviderOutcome<GatewayRefund>> {
+  const lookup = await callProvider(() => lookUp(() => gateway.listRefunds({ reference: paymentId })));
   if (lookup.outcome !== "done") return lookup;
   const found = lookup.value.find((r) => r.idempotencyKey === refundIdempotencyKey(paymentId, request.refundId));
   return found ? { outcome: "done", value: found } : sendRefund(gateway, chargeId, paymentId, request);

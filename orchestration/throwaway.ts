@@ -7,7 +7,7 @@
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
-import { GatewayClient } from "../code/gateway_client.js";
+import { MockGatewayClient } from "../code/mock_admin_client.js";
 import type { Ports } from "../code/config.js";
 import { CLUSTER_SIZE, type Cluster, startCluster } from "./cluster.js";
 import { type HandrolledOptions, type HandrolledProcess, startHandrolled } from "./handrolled.js";
@@ -143,7 +143,7 @@ export interface ThrowawayStackOptions {
   prefix?: string;
 }
 
-export type ThrowawayStack = Stack & ThrowawayFields & { gatewayClient: GatewayClient; dataDir: string };
+export type ThrowawayStack = Stack & ThrowawayFields & { gatewayClient: MockGatewayClient; dataDir: string };
 
 export function startThrowawayStack(options: ThrowawayStackOptions = {}): Promise<ThrowawayStack> {
   return startInThrowaway(options.prefix ?? "idempotency-course", async (environment) => {
@@ -163,13 +163,13 @@ export function startThrowawayStack(options: ThrowawayStackOptions = {}): Promis
       endpoints,
     });
     environment.own(stack);
-    return Object.assign(stack, { dataDir, gatewayClient: new GatewayClient(stack.gatewayUrl) });
+    return Object.assign(stack, { dataDir, gatewayClient: new MockGatewayClient(stack.gatewayUrl) });
   });
 }
 
 // ---- A cluster of CLUSTER_SIZE nodes, the gateway and the endpoint ----
 
-export type ThrowawayCluster = Cluster & ThrowawayFields & { gatewayClient: GatewayClient };
+export type ThrowawayCluster = Cluster & ThrowawayFields & { gatewayClient: MockGatewayClient };
 
 export function startThrowawayCluster(options: { restateEnv?: Record<string, string>; endpointEnv?: Record<string, string> } = {}): Promise<ThrowawayCluster> {
   return startInThrowaway("idempotency-cluster", async (environment) => {
@@ -186,7 +186,7 @@ export function startThrowawayCluster(options: { restateEnv?: Record<string, str
       endpointEnv: { RESTATE_LOGGING: "WARN", ...options.endpointEnv },
     });
     environment.own(cluster);
-    return Object.assign(cluster, { gatewayClient: new GatewayClient(cluster.gatewayUrl) });
+    return Object.assign(cluster, { gatewayClient: new MockGatewayClient(cluster.gatewayUrl) });
   });
 }
 
@@ -204,7 +204,7 @@ export interface ThrowawayHandrolledOptions {
 export interface ThrowawayHandrolled extends ThrowawayFields {
   url: string;
   gateway: GatewayProcess;
-  gatewayClient: GatewayClient;
+  gatewayClient: MockGatewayClient;
   /** The service that runs now (a new process after restart()). */
   service(): HandrolledProcess;
   /** SIGKILL, as a crash. */
@@ -237,7 +237,7 @@ export function startThrowawayHandrolled(options: ThrowawayHandrolledOptions = {
     return {
       url: `http://127.0.0.1:${port}`,
       gateway,
-      gatewayClient: new GatewayClient(gateway.url),
+      gatewayClient: new MockGatewayClient(gateway.url),
       service: () => service!,
       crash: () => service!.kill(),
       restart: start,

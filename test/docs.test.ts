@@ -300,6 +300,8 @@ describe("chapter 8's line counts", () => {
       "code/client.ts",
       "code/careful_client.ts",
       "code/mock_gateway.ts",
+      "code/mock_provider.ts",
+      "code/mock_admin_client.ts",
       "code/drill_endpoint.ts",
       "code/at_least_once_producer.ts",
       "code/hit_counter.ts",

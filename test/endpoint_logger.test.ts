@@ -2,7 +2,7 @@
 // outage that Restate retries) stays one line; anything else keeps its stack.
 import * as restate from "@restatedev/restate-sdk";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { GatewayUnavailable } from "../code/gateway_client.js";
+import { ProviderUnavailable } from "../code/provider_client.js";
 import { oneLineLogger } from "../code/logger.js";
 
 type Meta = Parameters<restate.LoggerTransport>[0];
@@ -26,8 +26,8 @@ describe("the endpoint's log", () => {
   });
 
   it("prints a provider outage in one line", () => {
-    expect(logged(new GatewayUnavailable("the gateway answered 503"))).toBe(
-      "WARN Error when processing a Restate context operation. GatewayUnavailable: the gateway answered 503",
+    expect(logged(new ProviderUnavailable("the gateway answered 503"))).toBe(
+      "WARN Error when processing a Restate context operation. ProviderUnavailable: the gateway answered 503",
     );
   });
 

@@ -18,11 +18,10 @@ import { type ExerciseReport, runExercise, runExercises } from "../checker/lib/r
 import { outputBlocks, readMarkdown } from "./support/markdown.js";
 import { type CheckerStack, startCheckerStack } from "../checker/lib/stack.js";
 import { REPO_ROOT } from "../orchestration/paths.js";
-import { InventoryClient } from "../exercises/support/inventory.js";
-import { MailerClient } from "../exercises/support/mailer.js";
-import { ProviderRejection, ProviderUnavailable } from "../exercises/support/provider_client.js";
+import { NO_FAULTS } from "../code/mock_provider.js";
+import { ProviderRejection, ProviderUnavailable } from "../code/provider_client.js";
+import { MockInventoryClient, MockMailerClient, MockTopUpClient } from "../exercises/support/mock_clients.js";
 import { createProviders, listenProviders, providerUrlsFor } from "../exercises/support/providers.js";
-import { TopUpClient } from "../exercises/support/topups.js";
 
 /**
  * Replayed once more after its last step, a starter whose side effects are outside ctx.run makes them again with new
@@ -292,14 +291,14 @@ describe("what the hints point at", () => {
 
 describe("the mock providers (in process)", () => {
   let server: Server;
-  let inventory: InventoryClient;
-  let mailer: MailerClient;
-  let topups: TopUpClient;
+  let inventory: MockInventoryClient;
+  let mailer: MockMailerClient;
+  let topups: MockTopUpClient;
 
   beforeAll(async () => {
     server = await listenProviders(createProviders().app, 0);
     const urls = providerUrlsFor(`http://127.0.0.1:${(server.address() as AddressInfo).port}`);
-    [inventory, mailer, topups] = [new InventoryClient(urls.inventory), new MailerClient(urls.mailer), new TopUpClient(urls.topups)];
+    [inventory, mailer, topups] = [new MockInventoryClient(urls.inventory), new MockMailerClient(urls.mailer), new MockTopUpClient(urls.topups)];
   });
 
   afterAll(async () => {
@@ -342,7 +341,7 @@ describe("the mock providers (in process)", () => {
     await inventory.setFaults({ failNext: 1 });
     await expect(inventory.reserve({ ...reservation, reference: "order-fail" }, "key-4")).rejects.toBeInstanceOf(ProviderUnavailable);
     expect(await inventory.listReservations({ reference: "order-fail" })).toHaveLength(0);
-    expect(await inventory.getFaults()).toEqual({ latencyMs: 0, failNext: 0, dropNext: 0 });
+    expect(await inventory.getFaults()).toEqual(NO_FAULTS);
   });
 
   it("keeps stock: refuses more than is left, and a release puts the units back", async () => {

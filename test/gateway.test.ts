@@ -6,19 +6,21 @@ import { tmpdir } from "node:os";
 import * as path from "node:path";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { GatewayClient, GatewayRejection, GatewayUnavailable } from "../code/gateway_client.js";
-import { type MockGateway, createGateway, faultsFromEnv, listenGateway } from "../code/mock_gateway.js";
+import { MockGatewayClient } from "../code/mock_admin_client.js";
+import { ProviderRejection, ProviderUnavailable } from "../code/provider_client.js";
+import { type MockGateway, createGateway, listenGateway } from "../code/mock_gateway.js";
+import { faultsFromEnv } from "../code/mock_provider.js";
 
 let gateway: MockGateway;
 let server: Server;
 let url: string;
-let client: GatewayClient;
+let client: MockGatewayClient;
 
 beforeAll(async () => {
   gateway = createGateway();
   server = await listenGateway(gateway, 0);
   url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  client = new GatewayClient(url);
+  client = new MockGatewayClient(url);
 });
 
 afterAll(async () => {
@@ -134,8 +136,8 @@ describe("refunds", () => {
 describe("faults", () => {
   it("fail-next answers 500, does nothing and does not burn the key", async () => {
     await client.setFaults({ failNext: 2 });
-    await expect(client.charge(charge, "f1")).rejects.toBeInstanceOf(GatewayUnavailable);
-    await expect(client.charge(charge, "f1")).rejects.toBeInstanceOf(GatewayUnavailable);
+    await expect(client.charge(charge, "f1")).rejects.toBeInstanceOf(ProviderUnavailable);
+    await expect(client.charge(charge, "f1")).rejects.toBeInstanceOf(ProviderUnavailable);
     const third = await client.charge(charge, "f1");
     expect(third.status).toBe("succeeded");
     expect(await client.listCharges()).toHaveLength(1);
@@ -143,7 +145,7 @@ describe("faults", () => {
 
   it("drop-next charges, then cuts the connection; the retry with the same key gets that charge", async () => {
     await client.setFaults({ dropNext: 1 });
-    await expect(client.charge(charge, "d1")).rejects.toBeInstanceOf(GatewayUnavailable);
+    await expect(client.charge(charge, "d1")).rejects.toBeInstanceOf(ProviderUnavailable);
     const ledger = await client.listCharges();
     expect(ledger).toHaveLength(1);
     const retried = await client.charge(charge, "d1");
@@ -202,7 +204,7 @@ describe("a ledger file", () => {
     const start = async () => {
       const server = await listenGateway(createGateway({ ledgerFile }), 0);
       servers.push(server);
-      return new GatewayClient(`http://127.0.0.1:${(server.address() as AddressInfo).port}`);
+      return new MockGatewayClient(`http://127.0.0.1:${(server.address() as AddressInfo).port}`);
     };
     try {
       const before = await start();
@@ -230,8 +232,43 @@ describe("a ledger file", () => {
 
 describe("client error classes", () => {
   it("sorts answers into rejections (do not retry) and unavailability (retry)", async () => {
-    await expect(client.charge({ ...charge, source: "tok_chargeDeclined" }, "e1")).rejects.toBeInstanceOf(GatewayRejection);
-    const closed = new GatewayClient("http://127.0.0.1:1");
-    await expect(closed.charge(charge, "e2")).rejects.toBeInstanceOf(GatewayUnavailable);
+    await expect(client.charge({ ...charge, source: "tok_chargeDeclined" }, "e1")).rejects.toBeInstanceOf(ProviderRejection);
+    const closed = new MockGatewayClient("http://127.0.0.1:1");
+    await expect(closed.charge(charge, "e2")).rejects.toBeInstanceOf(ProviderUnavailable);
+  });
+
+  it("gives a decline's typed fields, the same as a value and as an exception, with the declined charge's id", async () => {
+    const declined = { ...charge, source: "tok_chargeDeclinedInsufficientFunds" };
+    const outcome = await client.chargeOutcome(declined, "e3");
+    const [made] = await client.listCharges();
+    expect(outcome).toEqual({
+      outcome: "rejected",
+      rejection: {
+        provider: "payment provider",
+        status: 402,
+        type: "card_error",
+        code: "card_declined",
+        declineCode: "insufficient_funds",
+        chargeId: made!.id,
+        message: "Your card has insufficient funds.",
+      },
+    });
+    const thrown = await client.charge(declined, "e3").catch((error: unknown) => error);
+    expect(thrown).toBeInstanceOf(ProviderRejection);
+    expect({ ...(thrown as ProviderRejection), message: (thrown as ProviderRejection).message }).toMatchObject(
+      outcome.outcome === "rejected" ? outcome.rejection : {},
+    );
+  });
+
+  it("sorts 409 (the same key in progress) and 5xx as unavailable, a 400 as rejected", async () => {
+    await client.setFaults({ failNext: 1 });
+    expect(await client.chargeOutcome(charge, "e4")).toMatchObject({ outcome: "unavailable", message: expect.stringMatching(/answered 500/) });
+    await client.setFaults({ latencyMs: 300 });
+    const [a, b] = await Promise.all([client.chargeOutcome(charge, "e5"), client.chargeOutcome(charge, "e5")]);
+    expect([a.outcome, b.outcome].sort()).toEqual(["done", "unavailable"]);
+    expect(await client.chargeOutcome({ ...charge, source: "tok_nope" }, "e6")).toMatchObject({
+      outcome: "rejected",
+      rejection: { status: 400, code: "resource_missing" },
+    });
   });
 });

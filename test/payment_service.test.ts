@@ -2,7 +2,7 @@
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { afterAll, afterEach, beforeAll, describe, expect, it, onTestFailed } from "vitest";
-import { NO_FAULTS } from "../code/mock_gateway.js";
+import { NO_FAULTS } from "../code/mock_provider.js";
 import { REPO_ROOT } from "../orchestration/paths.js";
 import { waitFor } from "../orchestration/processes.js";
 import type { Payment } from "../code/types.js";

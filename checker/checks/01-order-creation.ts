@@ -1,6 +1,6 @@
 // Exercise 1: OrderService reserves stock and charges once per order id, whatever is repeated or lost.
 import type { Charge } from "../../code/types.js";
-import type { Reservation } from "../../exercises/support/inventory.js";
+import type { Reservation } from "../../exercises/support/inventory_client.js";
 import type { CreateOrderRequest, Order } from "../../exercises/support/order_contract.js";
 import { type CheckContext, expect, expectAskedOnce, fail, plural, pollUntil, times } from "../lib/check.js";
 import type { ExerciseDefinition } from "../lib/exercise.js";

@@ -1,6 +1,6 @@
 // Exercise 3: at most one email per business intent (user + template + order), and every intent gets its email.
 import type { EmailReceipt, OrderEmailRequest } from "../../exercises/support/email_contract.js";
-import type { Email } from "../../exercises/support/mailer.js";
+import type { Email } from "../../exercises/support/mailer_client.js";
 import { type CheckContext, expect, expectAskedOnce, fail, times } from "../lib/check.js";
 import type { ExerciseDefinition } from "../lib/exercise.js";
 import { type DeclaredEffect, faultMatrix } from "../lib/faults.js";

@@ -1,9 +1,7 @@
 // What a check is, and how it says what is wrong: in a learner's words, with
 // the section of the chapter that teaches the missing behaviour.
-import type { GatewayClient } from "../../code/gateway_client.js";
-import type { InventoryClient } from "../../exercises/support/inventory.js";
-import type { MailerClient } from "../../exercises/support/mailer.js";
-import type { TopUpClient } from "../../exercises/support/topups.js";
+import type { MockGatewayClient } from "../../code/mock_admin_client.js";
+import type { MockInventoryClient, MockMailerClient, MockTopUpClient } from "../../exercises/support/mock_clients.js";
 import type { RequestLedger } from "./request_ledger.js";
 import type { RestateCalls } from "./restate.js";
 
@@ -46,10 +44,10 @@ export interface RestartableProcess {
 
 export interface CheckContext {
   restate: RestateCalls;
-  gateway: GatewayClient;
-  inventory: InventoryClient;
-  mailer: MailerClient;
-  topups: TopUpClient;
+  gateway: MockGatewayClient;
+  inventory: MockInventoryClient;
+  mailer: MockMailerClient;
+  topups: MockTopUpClient;
   /** The POSTs (side effects) the learner's code sent to the gateway and to the providers, counted at their door. */
   requests: { gateway: RequestLedger; providers: RequestLedger };
   /** The learner's services' endpoint (the exercise's endpoint.ts). */

@@ -6,7 +6,7 @@ import { appendFileSync, existsSync, rmSync } from "node:fs";
 import * as path from "node:path";
 import { type EndpointProcess, registerDeployment, startEndpoint } from "../../orchestration/parts.js";
 import { preparePgliteDataDir } from "../../orchestration/pglite_template.js";
-import { NO_FAULTS } from "../../exercises/support/provider_kit.js";
+import { NO_FAULTS } from "../../code/mock_provider.js";
 import { type Check, type CheckContext, CheckFailure, RepeatedSideEffect, type RestartableProcess, type Section, repeatedSideEffectHint } from "./check.js";
 import type { AppSpec, ExerciseDefinition } from "./exercise.js";
 import { type JournalMismatch, journalMismatchesSince, logEnd, mismatchHint, mismatchSection, nonDeterministicSource } from "./replay.js";

@@ -3,16 +3,14 @@
 // providers, on free ports, with data and logs in a temporary directory. One
 // stack serves any number of exercise runs; each run adds its endpoint.
 import * as path from "node:path";
-import { GatewayClient } from "../../code/gateway_client.js";
+import { MockGatewayClient } from "../../code/mock_admin_client.js";
 import { REPO_ROOT } from "../../orchestration/paths.js";
 import { startGatewayProcess, startRestateServer } from "../../orchestration/parts.js";
 import { startAllOrNone } from "../../orchestration/processes.js";
 import { createThrowawayEnvironment, type Stoppable } from "../../orchestration/throwaway.js";
 import type { ProviderUrls } from "../../exercises/support/env.js";
-import { InventoryClient } from "../../exercises/support/inventory.js";
-import { MailerClient } from "../../exercises/support/mailer.js";
+import { MockInventoryClient, MockMailerClient, MockTopUpClient } from "../../exercises/support/mock_clients.js";
 import { providerUrlsFor } from "../../exercises/support/providers.js";
-import { TopUpClient } from "../../exercises/support/topups.js";
 import { type RequestLedger, startRequestLedger } from "./request_ledger.js";
 import { RestateCalls } from "./restate.js";
 
@@ -27,10 +25,10 @@ export interface CheckerStack {
   /** The POSTs the learner's code sent to the gateway and to the providers. */
   requests: { gateway: RequestLedger; providers: RequestLedger };
   restate: RestateCalls;
-  gateway: GatewayClient;
-  inventory: InventoryClient;
-  mailer: MailerClient;
-  topups: TopUpClient;
+  gateway: MockGatewayClient;
+  inventory: MockInventoryClient;
+  mailer: MockMailerClient;
+  topups: MockTopUpClient;
   /** A log file in the stack's directory. */
   logPath(name: string): string;
   /** The last lines of a log file, for --verbose and failing tests. */
@@ -112,10 +110,10 @@ export async function startCheckerStack(
     urls,
     requests,
     restate: new RestateCalls(ingressUrl, adminUrl),
-    gateway: new GatewayClient(direct.gateway),
-    inventory: new InventoryClient(direct.inventory),
-    mailer: new MailerClient(direct.mailer),
-    topups: new TopUpClient(direct.topups),
+    gateway: new MockGatewayClient(direct.gateway),
+    inventory: new MockInventoryClient(direct.inventory),
+    mailer: new MockMailerClient(direct.mailer),
+    topups: new MockTopUpClient(direct.topups),
     logPath,
     logTail: (name, lines = 40) => environment.logTail(name, lines),
     port,

@@ -86,7 +86,7 @@ export const catalogue: ExerciseCatalogue = {
     {
       id: "decline-thrown-as-retryable",
       scenario: "a declined card is rethrown as an ordinary error: Restate retries the charge (about an hour, then pauses) instead of answering 402",
-      patches: [{ file: FILE, find: "if (!(error instanceof GatewayRejection)) throw error; // unknown outcome: retry with the same key", replace: "throw error;" }],
+      patches: [{ file: FILE, find: "if (!(error instanceof ProviderRejection)) throw error; // unknown outcome: retry with the same key", replace: "throw error;" }],
       hint: /Restate keeps retrying OrderService|TerminalError/,
     },
     {

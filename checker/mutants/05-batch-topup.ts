@@ -88,7 +88,13 @@ export const catalogue: ExerciseCatalogue = {
     {
       id: "decline-retried",
       scenario: "a declined card is thrown as an ordinary error: Restate retries a charge that can never succeed",
-      patches: [{ file: FILE, find: "if (!(error instanceof GatewayRejection)) throw error; // unknown outcome: retried, same key", replace: "throw error;" }],
+      patches: [
+        {
+          file: FILE,
+          find: 'if (!(error instanceof ProviderRejection)) throw error; // unknown outcome: retried, same key\n            return { kind: "declined"',
+          replace: 'throw error;\n            return { kind: "declined"',
+        },
+      ],
       hint: /a decline is final \(TerminalError\)|Restate keeps retrying/,
     },
   ],

@@ -11,7 +11,7 @@ import * as restate from "@restatedev/restate-sdk";
 import { type ObjectContext, type ObjectSharedContext, TerminalError } from "@restatedev/restate-sdk";
 import { GatewayClient } from "../../code/gateway_client.js";
 import { providerUrls } from "../support/env.js";
-import { InventoryClient } from "../support/inventory.js";
+import { InventoryClient } from "../support/inventory_client.js";
 import { CreateOrderRequest, type Order } from "../support/order_contract.js";
 
 type OrderState = { order: Order };

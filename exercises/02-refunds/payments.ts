@@ -8,7 +8,8 @@
 import { randomUUID } from "node:crypto";
 import * as restate from "@restatedev/restate-sdk";
 import { type ObjectContext, type ObjectSharedContext, TerminalError } from "@restatedev/restate-sdk";
-import { GatewayClient, GatewayRejection } from "../../code/gateway_client.js";
+import { GatewayClient } from "../../code/gateway_client.js";
+import { ProviderRejection } from "../../code/provider_client.js";
 import { providerUrls } from "../support/env.js";
 import { ChargeRequest, type Payment, RefundRequest } from "../support/payment_contract.js";
 
@@ -31,8 +32,8 @@ export const payments = restate.object({
             const charge = await gateway.charge({ ...request, reference: paymentId }, `payments-${paymentId}-charge`);
             return { chargeId: charge.id, failure: null };
           } catch (error) {
-            if (!(error instanceof GatewayRejection)) throw error;
-            return { chargeId: (error.body as { charge?: string }).charge ?? null, failure: error.message };
+            if (!(error instanceof ProviderRejection)) throw error;
+            return { chargeId: error.chargeId ?? null, failure: error.message };
           }
         });
         const payment: Payment = {

@@ -12,7 +12,7 @@ import * as restate from "@restatedev/restate-sdk";
 import type { Context } from "@restatedev/restate-sdk";
 import { type EmailReceipt, OrderEmailRequest } from "../support/email_contract.js";
 import { providerUrls } from "../support/env.js";
-import { MailerClient } from "../support/mailer.js";
+import { MailerClient } from "../support/mailer_client.js";
 
 const mailer = new MailerClient(providerUrls().mailer);
 

@@ -6,7 +6,8 @@ import "core-js/actual/promise/with-resolvers.js";
 import { randomUUID } from "node:crypto";
 import express, { type Request, type Response } from "express";
 import { z } from "zod";
-import { GatewayClient, GatewayRejection } from "../../code/gateway_client.js";
+import { GatewayClient } from "../../code/gateway_client.js";
+import { ProviderRejection } from "../../code/provider_client.js";
 import { gatewayUrlFromEnv, portFromEnv, portsFromEnv } from "../../code/config.js";
 import { APP_ENV, ChargeApiRequest, type ChargeApiResponse, DEFAULT_PG_DATA_DIR, DEFAULT_TTL_MS } from "../support/charge_api_contract.js";
 import { idempotency } from "./middleware.js";
@@ -38,8 +39,8 @@ export function createApp(store: IdempotencyStore, options: { gatewayUrl: string
       const body: ChargeApiResponse = { id: charge.id, amount: charge.amount, currency: charge.currency, reference: charge.reference, status: "succeeded" };
       res.status(201).json(body);
     } catch (error) {
-      if (error instanceof GatewayRejection) {
-        res.status(error.status === 402 ? 402 : 400).json({ error: { code: error.body.error.code, message: error.message } });
+      if (error instanceof ProviderRejection) {
+        res.status(error.status === 402 ? 402 : 400).json({ error: { code: error.code, message: error.message } });
         return;
       }
       res.status(503).json({ error: { code: "provider_unavailable", message: `The payment provider did not answer; retry with the same Idempotency-Key. (${(error as Error).message})` } });

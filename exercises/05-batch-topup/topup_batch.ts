@@ -10,9 +10,9 @@ import * as restate from "@restatedev/restate-sdk";
 import type { ObjectContext } from "@restatedev/restate-sdk";
 import { GatewayClient } from "../../code/gateway_client.js";
 import { providerUrls } from "../support/env.js";
-import { ProviderRejection } from "../support/provider_client.js";
+import { ProviderRejection } from "../../code/provider_client.js";
 import { type BatchReport, type ItemOutcome, TopUpBatchRequest, outcomeOf } from "../support/topup_batch_contract.js";
-import { TopUpClient } from "../support/topups.js";
+import { TopUpClient } from "../support/topup_client.js";
 
 const gateway = new GatewayClient(providerUrls().gateway);
 const topups = new TopUpClient(providerUrls().topups);

@@ -5,7 +5,7 @@ import * as restate from "@restatedev/restate-sdk";
 import type { Context } from "@restatedev/restate-sdk";
 import { providerUrls } from "../support/env.js";
 import { ExportRequest, type ExportResult } from "../support/invoice_contract.js";
-import { MailerClient } from "../support/mailer.js";
+import { MailerClient } from "../support/mailer_client.js";
 import { taskKey } from "./keys.js";
 
 const mailer = new MailerClient(providerUrls().mailer);

@@ -7,10 +7,11 @@
 // key of its own for its provider.
 import * as restate from "@restatedev/restate-sdk";
 import { TerminalError, type WorkflowContext } from "@restatedev/restate-sdk";
-import { GatewayClient, GatewayRejection } from "../../code/gateway_client.js";
+import { GatewayClient } from "../../code/gateway_client.js";
+import { ProviderRejection } from "../../code/provider_client.js";
 import { providerUrls } from "../support/env.js";
 import { InvoiceRequest, type InvoiceResult } from "../support/invoice_contract.js";
-import { MailerClient } from "../support/mailer.js";
+import { MailerClient } from "../support/mailer_client.js";
 import { taskKey } from "./keys.js";
 
 const gateway = new GatewayClient(providerUrls().gateway);
@@ -30,7 +31,7 @@ export const invoiceWorkflow = restate.workflow({
           gateway
             .charge({ amount: request.amount, currency: request.currency, source: request.source, reference: runId }, taskKey(runId, "charge"))
             .catch((error: unknown) => {
-              if (error instanceof GatewayRejection) throw new TerminalError(`Invoice ${runId}: ${error.message}`, { errorCode: 402 });
+              if (error instanceof ProviderRejection) throw new TerminalError(`Invoice ${runId}: ${error.message}`, { errorCode: 402 });
               throw error;
             }),
         );

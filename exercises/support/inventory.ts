@@ -1,36 +1,17 @@
 // A mock inventory: stock levels per SKU and reservations against them.
 // Every reservation is in the ledger (`GET /v1/reservations?reference=...`),
-// so a check can count how often an order reserved stock.
+// so a check can count how often an order reserved stock. Its API and client: inventory_client.ts.
 import { z } from "zod";
-import { ProviderClient } from "./provider_client.js";
-import { type MockProvider, ProviderError, type ProviderFaults, createMockProvider, listNewestFirst, newId } from "./provider_kit.js";
+import { createMockProvider, invalidRequest, listNewestFirst, type MockProvider, newId } from "../../code/mock_provider.js";
+import type { FaultSettings } from "../../code/types.js";
+import { type Reservation, ReserveRequest } from "./inventory_client.js";
 
 /** Every SKU starts with this many units (after a reset too). */
 export const INITIAL_STOCK = 1_000;
 
-export const Sku = z.string().regex(/^[A-Z0-9][A-Z0-9-]{0,39}$/, "sku must be 1-40 upper-case letters, digits or '-', e.g. \"MUG-RED\"");
-export const Reference = z.string().min(1).max(200);
+type InventoryEvent = { type: "reserved"; reservation: Reservation } | { type: "released"; reservationId: string };
 
-export const ReserveRequest = z.strictObject({
-  sku: Sku,
-  quantity: z.number().int().min(1).max(1_000),
-  /** The caller's own reference (an order id), so the ledger can be searched by it. */
-  reference: Reference,
-});
-export type ReserveRequest = z.infer<typeof ReserveRequest>;
-
-export interface Reservation {
-  id: string;
-  object: "reservation";
-  sku: string;
-  quantity: number;
-  reference: string;
-  status: "reserved" | "released";
-  idempotencyKey: string | null;
-  created: string;
-}
-
-export function createInventory(options: { log?: (line: string) => void; faults?: Partial<ProviderFaults> } = {}): MockProvider & {
+export function createInventory(options: { log?: (line: string) => void; faults?: Partial<FaultSettings> } = {}): MockProvider & {
   reservations: Reservation[];
 } {
   const reservations: Reservation[] = [];
@@ -38,20 +19,30 @@ export function createInventory(options: { log?: (line: string) => void; faults?
   const available = (sku: string) => INITIAL_STOCK - (reserved.get(sku) ?? 0);
   const log = options.log ?? (() => {});
 
-  const provider = createMockProvider({
+  const provider = createMockProvider<InventoryEvent>({
     name: "inventory",
     log,
     faults: options.faults,
+    apply: (event) => {
+      if (event.type === "reserved") {
+        reservations.push(event.reservation);
+        reserved.set(event.reservation.sku, (reserved.get(event.reservation.sku) ?? 0) + event.reservation.quantity);
+        return;
+      }
+      const reservation = reservations.find((r) => r.id === event.reservationId);
+      if (reservation?.status !== "reserved") return;
+      reservation.status = "released";
+      reserved.set(reservation.sku, (reserved.get(reservation.sku) ?? 0) - reservation.quantity);
+    },
     clearLedger: () => {
       reservations.length = 0;
       reserved.clear();
     },
     define: (kit) => {
-      kit.operation("post", "/v1/reservations", ReserveRequest, (request, idempotencyKey) => {
+      kit.operation("/v1/reservations", ReserveRequest, (request, { idempotencyKey, record }) => {
         if (request.quantity > available(request.sku)) {
-          throw new ProviderError(422, "insufficient_stock", `Only ${available(request.sku)} of ${request.sku} left; ${request.quantity} requested.`);
+          throw invalidRequest(`Only ${available(request.sku)} of ${request.sku} left; ${request.quantity} requested.`, "insufficient_stock", 422);
         }
-        reserved.set(request.sku, (reserved.get(request.sku) ?? 0) + request.quantity);
         const reservation: Reservation = {
           id: newId("res"),
           object: "reservation",
@@ -62,17 +53,16 @@ export function createInventory(options: { log?: (line: string) => void; faults?
           idempotencyKey,
           created: new Date().toISOString(),
         };
-        reservations.push(reservation);
+        record({ type: "reserved", reservation });
         log(`reserved ${reservation.id}: ${request.quantity} x ${request.sku} ref=${request.reference}`);
         return { status: 200, body: reservation };
       });
 
-      kit.operation("post", "/v1/reservations/:id/release", z.strictObject({}), (_request, _key, params) => {
+      kit.operation("/v1/reservations/:id/release", z.strictObject({}), (_request, { params, record }) => {
         const reservation = reservations.find((r) => r.id === params.id);
-        if (!reservation) throw new ProviderError(404, "resource_missing", `No such reservation: '${params.id}'`);
+        if (!reservation) throw invalidRequest(`No such reservation: '${params.id}'`, "resource_missing", 404);
         if (reservation.status === "reserved") {
-          reservation.status = "released";
-          reserved.set(reservation.sku, (reserved.get(reservation.sku) ?? 0) - reservation.quantity);
+          record({ type: "released", reservationId: reservation.id });
           log(`released ${reservation.id}: ${reservation.quantity} x ${reservation.sku}`);
         }
         return { status: 200, body: reservation };
@@ -83,27 +73,4 @@ export function createInventory(options: { log?: (line: string) => void; faults?
     },
   });
   return Object.assign(provider, { reservations });
-}
-
-export class InventoryClient extends ProviderClient {
-  constructor(baseUrl: string, timeoutMs?: number) {
-    super(baseUrl, "inventory", timeoutMs);
-  }
-
-  reserve(request: ReserveRequest, idempotencyKey?: string): Promise<Reservation> {
-    return this.post<Reservation>("/v1/reservations", request, idempotencyKey);
-  }
-
-  /** Puts the units back. Releasing a released reservation changes nothing. */
-  release(reservationId: string, idempotencyKey?: string): Promise<Reservation> {
-    return this.post<Reservation>(`/v1/reservations/${encodeURIComponent(reservationId)}/release`, {}, idempotencyKey);
-  }
-
-  listReservations(filter: { reference?: string; sku?: string; status?: Reservation["status"] } = {}): Promise<Reservation[]> {
-    return this.list<Reservation>("/v1/reservations", filter);
-  }
-
-  async stock(sku: string): Promise<number> {
-    return (await this.get<{ available: number }>(`/v1/stock/${encodeURIComponent(sku)}`)).available;
-  }
 }

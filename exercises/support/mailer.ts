@@ -1,42 +1,23 @@
 // A mock mailer: every email it sends is in its ledger
-// (`GET /v1/emails?to=...&reference=...`), so a check can count what a user received.
-import { z } from "zod";
-import { ProviderClient } from "./provider_client.js";
-import { type MockProvider, type ProviderFaults, createMockProvider, listNewestFirst, newId } from "./provider_kit.js";
+// (`GET /v1/emails?to=...&reference=...`), so a check can count what a user
+// received. Its API and client: mailer_client.ts.
+import { createMockProvider, listNewestFirst, type MockProvider, newId } from "../../code/mock_provider.js";
+import type { FaultSettings } from "../../code/types.js";
+import { type Email, SendEmailRequest } from "./mailer_client.js";
 
-export const SendEmailRequest = z.strictObject({
-  to: z.email("to must be an email address"),
-  subject: z.string().min(1).max(200),
-  body: z.string().min(1).max(10_000),
-  /** The caller's own reference (an order id, a run id), so the ledger can be searched by it. */
-  reference: z.string().min(1).max(200).optional(),
-});
-export type SendEmailRequest = z.infer<typeof SendEmailRequest>;
-
-export interface Email {
-  id: string;
-  object: "email";
-  to: string;
-  subject: string;
-  body: string;
-  reference: string | null;
-  status: "sent";
-  idempotencyKey: string | null;
-  created: string;
-}
-
-export function createMailer(options: { log?: (line: string) => void; faults?: Partial<ProviderFaults> } = {}): MockProvider & { emails: Email[] } {
+export function createMailer(options: { log?: (line: string) => void; faults?: Partial<FaultSettings> } = {}): MockProvider & { emails: Email[] } {
   const emails: Email[] = [];
   const log = options.log ?? (() => {});
-  const provider = createMockProvider({
+  const provider = createMockProvider<{ type: "sent"; email: Email }>({
     name: "mailer",
     log,
     faults: options.faults,
+    apply: (event) => void emails.push(event.email),
     clearLedger: () => {
       emails.length = 0;
     },
     define: (kit) => {
-      kit.operation("post", "/v1/emails", SendEmailRequest, (request, idempotencyKey) => {
+      kit.operation("/v1/emails", SendEmailRequest, (request, { idempotencyKey, record }) => {
         const email: Email = {
           id: newId("em"),
           object: "email",
@@ -48,7 +29,7 @@ export function createMailer(options: { log?: (line: string) => void; faults?: P
           idempotencyKey,
           created: new Date().toISOString(),
         };
-        emails.push(email);
+        record({ type: "sent", email });
         log(`sent ${email.id} to ${email.to}: ${email.subject}`);
         return { status: 200, body: email };
       });
@@ -56,18 +37,4 @@ export function createMailer(options: { log?: (line: string) => void; faults?: P
     },
   });
   return Object.assign(provider, { emails });
-}
-
-export class MailerClient extends ProviderClient {
-  constructor(baseUrl: string, timeoutMs?: number) {
-    super(baseUrl, "mailer", timeoutMs);
-  }
-
-  send(request: SendEmailRequest, idempotencyKey?: string): Promise<Email> {
-    return this.post<Email>("/v1/emails", request, idempotencyKey);
-  }
-
-  listEmails(filter: { to?: string; reference?: string } = {}): Promise<Email[]> {
-    return this.list<Email>("/v1/emails", filter);
-  }
 }

@@ -2,7 +2,7 @@
 // the solution and the checker share it, so keep it as it is.
 import { z } from "zod";
 import { Amount, Currency, Source, identifier } from "../../code/types.js";
-import { Sku } from "./inventory.js";
+import { Sku } from "./inventory_client.js";
 
 export const OrderId = identifier("order id");
 

@@ -2,7 +2,7 @@
 // solution and the checker share it, so keep it as it is.
 import { z } from "zod";
 import { Currency, Source } from "../../code/types.js";
-import { PhoneNumber } from "./topups.js";
+import { PhoneNumber } from "./topup_client.js";
 
 export const TopUpItem = z.strictObject({
   phoneNumber: PhoneNumber,

@@ -10,11 +10,11 @@
 //     acted but before its answer was journaled.
 import * as restate from "@restatedev/restate-sdk";
 import { type ObjectContext, type ObjectSharedContext, TerminalError } from "@restatedev/restate-sdk";
-import { GatewayClient, GatewayRejection } from "../../code/gateway_client.js";
+import { GatewayClient } from "../../code/gateway_client.js";
+import { ProviderRejection } from "../../code/provider_client.js";
 import { providerUrls } from "../../exercises/support/env.js";
-import { InventoryClient } from "../../exercises/support/inventory.js";
+import { InventoryClient } from "../../exercises/support/inventory_client.js";
 import { CreateOrderRequest, type Order } from "../../exercises/support/order_contract.js";
-import { ProviderRejection } from "../../exercises/support/provider_client.js";
 
 type OrderState = { order: Order };
 
@@ -52,8 +52,8 @@ export const orderService = restate.object({
             );
             return { declined: false as const, chargeId: made.id };
           } catch (error) {
-            if (!(error instanceof GatewayRejection)) throw error; // unknown outcome: retry with the same key
-            const failedCharge = (error.body as { charge?: string }).charge ?? null;
+            if (!(error instanceof ProviderRejection)) throw error; // unknown outcome: retry with the same key
+            const failedCharge = error.chargeId ?? null;
             return { declined: true as const, chargeId: failedCharge, reason: error.message };
           }
         });

@@ -6,7 +6,8 @@
 // refundId, so a retry (or a lost answer) cannot refund twice.
 import * as restate from "@restatedev/restate-sdk";
 import { type ObjectContext, type ObjectSharedContext, TerminalError } from "@restatedev/restate-sdk";
-import { GatewayClient, GatewayRejection } from "../../code/gateway_client.js";
+import { GatewayClient } from "../../code/gateway_client.js";
+import { ProviderRejection } from "../../code/provider_client.js";
 import { providerUrls } from "../../exercises/support/env.js";
 import { ChargeRequest, PAYMENT_NOT_SUCCEEDED, type Payment, RefundRequest } from "../../exercises/support/payment_contract.js";
 
@@ -29,8 +30,8 @@ export const payments = restate.object({
             const charge = await gateway.charge({ ...request, reference: paymentId }, `payments-${paymentId}-charge`);
             return { chargeId: charge.id, failure: null };
           } catch (error) {
-            if (!(error instanceof GatewayRejection)) throw error;
-            return { chargeId: (error.body as { charge?: string }).charge ?? null, failure: error.message };
+            if (!(error instanceof ProviderRejection)) throw error;
+            return { chargeId: error.chargeId ?? null, failure: error.message };
           }
         });
         const payment: Payment = {
@@ -88,7 +89,7 @@ export const payments = restate.object({
             .refund({ charge: chargeId, amount: request.amount, reference: paymentId }, `payments-${paymentId}-refund-${request.refundId}`)
             .catch((error: unknown) => {
               // The checks above make this rare (the provider's own rules); it will not change on retry.
-              if (error instanceof GatewayRejection) throw new TerminalError(`The gateway refused the refund: ${error.message}`, { errorCode: 422 });
+              if (error instanceof ProviderRejection) throw new TerminalError(`The gateway refused the refund: ${error.message}`, { errorCode: 422 });
               throw error;
             }),
         );

@@ -10,7 +10,7 @@ import * as restate from "@restatedev/restate-sdk";
 import type { Context, ObjectContext } from "@restatedev/restate-sdk";
 import { type EmailReceipt, OrderEmailRequest } from "../../exercises/support/email_contract.js";
 import { providerUrls } from "../../exercises/support/env.js";
-import { MailerClient } from "../../exercises/support/mailer.js";
+import { MailerClient } from "../../exercises/support/mailer_client.js";
 
 const mailer = new MailerClient(providerUrls().mailer);
 

@@ -13,11 +13,11 @@
 // has confirmed that nothing was done.
 import * as restate from "@restatedev/restate-sdk";
 import { type ObjectContext, TerminalError } from "@restatedev/restate-sdk";
-import { GatewayClient, GatewayRejection } from "../../code/gateway_client.js";
+import { GatewayClient } from "../../code/gateway_client.js";
+import { ProviderRejection } from "../../code/provider_client.js";
 import { providerUrls } from "../../exercises/support/env.js";
-import { ProviderRejection } from "../../exercises/support/provider_client.js";
 import { type BatchReport, type ItemOutcome, type RefusalMetadata, TopUpBatchRequest, outcomeOf } from "../../exercises/support/topup_batch_contract.js";
-import { TopUpClient } from "../../exercises/support/topups.js";
+import { TopUpClient } from "../../exercises/support/topup_client.js";
 
 const gateway = new GatewayClient(providerUrls().gateway);
 const topups = new TopUpClient(providerUrls().topups);
@@ -72,7 +72,7 @@ export const topUpBatch = restate.object({
             const charge = await gateway.charge({ amount: total, currency: request.currency, source: request.source, reference: batchId }, key.charge(batchId));
             return { kind: "charged" as const, chargeId: charge.id };
           } catch (error) {
-            if (!(error instanceof GatewayRejection)) throw error; // unknown outcome: retried, same key
+            if (!(error instanceof ProviderRejection)) throw error; // unknown outcome: retried, same key
             return { kind: "declined" as const, message: error.message };
           }
         });

@@ -6,7 +6,7 @@ import * as restate from "@restatedev/restate-sdk";
 import type { Context } from "@restatedev/restate-sdk";
 import { providerUrls } from "../../exercises/support/env.js";
 import { ExportRequest, type ExportResult } from "../../exercises/support/invoice_contract.js";
-import { MailerClient } from "../../exercises/support/mailer.js";
+import { MailerClient } from "../../exercises/support/mailer_client.js";
 import { taskKey } from "./keys.js";
 
 const mailer = new MailerClient(providerUrls().mailer);

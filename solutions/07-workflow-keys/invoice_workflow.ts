@@ -11,10 +11,11 @@
 // window the journal cannot cover.
 import * as restate from "@restatedev/restate-sdk";
 import { TerminalError, type WorkflowContext } from "@restatedev/restate-sdk";
-import { GatewayClient, GatewayRejection } from "../../code/gateway_client.js";
+import { GatewayClient } from "../../code/gateway_client.js";
+import { ProviderRejection } from "../../code/provider_client.js";
 import { providerUrls } from "../../exercises/support/env.js";
 import { InvoiceRequest, type InvoiceResult, invoiceRetentionMs } from "../../exercises/support/invoice_contract.js";
-import { MailerClient } from "../../exercises/support/mailer.js";
+import { MailerClient } from "../../exercises/support/mailer_client.js";
 import { type InvoiceRecord, invoiceRecordKey } from "./invoice_record.js";
 import { taskKey } from "./keys.js";
 
@@ -35,7 +36,7 @@ export const invoiceWorkflow = restate.workflow({
           gateway
             .charge({ amount: request.amount, currency: request.currency, source: request.source, reference: runId }, taskKey(runId, "charge"))
             .catch((error: unknown) => {
-              if (error instanceof GatewayRejection) throw new TerminalError(`Invoice ${runId}: ${error.message}`, { errorCode: 402 });
+              if (error instanceof ProviderRejection) throw new TerminalError(`Invoice ${runId}: ${error.message}`, { errorCode: 402 });
               throw error;
             }),
         );

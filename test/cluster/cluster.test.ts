@@ -3,7 +3,7 @@
 // dies and comes back, and the node catching up. Every case ends with the
 // ledger audit. `npm run test:cluster` runs it (not `npm test`).
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { NO_FAULTS } from "../../code/mock_gateway.js";
+import { NO_FAULTS } from "../../code/mock_provider.js";
 import type { ClusterNode, PartitionLeader } from "../../orchestration/cluster.js";
 import { waitFor } from "../../orchestration/processes.js";
 import { auditLedger } from "../support/audit.js";

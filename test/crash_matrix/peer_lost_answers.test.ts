@@ -5,7 +5,7 @@
 // again, even after the provider forgot its key. On PGlite, and on a real
 // PostgreSQL server where one is installed (as test/handrolled/postgres.test.ts).
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { NO_FAULTS } from "../../code/mock_gateway.js";
+import { NO_FAULTS } from "../../code/mock_provider.js";
 import type { Payment } from "../../code/types.js";
 import { type PostgresServer, postgresBinDir, startPostgresServer } from "../../orchestration/postgres_server.js";
 import { waitFor } from "../../orchestration/processes.js";

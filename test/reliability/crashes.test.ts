@@ -1,7 +1,7 @@
 // Cases 1 and 2: the service endpoint and restate-server die (SIGKILL) with
 // payments in flight. Every case ends with the ledger audit.
 import { describe, expect, it } from "vitest";
-import { NO_FAULTS } from "../../code/mock_gateway.js";
+import { NO_FAULTS } from "../../code/mock_provider.js";
 import { waitFor } from "../../orchestration/processes.js";
 import { CHAOS, createWithRetries, succeededCharges, uniqueId, visa, waitForStatus } from "../support/payments.js";
 import { reliabilityFile } from "../support/reliability.js";

@@ -1,6 +1,6 @@
 // Cases 3 and 4: the provider has an outage, or charges and loses its answer.
 import { describe, expect, it } from "vitest";
-import { NO_FAULTS } from "../../code/mock_gateway.js";
+import { NO_FAULTS } from "../../code/mock_provider.js";
 import { PROVIDER_RETRIES } from "../../code/payment_service.js";
 import { auditLedger } from "../support/audit.js";
 import { CHAOS, succeededCharges, uniqueId, visa } from "../support/payments.js";

@@ -2,7 +2,7 @@
 // API, written once against "a payment API under test" (an HTTP base URL, the
 // gateway, and a way to crash and restart the service). Each case returns what
 // happened; the test files say what each implementation must do about it.
-import { NO_FAULTS } from "../../code/mock_gateway.js";
+import { NO_FAULTS } from "../../code/mock_provider.js";
 import { waitFor } from "../../orchestration/processes.js";
 import { auditLedger } from "./audit.js";
 import type { HandrolledStack } from "./handrolled_under_test.js";
