@@ -128,7 +128,7 @@ export class ScreenshotFlow {
     await page.mouse.move(0, VIEWPORT.height - 1); // no tooltip over the journal
     await shows(page.getByRole("main").getByText("Succeeded", { exact: true }).filter({ visible: true }).first(), "the invocation as succeeded");
     await shows(page.getByRole("button", { name: '"charge"' }), 'the journal\'s run("charge") step');
-    await shows(page.getByRole("button", { name: /^payment provider: answered 500: Injected fault/ }), "the provider's 500 on the charge");
+    await shows(page.getByRole("button", { name: /^the payment provider: answered 500: Injected fault/ }), "the provider's 500 on the charge");
     await this.picture("ui-journal-retries.png");
   }
 
