@@ -1,4 +1,4 @@
-// Mutation testing of the checker: `npm run check:mutants [-- --fast] [--exercise N] [--verbose]`.
+// Mutation testing of the checker: `npm run check:mutants [-- --fast] [--exercise N] [--only id,id] [--verbose]`.
 // Applies every wrong solution of the catalogue and every correct alternative,
 // runs the checker on each, and prints a score per exercise. Exit code 1 when a
 // mutant got through (or was caught with the wrong hint) or an alternative was
@@ -9,13 +9,17 @@ import { startCheckerStack } from "../lib/stack.js";
 import { CATALOGUE } from "./index.js";
 import { type VariantResult, runCatalogue } from "./mutation.js";
 
-const { values } = parseArgs({ options: { fast: { type: "boolean", default: false }, verbose: { type: "boolean", default: false }, exercise: { type: "string" } } });
+const { values } = parseArgs({ options: { fast: { type: "boolean", default: false }, verbose: { type: "boolean", default: false }, exercise: { type: "string" }, only: { type: "string" } } });
 const only = values.exercise ? findExercise(values.exercise) : undefined;
 if (values.exercise && !only) {
   console.error(`There is no exercise "${values.exercise}".`);
   process.exit(2);
 }
-const catalogues = CATALOGUE.filter((catalogue) => !only || catalogue.folder === only.folder);
+/** --only: just these variants (mutants or alternatives) by id, to try one change without the whole catalogue. */
+const onlyIds = values.only ? new Set(values.only.split(",")) : undefined;
+const catalogues = CATALOGUE.filter((catalogue) => !only || catalogue.folder === only.folder).map((catalogue) =>
+  onlyIds ? { ...catalogue, mutants: catalogue.mutants.filter((m) => onlyIds.has(m.id)), alternatives: catalogue.alternatives.filter((a) => onlyIds.has(a.id)) } : catalogue,
+);
 
 const startedAt = performance.now();
 const stack = await startCheckerStack();
