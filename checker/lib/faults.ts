@@ -12,9 +12,9 @@
 // has jumped a day (a key built from the date changes). Restate's clock, and the
 // providers', stay as they are.
 import { type Check, type CheckContext, type Section, expect, times } from "./check.js";
-import type { SeenRequest } from "./request_ledger.js";
+import type { AnswerLossRule, SeenRequest } from "./request_ledger.js";
 
-export const FAULT_KINDS = ["answer-lost", "endpoint-restarted", "clock-jumped"] as const;
+export const FAULT_KINDS = ["answer-lost", "endpoint-restarted", "clock-jumped", "concurrent-copies"] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
 
 /** One side effect of an exercise, as the checker can make it happen and count it. */
@@ -71,6 +71,10 @@ const FAULTS: Record<FaultKind, FaultKindSpec> = {
       `${effect.what} was made ${times(made)} when your endpoint was restarted between the attempt and its retry: its provider key changed with the process ` +
       `(process.pid, a salt or counter drawn when the module loads, something kept in memory); ${DERIVE}`,
   },
+  "concurrent-copies": {
+    name: (effect) => `concurrent copies: ${CONCURRENT_COPIES} copies of the request that makes ${effect.what} arrive at once; it is sent once`,
+    repeated: (effect, made) => `${effect.what} was made ${times(made)} for copies arriving together`,
+  },
   "clock-jumped": {
     name: (effect) => `clock jumped: ${effect.what} is made, the endpoint restarts with its clock a day apart; the retry makes nothing more`,
     // A day forward, or back to the true time when the previous check left it a day ahead: either way the date changes
@@ -82,6 +86,95 @@ const FAULTS: Record<FaultKind, FaultKindSpec> = {
   },
 };
 
+/** How many copies of a scenario the concurrent column sends at once. */
+const CONCURRENT_COPIES = 5;
+
+/** Which of a door's POSTs are this effect's, for the run under `id`. */
+const isEffectOf = (effect: DeclaredEffect, id: string) => (request: SeenRequest) =>
+  request.path.includes(effect.path) && (effect.matches ? effect.matches(request, id) : request.body.includes(id));
+
+/**
+ * Runs `scenario` with the first answer of the POSTs `matches` picks lost (the provider does the work, the caller is
+ * cut off), disarmed afterwards whatever happens: the arm-run-disarm the checks share. It reports how many answers
+ * were lost and the scenario's failure, if any, so a check can look at the provider's ledger before rethrowing it.
+ */
+export async function runWithLostAnswer(
+  ctx: CheckContext,
+  door: "gateway" | "providers",
+  rule: Pick<AnswerLossRule, "matches" | "onLost" | "unreachableUntil" | "answers">,
+  scenario: () => Promise<void>,
+): Promise<{ lost: number; failure?: unknown }> {
+  const armed = ctx.requests[door].loseAnswers(rule);
+  try {
+    await scenario();
+    return { lost: armed.lost() };
+  } catch (failure) {
+    return { lost: armed.lost(), failure };
+  } finally {
+    armed.disarm();
+  }
+}
+
+/** The lost-answer kinds: the effect is made with its answer lost (and, for some kinds, the endpoint restarted before the retry). */
+async function lostAnswerCheck(ctx: CheckContext, effect: DeclaredEffect, fault: FaultKindSpec): Promise<void> {
+  const id = ctx.id(effect.idPrefix);
+  let restarted: Promise<void> | undefined;
+  const restart =
+    fault.restartWithClockShiftMs === undefined
+      ? undefined
+      : async () => {
+          // Killed before the answer could reach it; its retry can only come from the process started next.
+          const clockShiftMs = fault.restartWithClockShiftMs?.(ctx.endpoint.clockShiftMs) ?? 0;
+          await ctx.endpoint.kill();
+          restarted = ctx.endpoint.start({ clockShiftMs }).then(async () => {
+            await ctx.restate.retryBackingOffNow();
+          });
+          restarted.catch(() => undefined);
+        };
+  const outcome = await runWithLostAnswer(ctx, effect.door, { matches: isEffectOf(effect, id), onLost: restart }, () => effect.scenario(ctx, id));
+  await restarted?.catch(() => undefined); // the checker puts the clock back before a check of another kind
+  // The provider's ledger first: an effect made twice explains whatever else went wrong.
+  if (outcome.lost > 0) {
+    const made = await effect.made(ctx, id);
+    const expected = effect.expected ?? 1;
+    expect(
+      made === expected,
+      made > expected ? fault.repeated(effect, made) : `${effect.what} is in the provider's ledger ${times(made)}, expected ${times(expected)}`,
+      { section: effect.section },
+    );
+  }
+  if (outcome.failure !== undefined) throw outcome.failure;
+  expect(outcome.lost > 0, `${effect.what} was never sent (so its answer could not even be lost): make it, as the exercise asks`, { section: effect.section });
+}
+
+/**
+ * Copies of one scenario at the same instant, judged by the requests sent as well as by the ledger: a provider's
+ * key can absorb a second request that a shared handler let through, and hides it from the ledger, not from its door.
+ */
+async function concurrentCopiesCheck(ctx: CheckContext, effect: DeclaredEffect): Promise<void> {
+  const id = ctx.id(effect.idPrefix);
+  const door = ctx.requests[effect.door];
+  const from = door.mark();
+  const outcomes = await Promise.allSettled(Array.from({ length: CONCURRENT_COPIES }, () => effect.scenario(ctx, id)));
+  const expected = effect.expected ?? 1;
+  const made = await effect.made(ctx, id);
+  expect(
+    made <= expected,
+    `${effect.what} was made ${times(made)} for ${CONCURRENT_COPIES} copies of one request arriving together: copies all passed the "done already?" check; ` +
+      "keep the check, the effect and the record of it in one exclusive handler of the object the business id names (a shared handler lets copies in at once)",
+    { section: "concurrent-duplicates" },
+  );
+  const sent = door.since(from).filter(isEffectOf(effect, id)).length;
+  expect(
+    sent <= expected,
+    `${effect.what} was sent to the provider ${times(sent)} for ${CONCURRENT_COPIES} copies of one request arriving together (the provider's key hid the extra ones in its ledger): ` +
+      "each copy that gets past your check sends it again; keep the check and the effect in one exclusive handler, so the copies after the first find it done",
+    { section: "concurrent-duplicates" },
+  );
+  const failed = outcomes.find((outcome): outcome is PromiseRejectedResult => outcome.status === "rejected");
+  if (failed) throw failed.reason;
+}
+
 /** One check per (fault kind, declared effect). */
 export function faultMatrix(effects: DeclaredEffect[], kinds: readonly FaultKind[] = FAULT_KINDS): Check[] {
   return kinds.flatMap((kind) =>
@@ -89,49 +182,9 @@ export function faultMatrix(effects: DeclaredEffect[], kinds: readonly FaultKind
       (effect): Check => ({
         id: `${kind}:${effect.id}`,
         name: FAULTS[kind].name(effect),
-        section: effect.section,
+        section: kind === "concurrent-copies" ? "concurrent-duplicates" : effect.section,
         timeoutMs: effect.timeoutMs,
-        async run(ctx) {
-          const id = ctx.id(effect.idPrefix);
-          const fault = FAULTS[kind];
-          let restarted: Promise<void> | undefined;
-          const armed = ctx.requests[effect.door].loseAnswers({
-            matches: (request) => request.path.includes(effect.path) && (effect.matches ? effect.matches(request, id) : request.body.includes(id)),
-            onLost:
-              fault.restartWithClockShiftMs === undefined
-                ? undefined
-                : async () => {
-                    // Killed before the answer could reach it; its retry can only come from the process started next.
-                    const clockShiftMs = fault.restartWithClockShiftMs?.(ctx.endpoint.clockShiftMs) ?? 0;
-                    await ctx.endpoint.kill();
-                    restarted = ctx.endpoint.start({ clockShiftMs }).then(async () => {
-                      await ctx.restate.retryBackingOffNow();
-                    });
-                    restarted.catch(() => undefined);
-                  },
-          });
-          let scenarioFailure: unknown;
-          try {
-            await effect.scenario(ctx, id);
-          } catch (error) {
-            scenarioFailure = error;
-          } finally {
-            armed.disarm();
-            await restarted?.catch(() => undefined); // the checker puts the clock back before a check of another kind
-          }
-          // The provider's ledger first: an effect made twice explains whatever else went wrong.
-          if (armed.lost() > 0) {
-            const made = await effect.made(ctx, id);
-            const expected = effect.expected ?? 1;
-            expect(
-              made === expected,
-              made > expected ? fault.repeated(effect, made) : `${effect.what} is in the provider's ledger ${times(made)}, expected ${times(expected)}`,
-              { section: effect.section },
-            );
-          }
-          if (scenarioFailure !== undefined) throw scenarioFailure;
-          expect(armed.lost() > 0, `${effect.what} was never sent (so its answer could not even be lost): make it, as the exercise asks`, { section: effect.section });
-        },
+        run: (ctx) => (kind === "concurrent-copies" ? concurrentCopiesCheck(ctx, effect) : lostAnswerCheck(ctx, effect, FAULTS[kind])),
       }),
     ),
   );
