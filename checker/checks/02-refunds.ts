@@ -32,6 +32,20 @@ function expectRefunded(answer: Answer<PaymentAnswer>, what: string, refundedAmo
   return answer.body;
 }
 
+/**
+ * The refusal must be the learner's rule, not the gateway's: the mock gateway refuses too (more than charged, a key
+ * reused with another amount, a failed charge), and a solution that forwards its refusal answers 422 just the same.
+ * So the refund requests that reached the gateway's door are counted: a refused refund never gets there.
+ */
+function expectRuleIsYours(ctx: CheckContext, paymentId: string, allowed: number, what: string, rule: string): void {
+  const sent = ctx.requests.gateway.sideEffects("/v1/refunds", paymentId).length;
+  expect(
+    sent <= allowed,
+    `${what} was sent to the gateway (${plural(sent, "refund request")} for the payment, expected ${allowed}), which refused it: the refusal was the gateway's rule, not yours; ${rule}`,
+    { section: "remembering-failures" },
+  );
+}
+
 const refundsOf = (ctx: CheckContext, paymentId: string): Promise<GatewayRefund[]> => ctx.gateway.listRefunds({ reference: paymentId });
 const total = (refunds: GatewayRefund[]) => refunds.reduce((sum, refund) => sum + refund.amount, 0);
 
@@ -149,6 +163,7 @@ export const exercise: ExerciseDefinition = {
         expect(typeof tooMuch.body?.message === "string" && tooMuch.body.message.length > 0, "the 422 has no message: say how much is left to refund");
         const refunds = await refundsOf(ctx, paymentId);
         expect(total(refunds) === 10_000, `the gateway refunded ${total(refunds)} of a 10000 charge`);
+        expectRuleIsYours(ctx, paymentId, 2, "refund r3, beyond what is left", "compare the amount with what is left to refund (amount - refundedAmount) before calling the gateway");
       },
     },
     {
@@ -198,6 +213,7 @@ export const exercise: ExerciseDefinition = {
             : `refund r1 with another amount answered ${reused.status}, expected 422`,
         );
         expect(refunds.length === 1, `the gateway made ${refunds.length} refunds, expected only the first r1`);
+        expectRuleIsYours(ctx, paymentId, 1, "refund r1 with another amount", "look the refundId up among the payment's refunds and refuse another amount before calling the gateway");
       },
     },
     {
@@ -216,6 +232,7 @@ export const exercise: ExerciseDefinition = {
           `the 409 carries ${answer.body?.metadata?.code === undefined ? "no code" : `the code ${JSON.stringify(answer.body.metadata.code)}`}; give the TerminalError metadata: { code: "${PAYMENT_NOT_SUCCEEDED}" }, so a caller can tell why without reading the message`,
         );
         expect((await refundsOf(ctx, paymentId)).length === 0, "the gateway refunded a declined payment");
+        expectRuleIsYours(ctx, paymentId, 0, "the refund of a declined payment", "check the payment's status before calling the gateway");
       },
     },
     {

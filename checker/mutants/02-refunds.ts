@@ -94,6 +94,18 @@ export const catalogue: ExerciseCatalogue = {
       patches: [{ file: FILE, find: "`payments-${paymentId}-charge`", replace: "`payments-${paymentId}-charge-${new Date().toISOString().slice(0, 10)}`" }],
       hint: /^the payment's charge was made 2 times when the retry ran on a date a day apart/,
     },
+    {
+      id: "refund-limit-left-to-provider",
+      scenario: "no check of what is left: the refund beyond the charge goes to the gateway, whose refusal is passed on as a 422 (the rule is the provider's, not the service's)",
+      patches: [{ file: FILE, find: "if (request.amount > left) {", replace: "if (false as boolean) {" }],
+      hint: /refund r3, beyond what is left was sent to the gateway .* the refusal was the gateway's rule, not yours/,
+    },
+    {
+      id: "refund-id-reuse-left-to-provider",
+      scenario: "a reused refundId with another amount goes to the gateway under the same key; its key-mismatch refusal is passed on as a 422",
+      patches: [{ file: FILE, find: "        if (earlier) {", replace: "        if (earlier && earlier.amount === request.amount) {" }],
+      hint: /refund r1 with another amount was sent to the gateway .* the refusal was the gateway's rule, not yours/,
+    },
   ],
   alternatives: [
     {
