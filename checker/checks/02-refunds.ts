@@ -1,7 +1,7 @@
 // Exercise 2: refunds, partial and full, once per refundId, never more than the charge.
 import type { GatewayRefund } from "../../code/types.js";
 import { type ChargeRequest, PAYMENT_NOT_SUCCEEDED, type Payment, type RefundRequest } from "../../exercises/support/payment_contract.js";
-import { type CheckContext, expect, expectAskedOnce, fail, times } from "../lib/check.js";
+import { type CheckContext, expect, expectAskedOnce, fail, plural, times } from "../lib/check.js";
 import type { ExerciseDefinition } from "../lib/exercise.js";
 import { type DeclaredEffect, faultMatrix } from "../lib/faults.js";
 import type { Answer } from "../lib/restate.js";
@@ -149,6 +149,37 @@ export const exercise: ExerciseDefinition = {
         expect(typeof tooMuch.body?.message === "string" && tooMuch.body.message.length > 0, "the 422 has no message: say how much is left to refund");
         const refunds = await refundsOf(ctx, paymentId);
         expect(total(refunds) === 10_000, `the gateway refunded ${total(refunds)} of a 10000 charge`);
+      },
+    },
+    {
+      id: "colliding-ids",
+      name: "ids built to collide on a separator ('a-refund-b' + 'c', 'a' + 'b-refund-c') get a refund each",
+      section: "key-reuse-with-a-different-payload",
+      async run(ctx) {
+        // Ids may contain '-': a key joining them with '-' (or any character an id may hold) gives these two refunds one provider key.
+        const shorter = await charged(ctx);
+        const longerId = `${shorter}-refund-x`;
+        const longer = await call(ctx, longerId, "charge", visa);
+        if (longer.status !== 200) fail(`charge of payment '${longerId}' answered ${longer.status}; keep charge as it was`);
+        expectRefunded(await refund(ctx, shorter, { refundId: "x-refund-r", amount: 1_000 }), `refund 'x-refund-r' of payment '${shorter}'`, 1_000);
+        const second = await refund(ctx, longerId, { refundId: "r", amount: 2_000 });
+        // And the same refundId on two payments: a key without the payment id collides here.
+        const third = await refund(ctx, shorter, { refundId: "r", amount: 500 });
+        for (const [paymentId, refundId, answer, amounts] of [
+          [longerId, "r", second, [2_000]],
+          [shorter, "r", third, [1_000, 500]],
+        ] as const) {
+          const refunds = await refundsOf(ctx, paymentId);
+          expect(
+            refunds.length === amounts.length && total(refunds) === total(amounts.map((amount) => ({ amount })) as GatewayRefund[]),
+            `payment '${paymentId}', refund '${refundId}': the gateway holds ${plural(refunds.length, "refund")} of ${total(refunds)} for the payment (answered ${answer.status}), ` +
+              `expected ${amounts.join(" + ")}, because its provider key is the key of another (payment, refund) pair: put both ids in the key, ` +
+              "and join them with a separator an id cannot contain ('/'), since ids may contain '-'",
+            { detail: refunds },
+          );
+        }
+        expectRefunded(second, `refund 'r' of payment '${longerId}'`, 2_000);
+        expectRefunded(third, `refund 'r' of payment '${shorter}'`, 1_500);
       },
     },
     {

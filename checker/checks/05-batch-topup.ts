@@ -213,6 +213,28 @@ export const exercise: ExerciseDefinition = {
       },
     },
     {
+      id: "colliding-batches",
+      name: "two batches sharing their numbers, one id the other's plus '-refund': each is charged, topped up and refunded on its own",
+      section: "batch-idempotency",
+      async run(ctx) {
+        // A key without the batch id, or joined with a separator a batch id may contain, gives the second batch the first one's effects.
+        const first = ctx.id("batch");
+        const second = `${first}-refund`;
+        const items = [{ phoneNumber: okNumber(), amount: 1_000 }, { phoneNumber: refusedNumber(), amount: 700 }];
+        for (const batchId of [first, second]) {
+          const report = expectReport(await run(ctx, batchId, batch(items)), `batch '${batchId}'`);
+          const book = await ledger(ctx, batchId);
+          expect(
+            book.charges.length === 1 && book.succeededTopUps.length === 1 && book.refunded === 700 && report.chargeId === book.charges[0]!.id,
+            `batch '${batchId}' (the same numbers as ${batchId === first ? `batch '${second}'` : `batch '${first}'`}) has ${plural(book.charges.length, "charge")}, ` +
+              `${plural(book.succeededTopUps.length, "top-up")} and ${book.refunded} refunded under its own reference, expected one charge, one top-up and 700 refunded: ` +
+              "another batch's effects answered its own, because their provider keys are equal. Put the batch id in every key, and join the parts with a separator a batch id cannot contain, or put a fixed word last",
+            { detail: book },
+          );
+        }
+      },
+    },
+    {
       id: "declined-card",
       name: "a declined card tops up nothing and answers 402",
       section: "remembering-failures",

@@ -3,7 +3,7 @@ import { type ExerciseCatalogue, addImport } from "./catalogue.js";
 
 const FILE = "payments.ts";
 const FIRST_IMPORT = 'import * as restate from "@restatedev/restate-sdk";';
-const REFUND_KEY = "`payments-${paymentId}-refund-${request.refundId}`";
+const REFUND_KEY = "`payments-${paymentId}/refund-${request.refundId}`";
 
 export const catalogue: ExerciseCatalogue = {
   folder: "02-refunds",
@@ -69,6 +69,18 @@ export const catalogue: ExerciseCatalogue = {
       scenario: "a refund of a declined payment goes to the gateway: the customer is told the gateway refused, not that there is nothing to refund",
       patches: [{ file: FILE, find: 'if (payment.status !== "succeeded" || payment.chargeId === null) {', replace: "if (false) {" }],
       hint: /refunding a declined payment answered \d+, expected 409/,
+    },
+    {
+      id: "refund-key-dash-separator",
+      scenario: "the refund key joins the ids with '-', which ids may contain: payment 'a-refund-b' refund 'c' and payment 'a' refund 'b-refund-c' share one key, and the second refund is never made",
+      patches: [{ file: FILE, find: REFUND_KEY, replace: "`payments-${paymentId}-refund-${request.refundId}`" }],
+      hint: /because its provider key is the key of another \(payment, refund\) pair/,
+    },
+    {
+      id: "refund-key-without-payment",
+      scenario: "the refund key is the refundId alone: refund 'r1' of a second payment gets the first payment's refund back",
+      patches: [{ file: FILE, find: REFUND_KEY, replace: "`refund-${request.refundId}`" }],
+      hint: /because its provider key is the key of another \(payment, refund\) pair/,
     },
   ],
   alternatives: [

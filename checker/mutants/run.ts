@@ -1,4 +1,4 @@
-// Mutation testing of the checker: `npm run check:mutants [-- --fast] [--exercise N] [--outsiders] [--verbose]`.
+// Mutation testing of the checker: `npm run check:mutants [-- --fast] [--exercise N] [--outsiders] [--only id,id] [--verbose]`.
 // Applies every wrong solution of the catalogue, every correct alternative and
 // every outsider case (wrong solutions written without reading the checks,
 // checker/outsiders/), runs the checker on each, and prints a score per
@@ -13,14 +13,28 @@ import { OUTSIDERS } from "../outsiders/index.js";
 import { CATALOGUE } from "./index.js";
 import { type VariantResult, runCatalogue } from "./mutation.js";
 
-const { values } = parseArgs({ options: { fast: { type: "boolean", default: false }, verbose: { type: "boolean", default: false }, outsiders: { type: "boolean", default: false }, exercise: { type: "string" } } });
+const { values } = parseArgs({
+  options: {
+    fast: { type: "boolean", default: false },
+    verbose: { type: "boolean", default: false },
+    outsiders: { type: "boolean", default: false },
+    exercise: { type: "string" },
+    only: { type: "string" },
+  },
+});
 const only = values.exercise ? findExercise(values.exercise) : undefined;
 if (values.exercise && !only) {
   console.error(`There is no exercise "${values.exercise}".`);
   process.exit(2);
 }
-const catalogues = values.outsiders ? [] : CATALOGUE.filter((catalogue) => !only || catalogue.folder === only.folder);
-const outsiders = OUTSIDERS.filter((catalogue) => !only || catalogue.folder === only.folder);
+/** --only: just these variants (mutants, alternatives or outsider cases) by id, to try one change without the whole catalogue. */
+const onlyIds = values.only ? new Set(values.only.split(",")) : undefined;
+const catalogues = (values.outsiders ? [] : CATALOGUE.filter((catalogue) => !only || catalogue.folder === only.folder)).map((catalogue) =>
+  onlyIds ? { ...catalogue, mutants: catalogue.mutants.filter((m) => onlyIds.has(m.id)), alternatives: catalogue.alternatives.filter((a) => onlyIds.has(a.id)) } : catalogue,
+);
+const outsiders = OUTSIDERS.filter((catalogue) => !only || catalogue.folder === only.folder).map((catalogue) =>
+  onlyIds ? { ...catalogue, cases: catalogue.cases.filter((c) => onlyIds.has(c.id)) } : catalogue,
+);
 const folders = [...new Set([...catalogues, ...outsiders].map((catalogue) => catalogue.folder))];
 
 const startedAt = performance.now();

@@ -53,8 +53,8 @@ export const outsiders: OutsiderCatalogue = {
       patches: [
         {
           file: FILE,
-          find: "  chargeRefund: (batchId: string) => `batch-${batchId}-refund-charge`,",
-          replace: "  chargeRefund: (batchId: string) => `batch-${batchId}-refund-charge-${Date.now()}`,",
+          find: "  chargeRefund: (batchId: string) => `batch-${batchId}-charge-refund`,",
+          replace: "  chargeRefund: (batchId: string) => `batch-${batchId}-charge-refund-${Date.now()}`,",
         },
       ],
     },
