@@ -3,6 +3,7 @@
 import type { OutsiderCatalogue } from "../mutants/catalogue.js";
 
 const FILE = "payments.ts";
+const REFUND_KEY = "`payments-${paymentId}/refund-${request.refundId}`";
 
 export const outsiders: OutsiderCatalogue = {
   folder: "02-refunds",
@@ -102,6 +103,30 @@ export const outsiders: OutsiderCatalogue = {
           replace: "import { ChargeRequest, PAYMENT_NOT_SUCCEEDED, type Payment, type Refund, RefundRequest } from \"../../exercises/support/payment_contract.js\";",
         },
       ],
+    },
+    {
+      id: "refund-key-salted-with-pid",
+      class: "key stable only within one process",
+      scenario: "the gateway refunded, its answer was lost and the endpoint restarted before the retry: a new key, the customer refunded twice",
+      patches: [{ file: FILE, find: REFUND_KEY, replace: "`payments-${paymentId}/refund-${request.refundId}/${process.pid}`" }],
+    },
+    {
+      id: "refund-key-per-day",
+      class: "key stable only today",
+      scenario: "a refund whose answer was lost before midnight is retried after it under a new key: refunded twice",
+      patches: [{ file: FILE, find: REFUND_KEY, replace: "`payments-${paymentId}/refund-${request.refundId}/${new Date().toISOString().slice(0, 10)}`" }],
+    },
+    {
+      id: "refund-key-joined-with-underscore",
+      class: "colliding ids",
+      scenario: "payment 'a_b' refund 'c' and payment 'a' refund 'b_c' share one gateway key: the second refund is refused or handed the first's",
+      patches: [{ file: FILE, find: REFUND_KEY, replace: "`refund_${paymentId}_${request.refundId}`" }],
+    },
+    {
+      id: "refund-key-without-payment",
+      class: "colliding ids",
+      scenario: "the refundId is the refund's identity, so it alone is the key: refund 'r1' of payment A and refund 'r1' of payment B collide at the gateway",
+      patches: [{ file: FILE, find: REFUND_KEY, replace: "`refund-${request.refundId}`" }],
     },
   ],
 };
