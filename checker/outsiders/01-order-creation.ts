@@ -123,5 +123,22 @@ export const outsiders: OutsiderCatalogue = {
         },
       ],
     },
+    {
+      id: "duplicates-left-to-provider-keys",
+      class: "rule left to the provider",
+      scenario: "no look at state: every duplicate reserves and charges again and the providers' keys answer with the first; a declined duplicate asks the gateway again, and once the providers forget their keys an order is charged twice",
+      patches: [
+        {
+          file: FILE,
+          find: `        const stored = await ctx.get("order");
+        if (stored) {
+          refuseDifferentItems(stored, request);
+          return answer(stored);
+        }
+`,
+          replace: "        // The provider keys below are derived from the order id: a duplicate gets the same reservation and charge back.\n",
+        },
+      ],
+    },
   ],
 };

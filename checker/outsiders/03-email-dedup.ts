@@ -101,5 +101,24 @@ export const outsiders: OutsiderCatalogue = {
         },
       ],
     },
+    {
+      id: "mailer-failure-answered-as-sent",
+      class: "error swallowed",
+      scenario: "the mailer is down for a moment: the intent is answered 200 with an empty emailId instead of being retried by Restate, and its email never goes out",
+      patches: [
+        {
+          file: FILE,
+          find: "          mailer.send({ to: request.to, subject: request.subject, body: request.body, reference: request.orderId }, `email-${ctx.key}`),\n        );",
+          replace: `          mailer
+            .send({ to: request.to, subject: request.subject, body: request.body, reference: request.orderId }, \`email-\${ctx.key}\`)
+            // An email is not worth failing the order flow for.
+            .catch((error: unknown) => {
+              console.error(\`email \${ctx.key} not sent: \${String(error)}\`);
+              return { id: "" };
+            }),
+        );`,
+        },
+      ],
+    },
   ],
 };
