@@ -82,6 +82,18 @@ export const catalogue: ExerciseCatalogue = {
       patches: [{ file: FILE, find: REFUND_KEY, replace: "`refund-${request.refundId}`" }],
       hint: /because its provider key is the key of another \(payment, refund\) pair/,
     },
+    {
+      id: "refund-key-per-process",
+      scenario: "the refund key carries process.pid: the same on every retry while the endpoint lives, a new refund after it restarts",
+      patches: [{ file: FILE, find: REFUND_KEY, replace: "`payments-${paymentId}/refund-${request.refundId}/${process.pid}`" }],
+      hint: /^the refund was made 2 times when your endpoint was restarted between the attempt and its retry/,
+    },
+    {
+      id: "charge-key-dated",
+      scenario: "the charge key carries today's date: a retry after midnight charges the card again",
+      patches: [{ file: FILE, find: "`payments-${paymentId}-charge`", replace: "`payments-${paymentId}-charge-${new Date().toISOString().slice(0, 10)}`" }],
+      hint: /^the payment's charge was made 2 times when the retry ran on a date a day apart/,
+    },
   ],
   alternatives: [
     {
