@@ -45,7 +45,8 @@ const EFFECTS: DeclaredEffect[] = [
     section: "at-least-once-delivery-exactly-once-processing",
     idPrefix: "user",
     async scenario(ctx, userId) {
-      const request = orderConfirmation(ctx, userId);
+      // Everything derived from the user id: the concurrent column sends copies of this very request.
+      const request = { ...orderConfirmation(ctx, userId), orderId: `${userId}-order` };
       const emailId = expectReceipt(await send(ctx, request), "send (with the mailer's answer lost)");
       const emails = await inbox(ctx, request);
       expect(emails[0]?.id === emailId, `send answered email ${emailId}, but the mailer sent ${emails[0]?.id}`);

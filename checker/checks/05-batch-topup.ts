@@ -15,6 +15,16 @@ const okNumber = () => `+1415555${String(1_000 + (numberSeed++ % 8_999)).padStar
 /** A number the provider refuses (it ends in 0000: not a prepaid line). */
 const refusedNumber = () => `+4477${String(numberSeed++ % 100).padStart(2, "0")}990000`;
 
+/** A number of `id`'s own, the same for every copy of a scenario (the concurrent column sends copies of one batch). */
+const hashOf = (id: string) => [...id].reduce((hash, char) => (hash * 31 + char.charCodeAt(0)) % 1_000_003, 7);
+const okNumberFor = (id: string) => `+1415555${String(1_000 + (hashOf(id) % 8_999)).padStart(4, "0")}`;
+const refusedNumberFor = (id: string) => `+4477${String(hashOf(id) % 100).padStart(2, "0")}990000`;
+/**
+ * The effects' scenarios run with the endpoint's clock a day ahead too (the clock column), and their copies must be
+ * one request (the concurrent column): a deadline two days ahead, on the hour, the same for every copy.
+ */
+const deadlineFor = (id: string) => new Date((Math.floor(Date.now() / 3_600_000) + 49) * 3_600_000 + (hashOf(id) % 1_000)).toISOString();
+
 function batch(items: { phoneNumber: string; amount: number }[], deadlineInMs = 60_000): TopUpBatchRequest {
   return { source: "tok_visa", currency: "USD", items, deadline: new Date(Date.now() + deadlineInMs).toISOString() };
 }
@@ -73,7 +83,7 @@ const EFFECTS: DeclaredEffect[] = [
     section: "at-least-once-delivery-exactly-once-processing",
     idPrefix: "batch",
     async scenario(ctx, batchId) {
-      const report = expectReport(await run(ctx, batchId, batch([{ phoneNumber: okNumber(), amount: 1_000 }])), "the batch (with the charge's answer lost)");
+      const report = expectReport(await run(ctx, batchId, { ...batch([{ phoneNumber: okNumberFor(batchId), amount: 1_000 }]), deadline: deadlineFor(batchId) }), "the batch (with the charge's answer lost)");
       const book = await ledger(ctx, batchId);
       expect(report.chargeId === book.charges[0]?.id, `the report names charge ${report.chargeId}, the gateway made ${book.charges[0]?.id}`);
     },
@@ -87,7 +97,7 @@ const EFFECTS: DeclaredEffect[] = [
     section: "at-least-once-delivery-exactly-once-processing",
     idPrefix: "batch",
     async scenario(ctx, batchId) {
-      const report = expectReport(await run(ctx, batchId, batch([{ phoneNumber: okNumber(), amount: 800 }])), "the batch (with the top-up's answer lost)");
+      const report = expectReport(await run(ctx, batchId, { ...batch([{ phoneNumber: okNumberFor(batchId), amount: 800 }]), deadline: deadlineFor(batchId) }), "the batch (with the top-up's answer lost)");
       expect(report.outcome === "all", `the report says outcome ${JSON.stringify(report.outcome)}, expected "all": the top-up was made`);
     },
     made: async (ctx, batchId) => (await ledger(ctx, batchId)).succeededTopUps.length,
@@ -100,7 +110,7 @@ const EFFECTS: DeclaredEffect[] = [
     section: "batch-idempotency",
     idPrefix: "batch",
     async scenario(ctx, batchId) {
-      const request = batch([{ phoneNumber: okNumber(), amount: 1_000 }, { phoneNumber: refusedNumber(), amount: 700 }]);
+      const request = { ...batch([{ phoneNumber: okNumberFor(batchId), amount: 1_000 }, { phoneNumber: refusedNumberFor(batchId), amount: 700 }]), deadline: deadlineFor(batchId) };
       const report = expectReport(await run(ctx, batchId, request), "the batch (with the refund's answer lost)");
       const book = await ledger(ctx, batchId);
       expect(report.refunded === 700 && book.refunded === 700, `the report says ${report.refunded} refunded and the gateway refunded ${book.refunded}, expected 700 (the failed item)`);
