@@ -502,7 +502,7 @@ async function appProcess(stack: CheckerStack, spec: AppSpec, dir: string, logNa
     stack,
     spec.name,
     await stack.port(),
-    async (port) => {
+    async (port, options) => {
       // Kept across a restart: only a missing or empty data dir gets the template.
       if (spec.pgliteDataDir) await preparePgliteDataDir(dataDir, { log: (line) => appendFileSync(logPath, `${line}\n`) });
       return startEndpoint({
@@ -511,7 +511,7 @@ async function appProcess(stack: CheckerStack, spec: AppSpec, dir: string, logNa
         name: spec.name,
         gatewayUrl: stack.urls.gateway,
         output: { kind: "file", path: logPath },
-        env: { ...endpointEnv(stack), APP_PORT: String(port), ...spec.env(stack, { dataDir }) },
+        env: { ...endpointEnv(stack), APP_PORT: String(port), ...spec.env(stack, { dataDir }), ...shiftedClockEnv(options.clockShiftMs ?? 0) },
       });
     },
     dataDir,
