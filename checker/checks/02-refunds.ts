@@ -168,33 +168,37 @@ export const exercise: ExerciseDefinition = {
     },
     {
       id: "colliding-ids",
-      name: "ids built to collide on a separator ('a-refund-b' + 'c', 'a' + 'b-refund-c') get a refund each",
+      name: "ids built to collide on a separator ('a-refund-b' + 'c', 'a' + 'b-refund-c', and with '_') get a refund each",
       section: "key-reuse-with-a-different-payload",
       async run(ctx) {
-        // Ids may contain '-': a key joining them with '-' (or any character an id may hold) gives these two refunds one provider key.
-        const shorter = await charged(ctx);
-        const longerId = `${shorter}-refund-x`;
-        const longer = await call(ctx, longerId, "charge", visa);
-        if (longer.status !== 200) fail(`charge of payment '${longerId}' answered ${longer.status}; keep charge as it was`);
-        expectRefunded(await refund(ctx, shorter, { refundId: "x-refund-r", amount: 1_000 }), `refund 'x-refund-r' of payment '${shorter}'`, 1_000);
-        const second = await refund(ctx, longerId, { refundId: "r", amount: 2_000 });
-        // And the same refundId on two payments: a key without the payment id collides here.
-        const third = await refund(ctx, shorter, { refundId: "r", amount: 500 });
-        for (const [paymentId, refundId, answer, amounts] of [
-          [longerId, "r", second, [2_000]],
-          [shorter, "r", third, [1_000, 500]],
-        ] as const) {
-          const refunds = await refundsOf(ctx, paymentId);
-          expect(
-            refunds.length === amounts.length && total(refunds) === total(amounts.map((amount) => ({ amount })) as GatewayRefund[]),
-            `payment '${paymentId}', refund '${refundId}': the gateway holds ${plural(refunds.length, "refund")} of ${total(refunds)} for the payment (answered ${answer.status}), ` +
-              `expected ${amounts.join(" + ")}, because its provider key is the key of another (payment, refund) pair: put both ids in the key, ` +
-              "and join them with a separator an id cannot contain ('/'), since ids may contain '-'",
-            { detail: refunds },
-          );
+        // Ids may contain '-' and '_': a key joining them with either gives these two refunds one provider key.
+        // Two shapes: a key with a word between the ids ('payments-{p}-refund-{r}'), and the ids joined directly ('{p}_{r}').
+        for (const infix of ["-refund-", "_refund_", "-", "_"]) {
+          const shorter = await charged(ctx);
+          const longerId = `${shorter}${infix}x`;
+          const longer = await call(ctx, longerId, "charge", visa);
+          if (longer.status !== 200) fail(`charge of payment '${longerId}' answered ${longer.status}; keep charge as it was`);
+          const movedId = `x${infix}r`;
+          expectRefunded(await refund(ctx, shorter, { refundId: movedId, amount: 1_000 }), `refund '${movedId}' of payment '${shorter}'`, 1_000);
+          const second = await refund(ctx, longerId, { refundId: "r", amount: 2_000 });
+          // And the same refundId on two payments: a key without the payment id collides here.
+          const third = await refund(ctx, shorter, { refundId: "r", amount: 500 });
+          for (const [paymentId, refundId, answer, amounts] of [
+            [longerId, "r", second, [2_000]],
+            [shorter, "r", third, [1_000, 500]],
+          ] as const) {
+            const refunds = await refundsOf(ctx, paymentId);
+            expect(
+              refunds.length === amounts.length && total(refunds) === amounts.reduce((sum, amount) => sum + amount, 0),
+              `payment '${paymentId}', refund '${refundId}': the gateway holds ${plural(refunds.length, "refund")} of ${total(refunds)} for the payment (answered ${answer.status}), ` +
+                `expected ${amounts.join(" + ")}, because its provider key is the key of another (payment, refund) pair: put both ids in the key, ` +
+                "and join them with a separator an id cannot contain ('/'), since ids may contain '-' and '_'",
+              { detail: refunds },
+            );
+          }
+          expectRefunded(second, `refund 'r' of payment '${longerId}'`, 2_000);
+          expectRefunded(third, `refund 'r' of payment '${shorter}'`, 1_500);
         }
-        expectRefunded(second, `refund 'r' of payment '${longerId}'`, 2_000);
-        expectRefunded(third, `refund 'r' of payment '${shorter}'`, 1_500);
       },
     },
     {

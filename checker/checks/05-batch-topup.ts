@@ -3,7 +3,7 @@
 import { type BatchReport, REFUSAL_CODES, type TopUpBatchRequest } from "../../exercises/support/topup_batch_contract.js";
 import { type CheckContext, expect, expectAskedOnce, fail, plural, pollUntil, sleep, times } from "../lib/check.js";
 import type { ExerciseDefinition } from "../lib/exercise.js";
-import { type DeclaredEffect, faultMatrix } from "../lib/faults.js";
+import { type DeclaredEffect, faultMatrix, runWithLostAnswer } from "../lib/faults.js";
 import type { Answer, InvokeOptions } from "../lib/restate.js";
 
 /** The report, or Restate's error body with the refusal's metadata. */
@@ -114,6 +114,34 @@ const EFFECTS: DeclaredEffect[] = [
       const report = expectReport(await run(ctx, batchId, request), "the batch (with the refund's answer lost)");
       const book = await ledger(ctx, batchId);
       expect(report.refunded === 700 && book.refunded === 700, `the report says ${report.refunded} refunded and the gateway refunded ${book.refunded}, expected 700 (the failed item)`);
+    },
+    made: async (ctx, batchId) => (await ledger(ctx, batchId)).refunds.length,
+  },
+  {
+    id: "charge-refund",
+    what: "the refund of the whole charge when the batch passes its deadline (compensation)",
+    door: "gateway",
+    path: "/v1/refunds",
+    section: "batch-idempotency",
+    idPrefix: "batch",
+    timeoutMs: 60_000,
+    needsTrueClockAtStart: true,
+    async scenario(ctx, batchId) {
+      // The charge is made with its answer lost, and unreachable until past the deadline: the retry finds it and refunds it.
+      const deadline = Math.ceil((Date.now() + 3_000) / 1_000) * 1_000; // the same for copies sent together
+      const request = { ...batch([{ phoneNumber: okNumberFor(batchId), amount: 900 }]), deadline: new Date(deadline).toISOString() };
+      const { failure } = await runWithLostAnswer(
+        ctx,
+        "gateway",
+        { matches: (sent) => sent.path.includes("/v1/charges") && sent.body.includes(batchId), unreachableUntil: deadline + 300 },
+        async () => {
+          const answer = await run(ctx, batchId, request, { stuckAfterRetries: Infinity, timeoutMs: 40_000 });
+          const book = await ledger(ctx, batchId);
+          expect(isDeadlineRefusal(answer), deadlineRefusalHint(answer));
+          expect(book.refunded === 900, `the batch's charge of 900 was found after the deadline, and the gateway refunded ${book.refunded}, expected 900`);
+        },
+      );
+      if (failure !== undefined) throw failure;
     },
     made: async (ctx, batchId) => (await ledger(ctx, batchId)).refunds.length,
   },
@@ -321,19 +349,19 @@ export const exercise: ExerciseDefinition = {
         const request = batch([{ phoneNumber: okNumber(), amount: 1_000 }, { phoneNumber: okNumber(), amount: 2_000 }], 3_000);
         const deadline = Date.parse(request.deadline);
         // The first charge is made and its answer lost; the retries do not reach the gateway until after the deadline.
-        const fault = ctx.requests.gateway.loseAnswers({
-          matches: (sent) => sent.path.includes("/v1/charges") && sent.body.includes(batchId),
-          unreachableUntil: deadline + 300,
-        });
-        let answer: Answer<ReportAnswer>;
-        try {
-          answer = await run(ctx, batchId, request, { stuckAfterRetries: Infinity, timeoutMs: 40_000 });
-        } finally {
-          fault.disarm();
-        }
+        let answer!: Answer<ReportAnswer>;
+        const fault = await runWithLostAnswer(
+          ctx,
+          "gateway",
+          { matches: (sent) => sent.path.includes("/v1/charges") && sent.body.includes(batchId), unreachableUntil: deadline + 300 },
+          async () => {
+            answer = await run(ctx, batchId, request, { stuckAfterRetries: Infinity, timeoutMs: 40_000 });
+          },
+        );
+        if (fault.failure !== undefined) throw fault.failure;
         ctx.note(`answer: ${answer.status} ${answer.text.slice(0, 300)}`);
         const book = await ledger(ctx, batchId);
-        expect(fault.lost() === 1 && book.charges.length === 1, `the batch's first charge was ${fault.lost() === 1 ? "sent" : "never sent"} and the gateway holds ${plural(book.charges.length, "charge")}: expected one charge whose answer was lost`);
+        expect(fault.lost === 1 && book.charges.length === 1, `the batch's first charge was ${fault.lost === 1 ? "sent" : "never sent"} and the gateway holds ${plural(book.charges.length, "charge")}: expected one charge whose answer was lost`);
         const charge = book.charges[0]!;
         if (answer.status === 200 || book.succeededTopUps.length > 0) {
           fail(
@@ -366,19 +394,19 @@ export const exercise: ExerciseDefinition = {
         const batchId = ctx.id("batch");
         const number = okNumber();
         const request = batch([{ phoneNumber: number, amount: 1_200 }], 3_000);
-        const fault = ctx.requests.providers.loseAnswers({
-          matches: (sent) => sent.path.includes("/v1/topups") && sent.body.includes(batchId),
-          unreachableUntil: Date.parse(request.deadline) + 300,
-        });
-        let answer: Answer<ReportAnswer>;
-        try {
-          answer = await run(ctx, batchId, request, { stuckAfterRetries: Infinity, timeoutMs: 40_000 });
-        } finally {
-          fault.disarm();
-        }
+        let answer!: Answer<ReportAnswer>;
+        const fault = await runWithLostAnswer(
+          ctx,
+          "providers",
+          { matches: (sent) => sent.path.includes("/v1/topups") && sent.body.includes(batchId), unreachableUntil: Date.parse(request.deadline) + 300 },
+          async () => {
+            answer = await run(ctx, batchId, request, { stuckAfterRetries: Infinity, timeoutMs: 40_000 });
+          },
+        );
+        if (fault.failure !== undefined) throw fault.failure;
         ctx.note(`answer: ${answer.status} ${answer.text.slice(0, 300)}`);
         const book = await ledger(ctx, batchId);
-        expect(fault.lost() === 1 && book.succeededTopUps.length === 1, `the provider made ${plural(book.succeededTopUps.length, "top-up")} for the batch, expected one whose answer was lost`);
+        expect(fault.lost === 1 && book.succeededTopUps.length === 1, `the provider made ${plural(book.succeededTopUps.length, "top-up")} for the batch, expected one whose answer was lost`);
         const report = expectReport(answer, "the batch whose top-up answer was lost until after its deadline");
         const item = report.items.find((candidate) => candidate.phoneNumber === number);
         expect(

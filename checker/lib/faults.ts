@@ -10,7 +10,8 @@
 // (the endpoint SIGKILLed and started again: a key that lives in the process,
 // process.pid or a salt drawn at load, changes), or from a new one whose clock
 // has jumped a day (a key built from the date changes). Restate's clock, and the
-// providers', stay as they are.
+// providers', stay as they are. A last kind sends copies of the scenario at once,
+// and judges by the requests sent at the provider's door, not only its ledger.
 import { type Check, type CheckContext, type Section, expect, times } from "./check.js";
 import type { AnswerLossRule, SeenRequest } from "./request_ledger.js";
 
@@ -44,6 +45,8 @@ export interface DeclaredEffect {
   expected?: number;
   /** Default 45 s. */
   timeoutMs?: number;
+  /** The scenario reads the endpoint's clock from its start (a deadline): the clock column starts it on the true time. */
+  needsTrueClockAtStart?: boolean;
 }
 
 interface FaultKindSpec {
@@ -118,6 +121,7 @@ export async function runWithLostAnswer(
 /** The lost-answer kinds: the effect is made with its answer lost (and, for some kinds, the endpoint restarted before the retry). */
 async function lostAnswerCheck(ctx: CheckContext, effect: DeclaredEffect, fault: FaultKindSpec): Promise<void> {
   const id = ctx.id(effect.idPrefix);
+  if (effect.needsTrueClockAtStart && ctx.endpoint.clockShiftMs !== 0) await ctx.endpoint.restart();
   let restarted: Promise<void> | undefined;
   const restart =
     fault.restartWithClockShiftMs === undefined
