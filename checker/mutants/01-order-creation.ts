@@ -146,6 +146,15 @@ export const catalogue: ExerciseCatalogue = {
   ],
   alternatives: [
     {
+      id: "provider-keys-in-helper-file",
+      description: "the provider keys built in a helper file of their own, spelled `order/<id>/<step>`",
+      patches: [
+        { file: "provider_keys.ts", create: "/** One key per order and step; '/' cannot occur in an order id. */\nexport const providerKey = (orderId: string, step: string) => `order/${orderId}/${step}`;\n" },
+        addImport(FILE, FIRST_IMPORT, 'import { providerKey } from "./provider_keys.js";'),
+        { file: FILE, find: 'const providerKey = (orderId: string, step: "reserve" | "charge" | "release") => `order-${orderId}-${step}`;', replace: "" },
+      ],
+    },
+    {
       id: "keys-from-ctx-rand",
       description: "provider keys drawn with ctx.rand.uuidv4() before each step: seeded by the invocation, so every retry and replay draws the same keys",
       patches: [

@@ -109,6 +109,15 @@ export const catalogue: ExerciseCatalogue = {
   ],
   alternatives: [
     {
+      id: "refund-key-json-in-helper-file",
+      description: "the refund key is the JSON of its parts, built in a helper file (no separator to collide on)",
+      patches: [
+        { file: "refund_keys.ts", create: 'export const refundKey = (paymentId: string, refundId: string) => JSON.stringify(["refund", paymentId, refundId]);\n' },
+        addImport(FILE, FIRST_IMPORT, 'import { refundKey } from "./refund_keys.js";'),
+        { file: FILE, find: REFUND_KEY, replace: "refundKey(paymentId, request.refundId)" },
+      ],
+    },
+    {
       id: "refund-key-from-ctx-rand",
       description: "the refund's gateway key drawn with ctx.rand.uuidv4(): the same in every retry of the invocation, and a duplicate is answered from state",
       patches: [
