@@ -1,7 +1,7 @@
 // Exercise 2: refunds, partial and full, once per refundId, never more than the charge.
 import type { GatewayRefund } from "../../code/types.js";
 import { type ChargeRequest, PAYMENT_NOT_SUCCEEDED, type Payment, type RefundRequest } from "../../exercises/support/payment_contract.js";
-import { type CheckContext, expect, expectAskedOnce, fail, times } from "../lib/check.js";
+import { type CheckContext, expect, expectAskedOnce, fail, plural, times } from "../lib/check.js";
 import type { ExerciseDefinition } from "../lib/exercise.js";
 import { type DeclaredEffect, faultMatrix } from "../lib/faults.js";
 import type { Answer } from "../lib/restate.js";
@@ -30,6 +30,20 @@ function expectRefunded(answer: Answer<PaymentAnswer>, what: string, refundedAmo
     { detail: answer.body },
   );
   return answer.body;
+}
+
+/**
+ * The refusal must be the learner's rule, not the gateway's: the mock gateway refuses too (more than charged, a key
+ * reused with another amount, a failed charge), and a solution that forwards its refusal answers 422 just the same.
+ * So the refund requests that reached the gateway's door are counted: a refused refund never gets there.
+ */
+function expectRuleIsYours(ctx: CheckContext, paymentId: string, allowed: number, what: string, rule: string): void {
+  const sent = ctx.requests.gateway.sideEffects("/v1/refunds", paymentId).length;
+  expect(
+    sent <= allowed,
+    `${what} was sent to the gateway (${plural(sent, "refund request")} for the payment, expected ${allowed}), which refused it: the refusal was the gateway's rule, not yours; ${rule}`,
+    { section: "remembering-failures" },
+  );
 }
 
 const refundsOf = (ctx: CheckContext, paymentId: string): Promise<GatewayRefund[]> => ctx.gateway.listRefunds({ reference: paymentId });
@@ -149,6 +163,42 @@ export const exercise: ExerciseDefinition = {
         expect(typeof tooMuch.body?.message === "string" && tooMuch.body.message.length > 0, "the 422 has no message: say how much is left to refund");
         const refunds = await refundsOf(ctx, paymentId);
         expect(total(refunds) === 10_000, `the gateway refunded ${total(refunds)} of a 10000 charge`);
+        expectRuleIsYours(ctx, paymentId, 2, "refund r3, beyond what is left", "compare the amount with what is left to refund (amount - refundedAmount) before calling the gateway");
+      },
+    },
+    {
+      id: "colliding-ids",
+      name: "ids built to collide on a separator ('a-refund-b' + 'c', 'a' + 'b-refund-c', and with '_') get a refund each",
+      section: "key-reuse-with-a-different-payload",
+      async run(ctx) {
+        // Ids may contain '-' and '_': a key joining them with either gives these two refunds one provider key.
+        // Two shapes: a key with a word between the ids ('payments-{p}-refund-{r}'), and the ids joined directly ('{p}_{r}').
+        for (const infix of ["-refund-", "_refund_", "-", "_"]) {
+          const shorter = await charged(ctx);
+          const longerId = `${shorter}${infix}x`;
+          const longer = await call(ctx, longerId, "charge", visa);
+          if (longer.status !== 200) fail(`charge of payment '${longerId}' answered ${longer.status}; keep charge as it was`);
+          const movedId = `x${infix}r`;
+          expectRefunded(await refund(ctx, shorter, { refundId: movedId, amount: 1_000 }), `refund '${movedId}' of payment '${shorter}'`, 1_000);
+          const second = await refund(ctx, longerId, { refundId: "r", amount: 2_000 });
+          // And the same refundId on two payments: a key without the payment id collides here.
+          const third = await refund(ctx, shorter, { refundId: "r", amount: 500 });
+          for (const [paymentId, refundId, answer, amounts] of [
+            [longerId, "r", second, [2_000]],
+            [shorter, "r", third, [1_000, 500]],
+          ] as const) {
+            const refunds = await refundsOf(ctx, paymentId);
+            expect(
+              refunds.length === amounts.length && total(refunds) === amounts.reduce((sum, amount) => sum + amount, 0),
+              `payment '${paymentId}', refund '${refundId}': the gateway holds ${plural(refunds.length, "refund")} of ${total(refunds)} for the payment (answered ${answer.status}), ` +
+                `expected ${amounts.join(" + ")}, because its provider key is the key of another (payment, refund) pair: put both ids in the key, ` +
+                "and join them with a separator an id cannot contain ('/'), since ids may contain '-' and '_'",
+              { detail: refunds },
+            );
+          }
+          expectRefunded(second, `refund 'r' of payment '${longerId}'`, 2_000);
+          expectRefunded(third, `refund 'r' of payment '${shorter}'`, 1_500);
+        }
       },
     },
     {
@@ -167,6 +217,7 @@ export const exercise: ExerciseDefinition = {
             : `refund r1 with another amount answered ${reused.status}, expected 422`,
         );
         expect(refunds.length === 1, `the gateway made ${refunds.length} refunds, expected only the first r1`);
+        expectRuleIsYours(ctx, paymentId, 1, "refund r1 with another amount", "look the refundId up among the payment's refunds and refuse another amount before calling the gateway");
       },
     },
     {
@@ -185,6 +236,7 @@ export const exercise: ExerciseDefinition = {
           `the 409 carries ${answer.body?.metadata?.code === undefined ? "no code" : `the code ${JSON.stringify(answer.body.metadata.code)}`}; give the TerminalError metadata: { code: "${PAYMENT_NOT_SUCCEEDED}" }, so a caller can tell why without reading the message`,
         );
         expect((await refundsOf(ctx, paymentId)).length === 0, "the gateway refunded a declined payment");
+        expectRuleIsYours(ctx, paymentId, 0, "the refund of a declined payment", "check the payment's status before calling the gateway");
       },
     },
     {

@@ -45,7 +45,8 @@ const EFFECTS: DeclaredEffect[] = [
     section: "at-least-once-delivery-exactly-once-processing",
     idPrefix: "user",
     async scenario(ctx, userId) {
-      const request = orderConfirmation(ctx, userId);
+      // Everything derived from the user id: the concurrent column sends copies of this very request.
+      const request = { ...orderConfirmation(ctx, userId), orderId: `${userId}-order` };
       const emailId = expectReceipt(await send(ctx, request), "send (with the mailer's answer lost)");
       const emails = await inbox(ctx, request);
       expect(emails[0]?.id === emailId, `send answered email ${emailId}, but the mailer sent ${emails[0]?.id}`);
@@ -129,6 +130,29 @@ export const exercise: ExerciseDefinition = {
         const emails = await inbox(ctx, request);
         expectOneEmail(emails, "send inside ctx.run and give the mailer an idempotency key derived from the intent, so the retry is recognised");
         expect(emails[0]!.id === emailId, `send answered emailId ${emailId}, but the mailer's one email is ${emails[0]!.id}`);
+      },
+    },
+    {
+      id: "colliding-intents",
+      name: "intents built to collide on a separator (user 'u-1' + template 'x', user 'u' + template '1-x', one order) get an email each",
+      section: "choosing-idempotency-keys",
+      async run(ctx) {
+        // Ids may contain '-' and '_': an intent key joined with either gives these two intents one key.
+        const user = ctx.id("user");
+        const orderId = ctx.id("order");
+        for (const sep of ["-", "_"]) {
+          const first = { ...orderConfirmation(ctx, `${user}${sep}1`), template: "x", orderId };
+          const second = { ...orderConfirmation(ctx, user), to: `${user}${sep === "-" ? "dash" : "underscore"}@example.com`, template: `1${sep}x`, orderId };
+          const a = expectReceipt(await send(ctx, first), `the email of user '${first.userId}', template 'x'`);
+          const b = expectReceipt(await send(ctx, second), `the email of user '${second.userId}', template '${second.template}'`);
+          const got = (await inbox(ctx, second)).length;
+          expect(
+            got === 1 && a !== b,
+            `user '${second.userId}' with template '${second.template}' got ${got} email(s) (answered ${b === a ? "with the other intent's email id" : `email ${b}`}), ` +
+              `because its intent key is the key of user '${first.userId}' with template 'x' (same order): ids may contain '-' and '_'; ` +
+              "join the parts with a separator they cannot contain ('/'), or make the intent the object's key in a form that keeps them apart",
+          );
+        }
       },
     },
     {

@@ -5,6 +5,7 @@
 import { APP_ENV, type ChargeApiRequest, REPLAYED_HEADER } from "../../exercises/support/charge_api_contract.js";
 import { type Check, type CheckContext, type RestartableProcess, type Section, expect, fail, plural, sleep, times } from "../lib/check.js";
 import type { AppSpec, ExerciseDefinition } from "../lib/exercise.js";
+import { runWithLostAnswer } from "../lib/faults.js";
 
 /** Short, so the expiry check waits little; long enough for a charge to finish well inside it. */
 const TTL_MS = 1_500;
@@ -287,6 +288,48 @@ export const exercise: ExerciseDefinition = {
         expect(answer.body?.id === charges[0]!.id, `the answer names charge ${answer.body?.id}, but the gateway's one charge is ${charges[0]!.id}: the result and the side effect disagree`);
       },
     },
+    ...[
+      { restart: "the app restarted", clockShiftMs: 0, cause: "the process (process.pid, a salt drawn at start)" },
+      { restart: "the app restarted a day later", clockShiftMs: 24 * 60 * 60 * 1000, cause: "the clock (a date or a time)" },
+    ].map(
+      ({ restart, clockShiftMs, cause }): Check => ({
+        id: `memory-lost-answer-${clockShiftMs === 0 ? "restarted" : "next-day"}`,
+        name: `[in-memory store] the gateway charges, its answer is lost and ${restart} before the client's retry: one charge`,
+        section: "choosing-idempotency-keys",
+        async run(ctx) {
+          const app = ctx.apps[APPS.memory]!;
+          const request = order(ctx);
+          const key = ctx.id("key");
+          // The app is SIGKILLed once the gateway has charged, before the answer reaches it; the client's retry goes to a new process.
+          let killed: Promise<void> | undefined;
+          const kill = () => (killed = app.kill());
+          const outcome = await runWithLostAnswer(
+            ctx,
+            "gateway",
+            { matches: (sent) => sent.path.includes("/v1/charges") && sent.body.includes(request.reference), onLost: kill },
+            async () => {
+              ctx.note(`first attempt: ${(await post(app, key, request).catch((error: Error) => ({ status: 0, text: error.message }))).status}`);
+            },
+          );
+          await killed; // its connection closes before the process is gone: start the next one only after
+          await app.start({ clockShiftMs });
+          try {
+            expect(outcome.lost === 1, "the charge never reached the gateway, so its answer could not be lost: charge through the gateway client, as the starter does");
+            let answer = await post(app, key, request);
+            for (let attempt = 0; attempt < 3 && answer.status !== 201; attempt++) answer = await post(app, key, request);
+            const charges = (await chargesFor(ctx, request)).filter((charge) => charge.status === "succeeded");
+            expect(
+              charges.length === 1,
+              `charged ${times(charges.length)} for one key when ${restart} between the lost answer and the retry: the gateway key changed with ${cause}; ` +
+                "derive it from the request's key and payload only, so the gateway recognises the retry",
+            );
+            expect(answer.status === 201, `the client's retry answered ${answer.status} (${answer.text.slice(0, 120)}), expected 201 with the one charge`);
+          } finally {
+            if (clockShiftMs !== 0) await app.restart(); // the next checks get a true clock
+          }
+        },
+      }),
+    ),
     ...storeChecks("restate"),
     survivesRestart("restate"),
     ...storeChecks("postgres"),

@@ -3,7 +3,7 @@
 import { type BatchReport, REFUSAL_CODES, type TopUpBatchRequest } from "../../exercises/support/topup_batch_contract.js";
 import { type CheckContext, expect, expectAskedOnce, fail, plural, pollUntil, sleep, times } from "../lib/check.js";
 import type { ExerciseDefinition } from "../lib/exercise.js";
-import { type DeclaredEffect, faultMatrix } from "../lib/faults.js";
+import { type DeclaredEffect, faultMatrix, runWithLostAnswer } from "../lib/faults.js";
 import type { Answer, InvokeOptions } from "../lib/restate.js";
 
 /** The report, or Restate's error body with the refusal's metadata. */
@@ -14,6 +14,16 @@ let numberSeed = Math.floor(Math.random() * 9_000);
 const okNumber = () => `+1415555${String(1_000 + (numberSeed++ % 8_999)).padStart(4, "0")}`;
 /** A number the provider refuses (it ends in 0000: not a prepaid line). */
 const refusedNumber = () => `+4477${String(numberSeed++ % 100).padStart(2, "0")}990000`;
+
+/** A number of `id`'s own, the same for every copy of a scenario (the concurrent column sends copies of one batch). */
+const hashOf = (id: string) => [...id].reduce((hash, char) => (hash * 31 + char.charCodeAt(0)) % 1_000_003, 7);
+const okNumberFor = (id: string) => `+1415555${String(1_000 + (hashOf(id) % 8_999)).padStart(4, "0")}`;
+const refusedNumberFor = (id: string) => `+4477${String(hashOf(id) % 100).padStart(2, "0")}990000`;
+/**
+ * The effects' scenarios run with the endpoint's clock a day ahead too (the clock column), and their copies must be
+ * one request (the concurrent column): a deadline two days ahead, on the hour, the same for every copy.
+ */
+const deadlineFor = (id: string) => new Date((Math.floor(Date.now() / 3_600_000) + 49) * 3_600_000 + (hashOf(id) % 1_000)).toISOString();
 
 function batch(items: { phoneNumber: string; amount: number }[], deadlineInMs = 60_000): TopUpBatchRequest {
   return { source: "tok_visa", currency: "USD", items, deadline: new Date(Date.now() + deadlineInMs).toISOString() };
@@ -73,7 +83,7 @@ const EFFECTS: DeclaredEffect[] = [
     section: "at-least-once-delivery-exactly-once-processing",
     idPrefix: "batch",
     async scenario(ctx, batchId) {
-      const report = expectReport(await run(ctx, batchId, batch([{ phoneNumber: okNumber(), amount: 1_000 }])), "the batch (with the charge's answer lost)");
+      const report = expectReport(await run(ctx, batchId, { ...batch([{ phoneNumber: okNumberFor(batchId), amount: 1_000 }]), deadline: deadlineFor(batchId) }), "the batch (with the charge's answer lost)");
       const book = await ledger(ctx, batchId);
       expect(report.chargeId === book.charges[0]?.id, `the report names charge ${report.chargeId}, the gateway made ${book.charges[0]?.id}`);
     },
@@ -87,7 +97,7 @@ const EFFECTS: DeclaredEffect[] = [
     section: "at-least-once-delivery-exactly-once-processing",
     idPrefix: "batch",
     async scenario(ctx, batchId) {
-      const report = expectReport(await run(ctx, batchId, batch([{ phoneNumber: okNumber(), amount: 800 }])), "the batch (with the top-up's answer lost)");
+      const report = expectReport(await run(ctx, batchId, { ...batch([{ phoneNumber: okNumberFor(batchId), amount: 800 }]), deadline: deadlineFor(batchId) }), "the batch (with the top-up's answer lost)");
       expect(report.outcome === "all", `the report says outcome ${JSON.stringify(report.outcome)}, expected "all": the top-up was made`);
     },
     made: async (ctx, batchId) => (await ledger(ctx, batchId)).succeededTopUps.length,
@@ -100,10 +110,38 @@ const EFFECTS: DeclaredEffect[] = [
     section: "batch-idempotency",
     idPrefix: "batch",
     async scenario(ctx, batchId) {
-      const request = batch([{ phoneNumber: okNumber(), amount: 1_000 }, { phoneNumber: refusedNumber(), amount: 700 }]);
+      const request = { ...batch([{ phoneNumber: okNumberFor(batchId), amount: 1_000 }, { phoneNumber: refusedNumberFor(batchId), amount: 700 }]), deadline: deadlineFor(batchId) };
       const report = expectReport(await run(ctx, batchId, request), "the batch (with the refund's answer lost)");
       const book = await ledger(ctx, batchId);
       expect(report.refunded === 700 && book.refunded === 700, `the report says ${report.refunded} refunded and the gateway refunded ${book.refunded}, expected 700 (the failed item)`);
+    },
+    made: async (ctx, batchId) => (await ledger(ctx, batchId)).refunds.length,
+  },
+  {
+    id: "charge-refund",
+    what: "the refund of the whole charge when the batch passes its deadline (compensation)",
+    door: "gateway",
+    path: "/v1/refunds",
+    section: "batch-idempotency",
+    idPrefix: "batch",
+    timeoutMs: 60_000,
+    needsTrueClockAtStart: true,
+    async scenario(ctx, batchId) {
+      // The charge is made with its answer lost, and unreachable until past the deadline: the retry finds it and refunds it.
+      const deadline = Math.ceil((Date.now() + 3_000) / 1_000) * 1_000; // the same for copies sent together
+      const request = { ...batch([{ phoneNumber: okNumberFor(batchId), amount: 900 }]), deadline: new Date(deadline).toISOString() };
+      const { failure } = await runWithLostAnswer(
+        ctx,
+        "gateway",
+        { matches: (sent) => sent.path.includes("/v1/charges") && sent.body.includes(batchId), unreachableUntil: deadline + 300 },
+        async () => {
+          const answer = await run(ctx, batchId, request, { stuckAfterRetries: Infinity, timeoutMs: 40_000 });
+          const book = await ledger(ctx, batchId);
+          expect(isDeadlineRefusal(answer), deadlineRefusalHint(answer));
+          expect(book.refunded === 900, `the batch's charge of 900 was found after the deadline, and the gateway refunded ${book.refunded}, expected 900`);
+        },
+      );
+      if (failure !== undefined) throw failure;
     },
     made: async (ctx, batchId) => (await ledger(ctx, batchId)).refunds.length,
   },
@@ -213,6 +251,28 @@ export const exercise: ExerciseDefinition = {
       },
     },
     {
+      id: "colliding-batches",
+      name: "two batches sharing their numbers, one id the other's plus '-refund': each is charged, topped up and refunded on its own",
+      section: "batch-idempotency",
+      async run(ctx) {
+        // A key without the batch id, or joined with a separator a batch id may contain, gives the second batch the first one's effects.
+        const first = ctx.id("batch");
+        const second = `${first}-refund`;
+        const items = [{ phoneNumber: okNumber(), amount: 1_000 }, { phoneNumber: refusedNumber(), amount: 700 }];
+        for (const batchId of [first, second]) {
+          const report = expectReport(await run(ctx, batchId, batch(items)), `batch '${batchId}'`);
+          const book = await ledger(ctx, batchId);
+          expect(
+            book.charges.length === 1 && book.succeededTopUps.length === 1 && book.refunded === 700 && report.chargeId === book.charges[0]!.id,
+            `batch '${batchId}' (the same numbers as ${batchId === first ? `batch '${second}'` : `batch '${first}'`}) has ${plural(book.charges.length, "charge")}, ` +
+              `${plural(book.succeededTopUps.length, "top-up")} and ${book.refunded} refunded under its own reference, expected one charge, one top-up and 700 refunded: ` +
+              "another batch's effects answered its own, because their provider keys are equal. Put the batch id in every key, and join the parts with a separator a batch id cannot contain, or put a fixed word last",
+            { detail: book },
+          );
+        }
+      },
+    },
+    {
       id: "declined-card",
       name: "a declined card tops up nothing and answers 402",
       section: "remembering-failures",
@@ -289,19 +349,19 @@ export const exercise: ExerciseDefinition = {
         const request = batch([{ phoneNumber: okNumber(), amount: 1_000 }, { phoneNumber: okNumber(), amount: 2_000 }], 3_000);
         const deadline = Date.parse(request.deadline);
         // The first charge is made and its answer lost; the retries do not reach the gateway until after the deadline.
-        const fault = ctx.requests.gateway.loseAnswers({
-          matches: (sent) => sent.path.includes("/v1/charges") && sent.body.includes(batchId),
-          unreachableUntil: deadline + 300,
-        });
-        let answer: Answer<ReportAnswer>;
-        try {
-          answer = await run(ctx, batchId, request, { stuckAfterRetries: Infinity, timeoutMs: 40_000 });
-        } finally {
-          fault.disarm();
-        }
+        let answer!: Answer<ReportAnswer>;
+        const fault = await runWithLostAnswer(
+          ctx,
+          "gateway",
+          { matches: (sent) => sent.path.includes("/v1/charges") && sent.body.includes(batchId), unreachableUntil: deadline + 300 },
+          async () => {
+            answer = await run(ctx, batchId, request, { stuckAfterRetries: Infinity, timeoutMs: 40_000 });
+          },
+        );
+        if (fault.failure !== undefined) throw fault.failure;
         ctx.note(`answer: ${answer.status} ${answer.text.slice(0, 300)}`);
         const book = await ledger(ctx, batchId);
-        expect(fault.lost() === 1 && book.charges.length === 1, `the batch's first charge was ${fault.lost() === 1 ? "sent" : "never sent"} and the gateway holds ${plural(book.charges.length, "charge")}: expected one charge whose answer was lost`);
+        expect(fault.lost === 1 && book.charges.length === 1, `the batch's first charge was ${fault.lost === 1 ? "sent" : "never sent"} and the gateway holds ${plural(book.charges.length, "charge")}: expected one charge whose answer was lost`);
         const charge = book.charges[0]!;
         if (answer.status === 200 || book.succeededTopUps.length > 0) {
           fail(
@@ -334,19 +394,19 @@ export const exercise: ExerciseDefinition = {
         const batchId = ctx.id("batch");
         const number = okNumber();
         const request = batch([{ phoneNumber: number, amount: 1_200 }], 3_000);
-        const fault = ctx.requests.providers.loseAnswers({
-          matches: (sent) => sent.path.includes("/v1/topups") && sent.body.includes(batchId),
-          unreachableUntil: Date.parse(request.deadline) + 300,
-        });
-        let answer: Answer<ReportAnswer>;
-        try {
-          answer = await run(ctx, batchId, request, { stuckAfterRetries: Infinity, timeoutMs: 40_000 });
-        } finally {
-          fault.disarm();
-        }
+        let answer!: Answer<ReportAnswer>;
+        const fault = await runWithLostAnswer(
+          ctx,
+          "providers",
+          { matches: (sent) => sent.path.includes("/v1/topups") && sent.body.includes(batchId), unreachableUntil: Date.parse(request.deadline) + 300 },
+          async () => {
+            answer = await run(ctx, batchId, request, { stuckAfterRetries: Infinity, timeoutMs: 40_000 });
+          },
+        );
+        if (fault.failure !== undefined) throw fault.failure;
         ctx.note(`answer: ${answer.status} ${answer.text.slice(0, 300)}`);
         const book = await ledger(ctx, batchId);
-        expect(fault.lost() === 1 && book.succeededTopUps.length === 1, `the provider made ${plural(book.succeededTopUps.length, "top-up")} for the batch, expected one whose answer was lost`);
+        expect(fault.lost === 1 && book.succeededTopUps.length === 1, `the provider made ${plural(book.succeededTopUps.length, "top-up")} for the batch, expected one whose answer was lost`);
         const report = expectReport(answer, "the batch whose top-up answer was lost until after its deadline");
         const item = report.items.find((candidate) => candidate.phoneNumber === number);
         expect(

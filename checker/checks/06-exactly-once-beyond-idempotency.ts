@@ -105,6 +105,28 @@ export const exercise: ExerciseDefinition = {
       },
     },
     {
+      id: "shot-before-its-move",
+      name: "a FireAt that overtakes the MoveTarget it aimed at is not judged against an older target: once the move arrives, the shot is a Hit",
+      section: "reordering-the-shootingrange",
+      async run(ctx) {
+        const rangeId = ctx.id("range");
+        await move(ctx, rangeId, { version: 1, x: 3 });
+        const shot: FireAt = { shotId: "early", player: "ann", x: 12, targetVersion: 2 };
+        // Whatever the early copy gets (a refusal, a wait), it must not fix an outcome judged against version 1.
+        const early = await ctx.restate.invoke<{ outcome?: string }>({ service: "ShootingRange", key: rangeId, handler: "fireAt" }, shot, { timeoutMs: 20_000 });
+        ctx.note(`the shot before its move: ${early.status} ${early.text.slice(0, 200)}`);
+        await move(ctx, rangeId, { version: 2, x: 12 });
+        const later = await fire(ctx, rangeId, shot);
+        expect(
+          later.outcome === "Hit" && (early.status !== 200 || early.body?.outcome === "Hit"),
+          `a shot at x=12 aimed at version 2 (x=12) arrived before move 2 and was told ${early.status === 200 ? early.body?.outcome : `${early.status}`}, then ${later.outcome} once move 2 had arrived: ` +
+            "it was judged against a target its player never saw; a version the range has not seen yet is no outcome (refuse it, 409, so it is sent again), never the latest target's",
+          { detail: { early: early.text } },
+        );
+        expectCountedOnce(await scores(ctx, rangeId), [{ shotId: "early", expected: "Hit" }]);
+      },
+    },
+    {
       id: "late-move",
       name: "an old MoveTarget that arrives late does not move the target back",
       section: "reordering-the-shootingrange",
@@ -133,6 +155,28 @@ export const exercise: ExerciseDefinition = {
         expect(
           board.players.ann?.hits === 1 && board.log.length === 1,
           `one shot delivered twice gave ann ${board.players.ann?.hits} hits: the LeaderBoard counts deliveries; give the shot an identity (shotId) and count each once`,
+          { detail: board },
+        );
+      },
+    },
+    {
+      id: "leaderboard-colliding-ids",
+      name: "the LeaderBoard keeps shots apart whose ids collide on a separator (player 'a-b' shot 'c', player 'a' shot 'b-c')",
+      section: "business-identity-the-leaderboard",
+      async run(ctx) {
+        const rangeId = ctx.id("range");
+        const outcomes: RecordOutcome[] = [
+          { shotId: "c", player: "a-b", outcome: "Hit" },
+          { shotId: "b-c", player: "a", outcome: "Hit" },
+          { shotId: "y", player: "x_z", outcome: "Missed" },
+          { shotId: "z_y", player: "x", outcome: "Missed" },
+        ];
+        for (const outcome of outcomes) await call<Scores>(ctx, "LeaderBoard", rangeId, "record", outcome);
+        const board = await scores(ctx, rangeId);
+        expect(
+          board.log.length === outcomes.length,
+          `four different shots, whose player and shot ids joined with '-' or '_' are equal, left ${board.log.length} entries on the board: ` +
+            "each was taken for a duplicate of another; the shot's identity is its shotId (or the pair kept apart, never joined with a character an id may hold)",
           { detail: board },
         );
       },
@@ -172,6 +216,17 @@ export const exercise: ExerciseDefinition = {
         }
         const board = await scores(ctx, rangeId);
         expectCountedOnce(board, shots);
+        // The board must hold the outcome the player was told: one judgement per shot, whichever copy made it.
+        for (const shot of shots) {
+          const told = answers.find((answer) => answer.shotId === shot.shotId)?.outcome;
+          const counted = board.log.find((entry) => entry.shotId === shot.shotId)?.outcome;
+          expect(
+            counted === told,
+            `shot ${shot.shotId}'s copies were told ${told}, but the LeaderBoard counts it as ${counted}: two copies were judged (each with its own coin) and one of them was counted, another answered; ` +
+              "judge, record and remember the shot in one exclusive handler, so a copy finds the first outcome",
+            { detail: board },
+          );
+        }
         for (const player of ["ann", "bob"]) {
           const theirs = shots.filter((shot) => shot.player === player).length;
           const counted = (board.players[player]?.hits ?? 0) + (board.players[player]?.misses ?? 0);

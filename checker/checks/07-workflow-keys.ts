@@ -269,6 +269,29 @@ export const exercise: ExerciseDefinition = {
       },
     },
     {
+      id: "colliding-payloads",
+      name: "exports built to collide on a separator (filter values holding '&', '=', '|', ',', ':', a field's name moved into another) get keys of their own",
+      section: "choosing-idempotency-keys",
+      async run(ctx) {
+        const keys = await keysOf(ctx);
+        const base = exportOf(ctx);
+        const pairs: [Record<string, string>, Record<string, string>][] = [
+          [{ a: "1&b=2" }, { a: "1", b: "2" }],
+          [{ a: "1|b|2" }, { a: "1", b: "2" }],
+          [{ a: "1,b:2" }, { a: "1", b: "2" }],
+          [{ ab: "c" }, { a: "bc" }],
+          [{ "a=1&b": "2" }, { a: "1", b: "2" }],
+        ];
+        for (const [one, other] of pairs) {
+          expect(
+            keys.payloadKey({ ...base, filters: one }) !== keys.payloadKey({ ...base, filters: other }),
+            `payloadKey gives the exports with filters ${JSON.stringify(one)} and ${JSON.stringify(other)} the same key: the second, a different export, would never run. ` +
+              "Hash an unambiguous form of the payload (canonical JSON, with keys sorted), not the fields joined with separators their values may contain",
+          );
+        }
+      },
+    },
+    {
       id: "same-invoice-after-retention",
       name: "the workflow's retention is set, and the same invoice run again after it (a new run for the same customer and period) bills nothing more",
       section: "retention-how-long-a-key-is-remembered",

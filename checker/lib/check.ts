@@ -30,14 +30,22 @@ export type Section = keyof typeof SECTIONS;
 
 export const sectionLink = (section: Section) => `${CHAPTERS_DIR}/${SECTIONS[section]}#${section}`;
 
+export interface StartOptions {
+  /** How far ahead of the real time the process's clock runs (a day: 86_400_000); default 0. */
+  clockShiftMs?: number;
+}
+
 /** A process the checker started for the exercise (its endpoint, an app) and can crash and start again. */
 export interface RestartableProcess {
   readonly url: string;
   /** SIGKILL: a crash, as far as anyone can tell. */
   kill(): Promise<void>;
-  start(): Promise<void>;
+  /** `clockShiftMs`: the new process's clock runs that far ahead (Date.now, new Date), until the next start without it. */
+  start(options?: StartOptions): Promise<void>;
   /** kill() then start(), same port. */
-  restart(): Promise<void>;
+  restart(options?: StartOptions): Promise<void>;
+  /** How far ahead the running process's clock is (0 but after a clock-jump check). */
+  readonly clockShiftMs: number;
   /** The check arranged for the process to end on its own (exercise 8 crashes it after a commit): not the learner's exit. */
   expectExit(): void;
 }

@@ -40,6 +40,11 @@ export interface AnswerLossRule {
   matches(request: SeenRequest): boolean;
   /** How many matching requests are carried out with their answer lost (default 1). */
   answers?: number;
+  /**
+   * Called once the provider has done a lost answer's work, before the caller's connection is cut: the fault matrix
+   * kills the learner's endpoint here, so the retry comes from a new process.
+   */
+  onLost?(): Promise<void>;
   /** After those, matching requests do not reach the provider at all (nothing done, the connection cut) until this instant (epoch ms). */
   unreachableUntil?: number;
 }
@@ -67,10 +72,10 @@ export async function startRequestLedger(target: string): Promise<RequestLedger>
         : undefined;
     if (entry) seen.push(entry);
     const loss = entry ? [...losses].find(({ rule }) => rule.matches(entry)) : undefined;
-    let loseThisAnswer = false;
+    let loseThisAnswer: AnswerLossRule | undefined;
     if (loss && loss.lost < (loss.rule.answers ?? 1)) {
       loss.lost += 1;
-      loseThisAnswer = true;
+      loseThisAnswer = loss.rule;
     } else if (loss && Date.now() < (loss.rule.unreachableUntil ?? 0)) {
       res.socket?.destroy(); // unreachable: the provider never sees it
       return;
@@ -80,8 +85,14 @@ export async function startRequestLedger(target: string): Promise<RequestLedger>
       (answer) => {
         if (loseThisAnswer) {
           // Done at the provider; the caller's connection is cut before the answer, as a network failure would.
+          const lostBy = loseThisAnswer;
           answer.resume();
-          answer.on("end", () => res.socket?.destroy());
+          answer.on("end", () => {
+            void Promise.resolve()
+              .then(() => lostBy.onLost?.())
+              .catch(() => undefined)
+              .finally(() => res.socket?.destroy());
+          });
           return;
         }
         res.writeHead(answer.statusCode ?? 502, answer.headers);

@@ -91,6 +91,8 @@ export interface InvocationRow {
  */
 const MISMATCH_RETRIES = 2;
 const isJournalMismatch = (row: InvocationRow) => row.last_failure?.startsWith("[570") ?? false;
+/** Restate could not reach the endpoint: the checker is restarting it (a fault of the matrix), or it exited, which the run reports itself. */
+const isEndpointUnreachable = (row: InvocationRow) => /Connection refused|h2 pool connection error/.test(row.last_failure ?? "");
 
 export class RestateCalls {
   constructor(
@@ -195,7 +197,9 @@ export class RestateCalls {
   async stuckInCallTree(invocationId: string, stuckAfterRetries: number, silence?: SilenceWatch): Promise<InvocationRow | Unresponsive | undefined> {
     const isStuck = (row: InvocationRow) =>
       row.status === "paused" ||
-      (row.status === "backing-off" && (row.retry_count ?? 0) >= Math.min(stuckAfterRetries, isJournalMismatch(row) ? MISMATCH_RETRIES : Infinity));
+      (row.status === "backing-off" &&
+        !isEndpointUnreachable(row) &&
+        (row.retry_count ?? 0) >= Math.min(stuckAfterRetries, isJournalMismatch(row) ? MISMATCH_RETRIES : Infinity));
     const root = await this.invocation(invocationId);
     if (!root || root.status === "completed") return undefined;
     if (isStuck(root)) return root;
@@ -217,6 +221,18 @@ export class RestateCalls {
 
   async kill(invocationId: string): Promise<void> {
     await fetch(`${this.adminUrl}/invocations/${invocationId}/kill`, { method: "PATCH", signal: AbortSignal.timeout(10_000) });
+  }
+
+  /**
+   * Every invocation waiting out a retry back-off is retried now (the admin API's resume): once the checker has started
+   * an endpoint it had killed, the retry need not wait for the learner's retry policy, up to a minute by default.
+   */
+  async retryBackingOffNow(): Promise<number> {
+    const rows = await this.sql<{ id: string }>(`SELECT id FROM sys_invocation WHERE status = 'backing-off'`);
+    await Promise.all(
+      rows.map((row) => fetch(`${this.adminUrl}/invocations/${row.id}/resume`, { method: "PATCH", signal: AbortSignal.timeout(10_000) }).catch(() => undefined)),
+    );
+    return rows.length;
   }
 
   /** Kills every invocation of these services that has not completed (a run's leftovers, still retrying). */

@@ -7,7 +7,7 @@ import * as path from "node:path";
 import { type EndpointProcess, registerDeployment, startEndpoint } from "../../orchestration/parts.js";
 import { preparePgliteDataDir } from "../../orchestration/pglite_template.js";
 import { NO_FAULTS } from "../../code/mock_provider.js";
-import { type Check, type CheckContext, CheckFailure, RepeatedSideEffect, type RestartableProcess, type Section, repeatedSideEffectHint } from "./check.js";
+import { type Check, type CheckContext, CheckFailure, RepeatedSideEffect, type RestartableProcess, type Section, type StartOptions, repeatedSideEffectHint } from "./check.js";
 import type { AppSpec, ExerciseDefinition } from "./exercise.js";
 import { type JournalMismatch, journalMismatchesSince, logEnd, mismatchHint, mismatchSection, nonDeterministicSource } from "./replay.js";
 import { type SeenRequest, repeatedAfterAnswer } from "./request_ledger.js";
@@ -140,9 +140,15 @@ async function prepare(stack: CheckerStack, exercise: ExerciseDefinition, implem
     stack,
     "your endpoint",
     await stack.port(),
-    async (port) => {
+    async (port, options) => {
       if (exercise.endpointPgliteDataDir) await preparePgliteDataDir(endpointData, { log: (line) => appendFileSync(stack.logPath(logName), `${line}\n`) });
-      return startEndpoint({ port, entry, gatewayUrl: stack.urls.gateway, output: { kind: "file", path: stack.logPath(logName) }, env: { ...endpointEnv(stack), ...exercise.endpointEnv, EXERCISE_DATA_DIR: endpointData } });
+      return startEndpoint({
+        port,
+        entry,
+        gatewayUrl: stack.urls.gateway,
+        output: { kind: "file", path: stack.logPath(logName) },
+        env: { ...endpointEnv(stack), ...exercise.endpointEnv, EXERCISE_DATA_DIR: endpointData, ...shiftedClockEnv(options.clockShiftMs ?? 0) },
+      });
     },
     endpointData,
     logName,
@@ -241,6 +247,9 @@ async function checkPrepared(
       ];
       const result = replayVerdict(checked, journalMismatchesSince(stack.logPath(logName), logStart, dir), sent, earlier, dir);
       await clearFaults(stack);
+      // The endpoint's clock goes back to the true time before a check that did not ask for another (a clock-jump check runs on from it).
+      const next = exercise.checks[exercise.checks.indexOf(check) + 1];
+      if (endpoint.clockShiftMs !== 0 && !next?.id.startsWith("clock-jumped:")) await endpoint.restart().catch(() => undefined);
       if (result.endsRun) ended = result;
       report.results.push(result);
       emit({ type: "check", result });
@@ -414,7 +423,7 @@ class ManagedApp implements RestartableProcess {
     private readonly stack: CheckerStack,
     readonly name: string,
     readonly port: number,
-    private readonly launch: (port: number) => Promise<EndpointProcess>,
+    private readonly launch: (port: number, options: StartOptions) => Promise<EndpointProcess>,
     /** Removed once the process has stopped (an app's data, such as exercise 4's PGlite database). */
     private readonly dataDir?: string,
     /** Its log in the stack's directory. */
@@ -427,12 +436,13 @@ class ManagedApp implements RestartableProcess {
     return `http://127.0.0.1:${this.port}`;
   }
 
-  async start(): Promise<void> {
+  async start(options: StartOptions = {}): Promise<void> {
     if (this.stack.stopped || this.closed) throw new Error(`the checker is stopping: ${this.name} is not started`);
     if (this.current && !this.current.hasExited()) return;
     this.stopping = false;
     this.lastExit = undefined;
-    this.launching = this.launch(this.port);
+    this.clockShiftMs = options.clockShiftMs ?? 0;
+    this.launching = this.launch(this.port, options);
     const started = await this.launching.finally(() => (this.launching = undefined));
     this.current = started;
     void started.exited.then((exit) => {
@@ -466,10 +476,13 @@ class ManagedApp implements RestartableProcess {
     this.stopping = true;
   }
 
-  async restart(): Promise<void> {
+  async restart(options: StartOptions = {}): Promise<void> {
     await this.kill();
-    await this.start();
+    await this.start(options);
   }
+
+  /** The running process's clock shift: a check that moved it puts it back before the next check. */
+  clockShiftMs = 0;
 
   async stop(): Promise<void> {
     this.stopping = true;
@@ -489,7 +502,7 @@ async function appProcess(stack: CheckerStack, spec: AppSpec, dir: string, logNa
     stack,
     spec.name,
     await stack.port(),
-    async (port) => {
+    async (port, options) => {
       // Kept across a restart: only a missing or empty data dir gets the template.
       if (spec.pgliteDataDir) await preparePgliteDataDir(dataDir, { log: (line) => appendFileSync(logPath, `${line}\n`) });
       return startEndpoint({
@@ -498,12 +511,19 @@ async function appProcess(stack: CheckerStack, spec: AppSpec, dir: string, logNa
         name: spec.name,
         gatewayUrl: stack.urls.gateway,
         output: { kind: "file", path: logPath },
-        env: { ...endpointEnv(stack), APP_PORT: String(port), ...spec.env(stack, { dataDir }) },
+        env: { ...endpointEnv(stack), APP_PORT: String(port), ...spec.env(stack, { dataDir }), ...shiftedClockEnv(options.clockShiftMs ?? 0) },
       });
     },
     dataDir,
     logName,
   );
+}
+
+/** The preload that moves Date forward in the learner's process (see shifted_clock.mjs); nothing when there is no shift. */
+function shiftedClockEnv(clockShiftMs: number): Record<string, string> {
+  if (clockShiftMs === 0) return {};
+  const preload = `--import ${new URL("shifted_clock.mjs", import.meta.url).href}`;
+  return { CHECKER_CLOCK_SHIFT_MS: String(clockShiftMs), NODE_OPTIONS: [process.env.NODE_OPTIONS, preload].filter(Boolean).join(" ") };
 }
 
 function endpointEnv(stack: CheckerStack): Record<string, string> {

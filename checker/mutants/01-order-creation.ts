@@ -101,8 +101,59 @@ export const catalogue: ExerciseCatalogue = {
       patches: [{ file: FILE, find: 'await ctx.run("release stock", () => inventory.release(reservation.id, providerKey(orderId, "release")));', replace: "" }],
       hint: /still holds its reservation/,
     },
+    {
+      id: "shared-create-then-save",
+      scenario:
+        "create is a shared handler that checks for the order and saves it through an exclusive one: copies arriving together all pass the check and all ask the providers again (their keys hide it in the ledger)",
+      patches: [
+        { file: FILE, find: "    create: restate.handlers.object.exclusive(", replace: "    create: restate.handlers.object.shared(" },
+        {
+          file: FILE,
+          find: "      async (ctx: ObjectContext<OrderState>, request: CreateOrderRequest): Promise<Order> => {",
+          replace: "      async (ctx: ObjectSharedContext<OrderState>, request: CreateOrderRequest): Promise<Order> => {",
+        },
+        { file: FILE, find: 'ctx.set("order", declined);', replace: 'await ctx.objectClient<any>({ name: "OrderService" }, orderId).save(declined);' },
+        { file: FILE, find: '        ctx.set("order", order);\n        return order;', replace: '        await ctx.objectClient<any>({ name: "OrderService" }, orderId).save(order);\n        return order;' },
+        {
+          file: FILE,
+          find: "    get: restate.handlers.object.shared(",
+          replace: "    save: restate.handlers.object.exclusive(async (ctx: ObjectContext<OrderState>, order: Order): Promise<void> => {\n      ctx.set(\"order\", order);\n    }),\n\n    get: restate.handlers.object.shared(",
+        },
+      ],
+      hint: /for \d+ copies of one (request arriving together|create)|sent \d+ times where once was expected/,
+    },
+    {
+      id: "charge-key-per-process",
+      scenario: "the charge key carries a salt drawn when the module loads: stable across retries in one process, a second charge after a restart",
+      patches: [
+        { file: FILE, find: "const inventory = new InventoryClient(providerUrls().inventory);", replace: "const inventory = new InventoryClient(providerUrls().inventory);\nconst salt = Math.random().toString(36).slice(2, 8);" },
+        { file: FILE, find: CHARGE_KEY, replace: "`${providerKey(orderId, \"charge\")}-${salt}`," },
+      ],
+      hint: /^the order's charge was made 2 times when your endpoint was restarted/,
+    },
+    {
+      id: "reserve-key-dated",
+      scenario: "the reservation key carries today's date: a retry after midnight reserves the stock again",
+      patches: [
+        {
+          file: FILE,
+          find: 'providerKey(orderId, "reserve"))',
+          replace: '`${providerKey(orderId, "reserve")}-${new Date().toDateString()}`)',
+        },
+      ],
+      hint: /^the order's reservation was made 2 times when the retry ran on a date a day apart/,
+    },
   ],
   alternatives: [
+    {
+      id: "provider-keys-in-helper-file",
+      description: "the provider keys built in a helper file of their own, spelled `order/<id>/<step>`",
+      patches: [
+        { file: "provider_keys.ts", create: "/** One key per order and step; '/' cannot occur in an order id. */\nexport const providerKey = (orderId: string, step: string) => `order/${orderId}/${step}`;\n" },
+        addImport(FILE, FIRST_IMPORT, 'import { providerKey } from "./provider_keys.js";'),
+        { file: FILE, find: 'const providerKey = (orderId: string, step: "reserve" | "charge" | "release") => `order-${orderId}-${step}`;', replace: "" },
+      ],
+    },
     {
       id: "keys-from-ctx-rand",
       description: "provider keys drawn with ctx.rand.uuidv4() before each step: seeded by the invocation, so every retry and replay draws the same keys",

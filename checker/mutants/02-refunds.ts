@@ -3,7 +3,7 @@ import { type ExerciseCatalogue, addImport } from "./catalogue.js";
 
 const FILE = "payments.ts";
 const FIRST_IMPORT = 'import * as restate from "@restatedev/restate-sdk";';
-const REFUND_KEY = "`payments-${paymentId}-refund-${request.refundId}`";
+const REFUND_KEY = "`payments-${paymentId}/refund-${request.refundId}`";
 
 export const catalogue: ExerciseCatalogue = {
   folder: "02-refunds",
@@ -70,8 +70,53 @@ export const catalogue: ExerciseCatalogue = {
       patches: [{ file: FILE, find: 'if (payment.status !== "succeeded" || payment.chargeId === null) {', replace: "if (false) {" }],
       hint: /refunding a declined payment answered \d+, expected 409/,
     },
+    {
+      id: "refund-key-dash-separator",
+      scenario: "the refund key joins the ids with '-', which ids may contain: payment 'a-refund-b' refund 'c' and payment 'a' refund 'b-refund-c' share one key, and the second refund is never made",
+      patches: [{ file: FILE, find: REFUND_KEY, replace: "`payments-${paymentId}-refund-${request.refundId}`" }],
+      hint: /because its provider key is the key of another \(payment, refund\) pair/,
+    },
+    {
+      id: "refund-key-without-payment",
+      scenario: "the refund key is the refundId alone: refund 'r1' of a second payment gets the first payment's refund back",
+      patches: [{ file: FILE, find: REFUND_KEY, replace: "`refund-${request.refundId}`" }],
+      hint: /because its provider key is the key of another \(payment, refund\) pair/,
+    },
+    {
+      id: "refund-key-per-process",
+      scenario: "the refund key carries process.pid: the same on every retry while the endpoint lives, a new refund after it restarts",
+      patches: [{ file: FILE, find: REFUND_KEY, replace: "`payments-${paymentId}/refund-${request.refundId}/${process.pid}`" }],
+      hint: /^the refund was made 2 times when your endpoint was restarted between the attempt and its retry/,
+    },
+    {
+      id: "charge-key-dated",
+      scenario: "the charge key carries today's date: a retry after midnight charges the card again",
+      patches: [{ file: FILE, find: "`payments-${paymentId}-charge`", replace: "`payments-${paymentId}-charge-${new Date().toISOString().slice(0, 10)}`" }],
+      hint: /^the payment's charge was made 2 times when the retry ran on a date a day apart/,
+    },
+    {
+      id: "refund-limit-left-to-provider",
+      scenario: "no check of what is left: the refund beyond the charge goes to the gateway, whose refusal is passed on as a 422 (the rule is the provider's, not the service's)",
+      patches: [{ file: FILE, find: "if (request.amount > left) {", replace: "if (false as boolean) {" }],
+      hint: /refund r3, beyond what is left was sent to the gateway .* the refusal was the gateway's rule, not yours/,
+    },
+    {
+      id: "refund-id-reuse-left-to-provider",
+      scenario: "a reused refundId with another amount goes to the gateway under the same key; its key-mismatch refusal is passed on as a 422",
+      patches: [{ file: FILE, find: "        if (earlier) {", replace: "        if (earlier && earlier.amount === request.amount) {" }],
+      hint: /refund r1 with another amount was sent to the gateway .* the refusal was the gateway's rule, not yours/,
+    },
   ],
   alternatives: [
+    {
+      id: "refund-key-json-in-helper-file",
+      description: "the refund key is the JSON of its parts, built in a helper file (no separator to collide on)",
+      patches: [
+        { file: "refund_keys.ts", create: 'export const refundKey = (paymentId: string, refundId: string) => JSON.stringify(["refund", paymentId, refundId]);\n' },
+        addImport(FILE, FIRST_IMPORT, 'import { refundKey } from "./refund_keys.js";'),
+        { file: FILE, find: REFUND_KEY, replace: "refundKey(paymentId, request.refundId)" },
+      ],
+    },
     {
       id: "refund-key-from-ctx-rand",
       description: "the refund's gateway key drawn with ctx.rand.uuidv4(): the same in every retry of the invocation, and a duplicate is answered from state",

@@ -72,6 +72,11 @@ export const catalogue: ExerciseCatalogue = {
   ],
   alternatives: [
     {
+      id: "intent-key-as-json",
+      description: "the intent key is the JSON array of user, template and order (any characters, no collision)",
+      patches: [{ file: FILE, find: "  `${request.userId}/${request.template}/${request.orderId}`;", replace: "  JSON.stringify([request.userId, request.template, request.orderId]);" }],
+    },
+    {
       id: "mailer-key-from-ctx-rand",
       description: "the mailer's key drawn with ctx.rand.uuidv4() before the send: the same in every retry, and a duplicate is answered from state",
       patches: [

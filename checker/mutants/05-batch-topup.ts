@@ -97,6 +97,15 @@ export const catalogue: ExerciseCatalogue = {
       ],
       hint: /a decline is final \(TerminalError\)|Restate keeps retrying/,
     },
+    {
+      id: "topup-key-without-batch",
+      scenario: "the top-up key is the phone number alone: a second batch for the same number gets the first batch's top-up, and the number is topped up once for two payments",
+      patches: [
+        { file: FILE, find: TOP_UP_KEY, replace: "topUp: (_batchId: string, phoneNumber: string) => `topup-${phoneNumber}`," },
+        { file: FILE, find: "key.topUp(batchId, index)", replace: "key.topUp(batchId, item.phoneNumber)" },
+      ],
+      hint: /another batch's effects answered its own, because their provider keys are equal/,
+    },
   ],
   alternatives: [
     {

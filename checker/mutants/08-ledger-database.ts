@@ -69,6 +69,11 @@ export const catalogue: ExerciseCatalogue = {
   ],
   alternatives: [
     {
+      id: "record-key-with-prefix",
+      description: "the record key spelled `payment:<id>` (a fixed prefix, the payment id whole)",
+      patches: [{ file: FILE, find: "        const recordKey = request.paymentId;", replace: "        const recordKey = `payment:${request.paymentId}`;" }],
+    },
+    {
       id: "business-row-is-the-record",
       fast: true,
       description: "no record table: a unique index on the ledger's payment id makes the booking row its own record (INSERT ... ON CONFLICT DO NOTHING)",

@@ -37,6 +37,37 @@ export interface ExerciseCatalogue {
   alternatives: Alternative[];
 }
 
+/** The kinds of mistake the outsider catalogue (checker/outsiders/) is written from: issue 27's classes. */
+export type OutsiderClass =
+  | "key stable only within one process"
+  | "key stable only today"
+  | "race in shared handlers"
+  | "lost answer after the happy path"
+  | "colliding ids"
+  | "rule left to the provider"
+  | "error swallowed"
+  | "concurrency judged by the ledger";
+
+/**
+ * A wrong solution written from the exercise's README and a class of mistake,
+ * without reading the checks: it has no expected hint, it is caught when any
+ * check fails.
+ */
+export interface OutsiderCase {
+  id: string;
+  class: OutsiderClass;
+  /** What a real system would lose or double, in one line. */
+  scenario: string;
+  patches: Patch[];
+  fast?: boolean;
+}
+
+export interface OutsiderCatalogue {
+  /** The exercise's folder under solutions/. */
+  folder: string;
+  cases: OutsiderCase[];
+}
+
 /** Patches that add `import { name } from "module"` at the top of a file, after its first import line. */
 export function addImport(file: string, firstImport: string, line: string): Patch {
   return { file, find: firstImport, replace: `${line}\n${firstImport}` };

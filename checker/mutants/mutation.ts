@@ -1,17 +1,18 @@
 // Runs the catalogue: every mutant must fail some check with the hint for its
-// mistake, every alternative must pass every check.
+// mistake, every alternative must pass every check, and every outsider case
+// (checker/outsiders/) must fail some check, whichever.
 import * as path from "node:path";
 import { EXERCISES } from "../exercises.js";
 import { type ExerciseReport, runExercises } from "../lib/run.js";
 import { scratchDir } from "../lib/scratch.js";
 import type { CheckerStack } from "../lib/stack.js";
 import { materialize, prepareScratchRoot } from "./apply.js";
-import type { Alternative, ExerciseCatalogue, Mutant } from "./catalogue.js";
+import type { Alternative, ExerciseCatalogue, Mutant, OutsiderCase, OutsiderCatalogue } from "./catalogue.js";
 
 export type Verdict =
-  /** A mutant failed with its hint, or an alternative passed. */
+  /** A mutant failed with its hint, an outsider case failed some check, or an alternative passed. */
   | "ok"
-  /** A mutant passed every check: the grader let it through. */
+  /** A mutant or an outsider case passed every check: the grader let it through. */
   | "survived"
   /** A mutant failed, but not with the hint for its mistake. */
   | "wrong-hint"
@@ -22,7 +23,7 @@ export type Verdict =
 
 export interface VariantResult {
   folder: string;
-  kind: "mutant" | "alternative";
+  kind: "mutant" | "alternative" | "outsider";
   id: string;
   verdict: Verdict;
   /** The failures the checker reported, `check: hint`. */
@@ -30,17 +31,27 @@ export interface VariantResult {
   durationMs: number;
 }
 
-type Variant = { folder: string; kind: "mutant"; entry: Mutant } | { folder: string; kind: "alternative"; entry: Alternative };
+type Variant =
+  | { folder: string; kind: "mutant"; entry: Mutant }
+  | { folder: string; kind: "alternative"; entry: Alternative }
+  | { folder: string; kind: "outsider"; entry: OutsiderCase };
+
+const PREFIX: Record<Variant["kind"], string> = { mutant: "m", alternative: "a", outsider: "o" };
 
 export async function runCatalogue(
   stack: CheckerStack,
   catalogues: ExerciseCatalogue[],
-  options: { fast?: boolean; onResult?: (result: VariantResult) => void } = {},
+  options: { fast?: boolean; onResult?: (result: VariantResult) => void; outsiders?: OutsiderCatalogue[] } = {},
 ): Promise<VariantResult[]> {
-  const variants: Variant[] = catalogues.flatMap((catalogue) => [
-    ...catalogue.mutants.filter((m) => !options.fast || m.fast).map((entry) => ({ folder: catalogue.folder, kind: "mutant" as const, entry })),
-    ...catalogue.alternatives.filter((a) => !options.fast || a.fast).map((entry) => ({ folder: catalogue.folder, kind: "alternative" as const, entry })),
-  ]);
+  const variants: Variant[] = [
+    ...catalogues.flatMap((catalogue) => [
+      ...catalogue.mutants.filter((m) => !options.fast || m.fast).map((entry) => ({ folder: catalogue.folder, kind: "mutant" as const, entry })),
+      ...catalogue.alternatives.filter((a) => !options.fast || a.fast).map((entry) => ({ folder: catalogue.folder, kind: "alternative" as const, entry })),
+    ]),
+    ...(options.outsiders ?? []).flatMap((catalogue) =>
+      catalogue.cases.filter((c) => !options.fast || c.fast).map((entry) => ({ folder: catalogue.folder, kind: "outsider" as const, entry })),
+    ),
+  ];
   const scratch = scratchDir("idempotency-mutants-");
   const root = scratch.path;
   try {
@@ -48,7 +59,7 @@ export async function runCatalogue(
     const runs = variants.map((variant) => {
       const exercise = EXERCISES.find((candidate) => candidate.folder === variant.folder);
       if (!exercise) throw new Error(`the catalogue names ${variant.folder}, which is no exercise`);
-      const name = `${variant.kind === "mutant" ? "m" : "a"}-${exercise.number}-${variant.entry.id}`;
+      const name = `${PREFIX[variant.kind]}-${exercise.number}-${variant.entry.id}`;
       return { exercise, implementationRoot: materialize(root, name, variant.folder, variant.entry.patches) };
     });
     const reports = runExercises(stack, runs);
@@ -75,6 +86,7 @@ function judge(variant: Variant, report: ExerciseReport, durationMs: number): Va
   if (report.setupProblem) verdict = "broken";
   else if (variant.kind === "alternative") verdict = failures.length === 0 ? "ok" : "rejected";
   else if (failures.length === 0) verdict = "survived";
+  else if (variant.kind === "outsider") verdict = "ok"; // no expected hint: any failing check catches it
   else verdict = failed.some((result) => variant.entry.hint.test(result.hint ?? "")) ? "ok" : "wrong-hint";
   return { folder: variant.folder, kind: variant.kind, id: variant.entry.id, verdict, failures, durationMs };
 }

@@ -46,6 +46,8 @@ export const LEDGER_ENV = {
 export const DEFAULT_LEDGER_DATA_DIR = ".restate/exercise-8-ledger";
 
 let crashArmed = false;
+/** Transactions still to fail as if the database were unreachable (LedgerInspection/failNextTransactions). */
+let failingTransactions = 0;
 /** A database server answers over the network; PGlite, in the process, answers at once and hides races a server would show. */
 let latencyMs = 0;
 /** Half of a round trip: the way there, or the answer's way back. */
@@ -78,6 +80,10 @@ function withLatency(db: Database): Database {
     ...db,
     query: slowly(db).query,
     async transaction(work) {
+      if (failingTransactions > 0) {
+        failingTransactions -= 1;
+        throw new Error("connection to the database lost (LedgerInspection/failNextTransactions)");
+      }
       await halfTrip(); // BEGIN on its way
       return db.transaction((tx) => work(slowly(tx)));
     },
@@ -103,6 +109,10 @@ export function ledgerInspection(db: Promise<Database>) {
       },
       crashAfterNextCommit: async (): Promise<void> => {
         crashArmed = true;
+      },
+      /** The next `count` transactions fail before they begin, as when the database is unreachable for a moment: nothing is written. */
+      failNextTransactions: async (_ctx: Context, count: number): Promise<void> => {
+        failingTransactions = Math.max(0, Math.min(Number(count) || 0, 10));
       },
       /** Every query takes this much longer, half on the way there and half on the way back, as with a database server (0: none). */
       simulateLatency: async (_ctx: Context, ms: number): Promise<void> => {

@@ -3,7 +3,8 @@
 // The checks come first and run in one exclusive handler of the payment's
 // object, so two refunds of one payment can never both see "enough left"; the
 // refund itself is journaled and carries a key derived from payment id and
-// refundId, so a retry (or a lost answer) cannot refund twice.
+// refundId, so a retry (or a lost answer) cannot refund twice. Ids may contain
+// '-' but never '/', so '/' keeps ('a-refund-b', 'c') and ('a', 'b-refund-c') apart.
 import * as restate from "@restatedev/restate-sdk";
 import { type ObjectContext, type ObjectSharedContext, TerminalError } from "@restatedev/restate-sdk";
 import { GatewayClient } from "../../code/gateway_client.js";
@@ -86,7 +87,7 @@ export const payments = restate.object({
         const chargeId = payment.chargeId;
         const refund = await ctx.run(`refund ${request.refundId}`, () =>
           gateway
-            .refund({ charge: chargeId, amount: request.amount, reference: paymentId }, `payments-${paymentId}-refund-${request.refundId}`)
+            .refund({ charge: chargeId, amount: request.amount, reference: paymentId }, `payments-${paymentId}/refund-${request.refundId}`)
             .catch((error: unknown) => {
               // The checks above make this rare (the provider's own rules); it will not change on retry.
               if (error instanceof ProviderRejection) throw new TerminalError(`The gateway refused the refund: ${error.message}`, { errorCode: 422 });

@@ -30,8 +30,12 @@ const key = {
   charge: (batchId: string) => `batch-${batchId}-charge`,
   topUp: (batchId: string, item: number) => `batch-${batchId}-topup-${item}`,
   refund: (batchId: string, item: number) => `batch-${batchId}-refund-${item}`,
-  /** The whole charge back, when the batch is refused after its charge was made. */
-  chargeRefund: (batchId: string) => `batch-${batchId}-refund-charge`,
+  /**
+   * The whole charge back, when the batch is refused after its charge was made. Not `-refund-charge`: a batch id may
+   * contain '-', and batch 'x-refund''s charge key would be batch 'x''s charge refund key. Each key ends in its own
+   * fixed word (and the item's number), so no two (batch, effect) pairs share one.
+   */
+  chargeRefund: (batchId: string) => `batch-${batchId}-charge-refund`,
 };
 
 export const topUpBatch = restate.object({
