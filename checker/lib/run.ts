@@ -55,6 +55,11 @@ export type RunEvent =
 
 export interface RunOptions {
   onEvent?: (event: RunEvent) => void;
+  /**
+   * Ends the run after a check whose result this returns true for; the rest are not run. The mutant catalogue uses it:
+   * a wrong solution is caught as soon as one check fails as expected, and need not wait through the others.
+   */
+  stopAfter?: (result: CheckResult) => boolean;
 }
 
 const DEFAULT_CHECK_TIMEOUT_MS = 45_000;
@@ -93,7 +98,7 @@ async function execute(
  */
 export function runExercises(
   stack: CheckerStack,
-  runs: { exercise: ExerciseDefinition; implementationRoot: string }[],
+  runs: { exercise: ExerciseDefinition; implementationRoot: string; stopAfter?: RunOptions["stopAfter"] }[],
   options: RunOptions = {},
 ): Promise<ExerciseReport>[] {
   const prepared = new Map<number, Promise<Prepared>>();
@@ -106,7 +111,7 @@ export function runExercises(
     const report = previous.then(() => {
       prepareRun(index);
       prepareRun(index + 1);
-      return execute(stack, run.exercise, run.implementationRoot, prepared.get(index)!, options);
+      return execute(stack, run.exercise, run.implementationRoot, prepared.get(index)!, run.stopAfter ? { ...options, stopAfter: run.stopAfter } : options);
     });
     previous = report;
     return report;
@@ -250,7 +255,7 @@ async function checkPrepared(
       // The endpoint's clock goes back to the true time before a check that did not ask for another (a clock-jump check runs on from it).
       const next = exercise.checks[exercise.checks.indexOf(check) + 1];
       if (endpoint.clockShiftMs !== 0 && !next?.id.startsWith("clock-jumped:")) await endpoint.restart().catch(() => undefined);
-      if (result.endsRun) ended = result;
+      if (result.endsRun || options.stopAfter?.(result)) ended = result;
       report.results.push(result);
       emit({ type: "check", result });
     }

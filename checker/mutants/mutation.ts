@@ -3,7 +3,7 @@
 // (checker/outsiders/) must fail some check, whichever.
 import * as path from "node:path";
 import { EXERCISES } from "../exercises.js";
-import { type ExerciseReport, runExercises } from "../lib/run.js";
+import { type CheckResult, type ExerciseReport, runExercises } from "../lib/run.js";
 import { scratchDir } from "../lib/scratch.js";
 import type { CheckerStack } from "../lib/stack.js";
 import { materialize, prepareScratchRoot } from "./apply.js";
@@ -60,7 +60,7 @@ export async function runCatalogue(
       const exercise = EXERCISES.find((candidate) => candidate.folder === variant.folder);
       if (!exercise) throw new Error(`the catalogue names ${variant.folder}, which is no exercise`);
       const name = `${PREFIX[variant.kind]}-${exercise.number}-${variant.entry.id}`;
-      return { exercise, implementationRoot: materialize(root, name, variant.folder, variant.entry.patches) };
+      return { exercise, implementationRoot: materialize(root, name, variant.folder, variant.entry.patches), stopAfter: caughtBy(variant) };
     });
     const reports = runExercises(stack, runs);
     const results: VariantResult[] = [];
@@ -77,6 +77,19 @@ export async function runCatalogue(
   } finally {
     scratch.remove();
   }
+}
+
+/**
+ * When a wrong solution's run may end: an outsider case at its first failing check, a mutant at the first failure
+ * with its expected hint. An alternative runs every check.
+ */
+function caughtBy(variant: Variant): ((result: CheckResult) => boolean) | undefined {
+  if (variant.kind === "outsider") return (result) => result.kind !== "passed";
+  if (variant.kind === "mutant") {
+    const { hint } = variant.entry;
+    return (result) => result.kind !== "passed" && hint.test(result.hint ?? "");
+  }
+  return undefined;
 }
 
 function judge(variant: Variant, report: ExerciseReport, durationMs: number): VariantResult {
