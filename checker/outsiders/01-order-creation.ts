@@ -99,14 +99,14 @@ export const outsiders: OutsiderCatalogue = {
       patches: [
         {
           file: FILE,
-          find: "            if (!(error instanceof GatewayRejection)) throw error; // unknown outcome: retry with the same key\n",
+          find: "            if (!(error instanceof ProviderRejection)) throw error; // unknown outcome: retry with the same key\n",
           replace: "            // Any failure of the charge means the order cannot go through.\n",
         },
         {
           file: FILE,
-          find: "const failedCharge = (error.body as { charge?: string }).charge ?? null;\n            return { declined: true as const, chargeId: failedCharge, reason: error.message };",
+          find: "const failedCharge = error.chargeId ?? null;\n            return { declined: true as const, chargeId: failedCharge, reason: error.message };",
           replace:
-            "const failedCharge = error instanceof GatewayRejection ? ((error.body as { charge?: string }).charge ?? null) : null;\n            return { declined: true as const, chargeId: failedCharge, reason: (error as Error).message };",
+            "const failedCharge = error instanceof ProviderRejection ? (error.chargeId ?? null) : null;\n            return { declined: true as const, chargeId: failedCharge, reason: (error as Error).message };",
         },
       ],
     },

@@ -55,9 +55,9 @@ export const outsiders: OutsiderCatalogue = {
       patches: [
         {
           file: FILE,
-          find: "              if (error instanceof GatewayRejection) throw new TerminalError(`The gateway refused the refund: ${error.message}`, { errorCode: 422 });\n              throw error;",
+          find: "              if (error instanceof ProviderRejection) throw new TerminalError(`The gateway refused the refund: ${error.message}`, { errorCode: 422 });\n              throw error;",
           replace:
-            "              if (error instanceof GatewayRejection) throw new TerminalError(`The gateway refused the refund: ${error.message}`, { errorCode: 422 });\n              // Not refused: the gateway has it and will process it.\n              return { id: \"pending\" };",
+            "              if (error instanceof ProviderRejection) throw new TerminalError(`The gateway refused the refund: ${error.message}`, { errorCode: 422 });\n              // Not refused: the gateway has it and will process it.\n              return { id: \"pending\" };",
         },
       ],
     },

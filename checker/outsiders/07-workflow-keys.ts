@@ -68,9 +68,9 @@ export const outsiders: OutsiderCatalogue = {
       patches: [
         {
           file: WORKFLOW,
-          find: "              if (error instanceof GatewayRejection) throw new TerminalError(`Invoice ${runId}: ${error.message}`, { errorCode: 402 });\n              throw error;",
+          find: "              if (error instanceof ProviderRejection) throw new TerminalError(`Invoice ${runId}: ${error.message}`, { errorCode: 402 });\n              throw error;",
           replace:
-            "              if (error instanceof GatewayRejection) throw new TerminalError(`Invoice ${runId}: ${error.message}`, { errorCode: 402 });\n              // The invoice still goes out; billing follows up on unpaid ones.\n              console.error(`Invoice ${runId}: the charge failed (${String(error)})`);\n              return { id: \"unpaid\" };",
+            "              if (error instanceof ProviderRejection) throw new TerminalError(`Invoice ${runId}: ${error.message}`, { errorCode: 402 });\n              // The invoice still goes out; billing follows up on unpaid ones.\n              console.error(`Invoice ${runId}: the charge failed (${String(error)})`);\n              return { id: \"unpaid\" };",
         },
       ],
     },
