@@ -60,6 +60,11 @@ export interface OutsiderCase {
   scenario: string;
   patches: Patch[];
   fast?: boolean;
+  /**
+   * Set while the checker cannot catch this case yet, and why: check:mutants reports it as a known escape and does not
+   * fail on it (a known escape that gets caught is reported as caught). Each one is a check still to be written.
+   */
+  escapes?: string;
 }
 
 export interface OutsiderCatalogue {

@@ -19,7 +19,9 @@ export type Verdict =
   /** An alternative (correct code) failed a check. */
   | "rejected"
   /** The variant's endpoint did not even start: the patch is broken, not the checker. */
-  | "broken";
+  | "broken"
+  /** An outsider case the catalogue says the checker cannot catch yet (its `escapes`), and it did get through. */
+  | "known-escape";
 
 export interface VariantResult {
   folder: string;
@@ -98,7 +100,7 @@ function judge(variant: Variant, report: ExerciseReport, durationMs: number): Va
   let verdict: Verdict;
   if (report.setupProblem) verdict = "broken";
   else if (variant.kind === "alternative") verdict = failures.length === 0 ? "ok" : "rejected";
-  else if (failures.length === 0) verdict = "survived";
+  else if (failures.length === 0) verdict = variant.kind === "outsider" && variant.entry.escapes ? "known-escape" : "survived";
   else if (variant.kind === "outsider") verdict = "ok"; // no expected hint: any failing check catches it
   else verdict = failed.some((result) => variant.entry.hint.test(result.hint ?? "")) ? "ok" : "wrong-hint";
   return { folder: variant.folder, kind: variant.kind, id: variant.entry.id, verdict, failures, durationMs };

@@ -45,10 +45,11 @@ try {
     fast: values.fast,
     outsiders,
     onResult: (result) => {
-      const mark = result.verdict === "ok" ? "✓" : "✗";
+      const mark = result.verdict === "ok" ? "✓" : result.verdict === "known-escape" ? "!" : "✗";
       const what = result.verdict !== "ok" ? result.verdict : result.kind === "alternative" ? "passes" : "caught";
       console.log(`${mark} ${result.folder} ${result.kind} ${result.id}: ${what} (${(result.durationMs / 1000).toFixed(1)} s)`);
       if (result.verdict !== "ok" || values.verbose) for (const failure of result.failures) console.log(`    ${failure}`);
+      if (result.verdict === "known-escape") console.log(`    not caught yet: ${outsiders.flatMap((c) => c.cases).find((c) => c.id === result.id)?.escapes}`);
       if (result.verdict === "wrong-hint") console.log(`    expected a hint matching ${catalogues.flatMap((c) => c.mutants).find((m) => m.id === result.id)?.hint}`);
     },
   });
@@ -71,6 +72,8 @@ for (const folder of folders) {
   const outsiderCases = caughtOf(mine.filter((result) => result.kind === "outsider"));
   console.log(`${folder.padEnd(38)}${mutants.padEnd(16)}${outsiderCases.padEnd(23)}${passing.padEnd(22)}${slowest.toFixed(1)} s`);
 }
-const bad = results.filter((result) => result.verdict !== "ok");
-console.log(`\n${results.length - bad.length} of ${results.length} as expected, in ${((performance.now() - startedAt) / 1000).toFixed(0)} s`);
+const escapes = results.filter((result) => result.verdict === "known-escape");
+const bad = results.filter((result) => result.verdict !== "ok" && result.verdict !== "known-escape");
+console.log(`\n${results.length - bad.length - escapes.length} of ${results.length} as expected, in ${((performance.now() - startedAt) / 1000).toFixed(0)} s`);
+if (escapes.length > 0) console.log(`${escapes.length} known escape(s), outsider cases no check catches yet: ${escapes.map((result) => `${result.folder}/${result.id}`).join(", ")}`);
 process.exit(bad.length === 0 ? 0 : 1);
