@@ -4,7 +4,7 @@
 // (orchestration/throwaway.ts), disposed afterwards.
 import { CLUSTER_REPLICATION, CLUSTER_SIZE } from "../orchestration/cluster.js";
 import { startThrowawayCluster } from "../orchestration/throwaway.js";
-import { type LatencySummary, runLoad } from "./load.js";
+import { type LatencySummary, loadFigures, runLoad } from "./load.js";
 import type { Progress } from "./progress.js";
 import type { Settings } from "./scenarios.js";
 
@@ -48,7 +48,7 @@ export async function benchCluster(
     if (settings.stackWarmupSec > 0) await load("warming up", () => withKey(fresh("warm")), settings.stackWarmupSec);
     for (const latency of latencies) {
       await gateway.setFaults({ latencyMs: latency });
-      rows.push({ scenario: "create-key", gatewayLatencyMs: latency, ...pick(await load(`fresh create with a key (gateway ${latency} ms)`, () => withKey(fresh("new")))) });
+      rows.push({ scenario: "create-key", gatewayLatencyMs: latency, ...loadFigures(await load(`fresh create with a key (gateway ${latency} ms)`, () => withKey(fresh("new")))) });
 
       const pool = Array.from({ length: settings.poolSize }, () => fresh("replay"));
       let next = 0;
@@ -61,7 +61,7 @@ export async function benchCluster(
         progress,
       });
       if (setup.ok !== pool.length) throw new Error(`cluster: only ${setup.ok} of ${pool.length} creates succeeded (${JSON.stringify(setup.statusCounts)})`);
-      rows.push({ scenario: "replay", gatewayLatencyMs: latency, ...pick(await load(`replay by key (gateway ${latency} ms)`, () => withKey(pool[next++ % pool.length]!))) });
+      rows.push({ scenario: "replay", gatewayLatencyMs: latency, ...loadFigures(await load(`replay by key (gateway ${latency} ms)`, () => withKey(pool[next++ % pool.length]!))) });
     }
   } finally {
     await cluster.dispose();
@@ -69,13 +69,6 @@ export async function benchCluster(
   return rows;
 }
 
-const pick = (result: Awaited<ReturnType<typeof runLoad>>) => ({
-  throughput: result.throughput,
-  latencyMs: result.latencyMs,
-  non2xx: result.non2xx,
-  errors: result.errors,
-  cpuMsPerRequest: result.cpuMsPerRequest,
-});
 
 /** The cluster beside the single node of the same run: throughput, latency, and CPU per request (all Restate nodes together, and the rest). */
 export function renderCluster(

@@ -7,7 +7,7 @@ import { postgresBinDir, startPostgresServer } from "../orchestration/postgres_s
 import { startThrowawayHandrolled } from "../orchestration/throwaway.js";
 import { burst } from "./burst.js";
 import { type CarefulBurstRow, carefulBurst } from "./careful_burst.js";
-import { type LatencySummary, runLoad } from "./load.js";
+import { type LatencySummary, loadFigures, runLoad } from "./load.js";
 import type { Progress } from "./progress.js";
 import type { Target } from "./bench_report.js";
 import type { Settings } from "./scenarios.js";
@@ -65,7 +65,7 @@ export async function benchHandrolled(
             processes,
             progress,
           });
-          rows.push({ database, scenario: "create-key", gatewayLatencyMs: latency, ...pick(create) });
+          rows.push({ database, scenario: "create-key", gatewayLatencyMs: latency, ...loadFigures(create) });
 
           const pool = Array.from({ length: settings.poolSize }, () => fresh("replay"));
           let next = 0;
@@ -92,7 +92,7 @@ export async function benchHandrolled(
             processes,
             progress,
           });
-          rows.push({ database, scenario: "replay", gatewayLatencyMs: latency, ...pick(replay) });
+          rows.push({ database, scenario: "replay", gatewayLatencyMs: latency, ...loadFigures(replay) });
 
           const id = fresh("dup");
           const storm = await burst(settings.concurrentDuplicates, { baseUrl: service.url, path: createPath(id), headers: { "idempotency-key": `key-${id}` }, body: BODY });
@@ -123,13 +123,6 @@ export async function benchHandrolled(
   return rows;
 }
 
-const pick = (result: Awaited<ReturnType<typeof runLoad>>) => ({
-  cpuMsPerRequest: result.cpuMsPerRequest,
-  throughput: result.throughput,
-  latencyMs: result.latencyMs,
-  non2xx: result.non2xx,
-  errors: result.errors,
-});
 
 /** Restate's first call with a key against the peer's (which requires one), in the same run, gateway latency 0. */
 export function parityTargets(rows: HandrolledRow[], restate: { scenario: string; gatewayLatencyMs: number; throughput: number }[]): Target[] {

@@ -55,6 +55,17 @@ export interface LoadResult {
   cpuMsPerRequest: Record<string, number>;
 }
 
+/** What a peer's row of the report keeps of a load run (the cluster's and the hand-rolled service's alike). */
+export function loadFigures(result: LoadResult) {
+  return {
+    throughput: result.throughput,
+    latencyMs: result.latencyMs,
+    non2xx: result.non2xx,
+    errors: result.errors,
+    cpuMsPerRequest: result.cpuMsPerRequest,
+  };
+}
+
 export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
   const latencies: number[] = [];
   const statusCounts: Record<string, number> = {};
