@@ -1,3 +1,4 @@
+// `npm run test:exercises` (.ci/run runs it; kept out of `npm test` for its time).
 // The exercise checker, run as a learner runs it: against solutions/ every
 // check passes; against the untouched starters in exercises/ exactly the checks
 // that the exercise is about fail, each with a one-line hint and a link into the
@@ -227,7 +228,7 @@ function checkCommand(args: string[], options: { viaNpm?: boolean; env?: Record<
   const prefix = options.viaNpm ? ["run", "--silent", "check", "--"] : ["--import", "tsx", "checker/check.ts"];
   return promisify(execFile)(command, [...prefix, ...args], {
     cwd: REPO_ROOT,
-    // As if typed at the repository's root, wherever `npm test` itself was started.
+    // As if typed at the repository's root, wherever vitest itself was started.
     env: { ...process.env, NO_COLOR: "1", INIT_CWD: REPO_ROOT, ...options.env },
     timeout: 120_000,
   }).then(
