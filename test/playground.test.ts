@@ -222,6 +222,21 @@ describeWithBrowser("the playground server", () => {
     expect(await succeededCharges(stack.gatewayClient, "p-1")).toHaveLength(0);
   });
 
+  it("answers 502 with what it could not reach when Restate's admin API is gone, and the invocations when it is back", async () => {
+    const closedPort = await freePort();
+    const orphan = await startPlayground({ port: await freePort(), ingressUrl: stack.ingressUrl, adminUrl: `http://127.0.0.1:${closedPort}`, gatewayUrl: stack.gatewayUrl });
+    try {
+      const gone = await fetch(new URL("/api/invocations?paymentId=p-1", orphan.url));
+      expect(gone.status).toBe(502);
+      expect(z.object({ message: z.string() }).parse(await gone.json()).message).toContain(`Restate's admin API at http://127.0.0.1:${closedPort}`);
+    } finally {
+      await orphan.close();
+    }
+    const back = await fetch(new URL("/api/invocations?paymentId=p-1", playground.url));
+    expect(back.status).toBe(200);
+    expect(z.object({ invocations: z.array(z.unknown()) }).parse(await back.json()).invocations).toEqual([]);
+  });
+
   it("refuses requests that name a host other than loopback (DNS rebinding)", async () => {
     const status = await new Promise<number>((resolve, reject) => {
       const url = new URL("/api/config", playground.url);
