@@ -1,10 +1,11 @@
 // The scenarios: each one a load run against a started stack, returning what
 // the report shows. Payment ids carry a per-run prefix, so runs never collide.
-import { adminQuery } from "../orchestration/admin_query.js";
+import { adminQuery } from "../code/admin_query.js";
 import { type BenchStack, type RestateBreakdown, diskUsage, residentBytes, restateBreakdown, restateSnapshot } from "./bench_stack.js";
 import { type BurstResult, burst } from "./burst.js";
 import { type BenchRequest, type LatencySummary, type LoadResult, runLoad } from "./load.js";
 import type { Progress } from "./progress.js";
+import { z } from "zod";
 
 export const SCENARIOS = ["baseline", "create", "create-key", "replay", "known", "hot", "concurrent", "many-keys"] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
@@ -381,6 +382,6 @@ const KEYED_INVOCATIONS = "sys_invocation WHERE idempotency_key LIKE 'key-many-%
 
 /** Row count from restate-server's introspection tables, through the admin SQL API. */
 async function countRows(adminUrl: string, from: string): Promise<number> {
-  const rows = await adminQuery<{ n: number }>(adminUrl, `SELECT count(*) AS n FROM ${from}`);
-  return Number(rows[0]?.n ?? 0);
+  const rows = await adminQuery(adminUrl, `SELECT count(*) AS n FROM ${from}`, z.object({ n: z.number() }));
+  return rows[0]?.n ?? 0;
 }

@@ -36,7 +36,7 @@ export const DEFAULT_PORT = {
 export type PortName = keyof typeof DEFAULT_PORT;
 
 /** The variable that moves each port. */
-export const PORT_VARIABLE: Record<PortName, string> = {
+export const PORT_VARIABLE = {
   ingress: "INGRESS_PORT",
   admin: "ADMIN_PORT",
   service: "SERVICE_PORT",
@@ -48,7 +48,7 @@ export const PORT_VARIABLE: Record<PortName, string> = {
   app: "APP_PORT",
   drill: "DRILL_PORT",
   baseline: "BASELINE_PORT",
-};
+} as const satisfies Record<PortName, string>;
 
 /** The port `name` listens on: its variable when set, else its default; a value that is no TCP port is an error. */
 export function portFromEnv(name: PortName, env: NodeJS.ProcessEnv = process.env): number {
@@ -79,7 +79,7 @@ export function gatewayUrlFromEnv(env: NodeJS.ProcessEnv = process.env): string 
 }
 
 /** Where the launchers keep Restate's data, the provider's ledger and the peer's database (git ignores it). */
-const DEFAULT_DATA_DIR = ".restate";
+export const DEFAULT_DATA_DIR = ".restate";
 
 /** DATA_DIR, else .restate/, resolved against `root` (the repository). */
 export function dataDirFromEnv(root: string, env: NodeJS.ProcessEnv = process.env): string {

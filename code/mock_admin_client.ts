@@ -1,9 +1,10 @@
 // The mock providers' admin API (faults, reset, key counts), which no real
 // provider has: used by tests, the benchmark and the checker, never by a
 // service. `MockGatewayClient` is the gateway's client with it.
+import { z } from "zod";
 import { GatewayClient } from "./gateway_client.js";
 import type { ProviderClient } from "./provider_client.js";
-import type { FaultSettings } from "./types.js";
+import { FaultSettings } from "./types.js";
 
 /** What a test may ask of any mock provider. */
 export interface MockAdmin {
@@ -22,12 +23,12 @@ type ClientClass = abstract new (...args: any[]) => ProviderClient;
 /** A provider client class with the mock's admin API added. */
 export function withMockAdmin<Base extends ClientClass>(Client: Base) {
   abstract class WithMockAdmin extends Client implements MockAdmin {
-    setFaults(faults: Partial<FaultSettings>): Promise<FaultSettings> {
-      return this.request<FaultSettings>("PUT", "/admin/faults", faults);
+    async setFaults(faults: Partial<FaultSettings>): Promise<FaultSettings> {
+      return FaultSettings.parse(await this.request<unknown>("PUT", "/admin/faults", faults));
     }
 
-    getFaults(): Promise<FaultSettings> {
-      return this.request<FaultSettings>("GET", "/admin/faults");
+    async getFaults(): Promise<FaultSettings> {
+      return FaultSettings.parse(await this.request<unknown>("GET", "/admin/faults"));
     }
 
     async reset(): Promise<void> {
@@ -35,7 +36,7 @@ export function withMockAdmin<Base extends ClientClass>(Client: Base) {
     }
 
     async requestsWithKey(idempotencyKey: string): Promise<number> {
-      return (await this.request<{ requests: number }>("GET", `/admin/keys/${encodeURIComponent(idempotencyKey)}`)).requests;
+      return z.object({ requests: z.number() }).parse(await this.request<unknown>("GET", `/admin/keys/${encodeURIComponent(idempotencyKey)}`)).requests;
     }
   }
   return WithMockAdmin;

@@ -83,7 +83,7 @@ export const INVOCATION_RETRIES = {
 } satisfies restate.RetryPolicy;
 
 /** Every handler answers the payment as stored: its schema is what Restate's discovery shows callers. */
-const paymentOutput = restate.serde.schema(Payment);
+export const paymentOutput = restate.serde.schema(Payment);
 
 export const paymentService = restate.object({
   name: "PaymentService",

@@ -4,6 +4,7 @@ import { createRequire } from "node:module";
 import { mkdirSync, rmSync } from "node:fs";
 import { arch, platform } from "node:os";
 import * as path from "node:path";
+import { z } from "zod";
 import { FAULT_VARIABLES, type FaultSettings } from "../code/types.js";
 import { GATEWAY_ENTRY, PAYMENT_ENDPOINT, tsxArgs } from "./paths.js";
 import { tcpOpen } from "./ports.js";
@@ -163,7 +164,13 @@ export async function startEndpoint(options: {
   return Object.assign(endpoint, { url: `http://127.0.0.1:${options.port}` });
 }
 
-type Deployment = { id: string; uri?: string; services: { name: string; handlers?: { name: string }[] }[] };
+/** A deployment as restate-server's admin API answers it (the list names the services only, without their handlers). */
+const Deployment = z.object({
+  id: z.string(),
+  uri: z.string().optional(),
+  services: z.array(z.object({ name: z.string(), handlers: z.array(z.object({ name: z.string() })).optional() })),
+});
+type Deployment = z.infer<typeof Deployment>;
 
 /**
  * Registers an endpoint with restate-server (service discovery). restate-server
@@ -182,7 +189,7 @@ export async function registerDeployment(adminUrl: string, endpointUrl: string, 
     signal: AbortSignal.timeout(30_000),
   });
   if (!response.ok) throw new Error(`registering ${endpointUrl} with ${adminUrl} failed: ${response.status} ${await response.text()}`);
-  const after = (await response.json()) as Deployment;
+  const after = Deployment.parse(await response.json());
   if (before && handlerNames(before) !== handlerNames(after)) {
     options.log?.(`the services at ${endpointUrl} changed since they were registered (${handlerNames(before)} -> ${handlerNames(after)}); registered again`);
   }
@@ -192,13 +199,13 @@ export async function registerDeployment(adminUrl: string, endpointUrl: string, 
 async function registeredAt(adminUrl: string, endpointUrl: string): Promise<Deployment | undefined> {
   const response = await fetch(`${adminUrl}/deployments`, { signal: AbortSignal.timeout(10_000) });
   if (!response.ok) return undefined;
-  const { deployments } = (await response.json()) as { deployments: Deployment[] };
+  const { deployments } = z.object({ deployments: z.array(Deployment) }).parse(await response.json());
   const normalize = (uri: string | undefined) => uri?.replace(/\/+$/, "");
   const known = deployments.find((d) => normalize(d.uri) === normalize(endpointUrl));
   if (!known) return undefined;
   // The list names the services only; the deployment itself has their handlers.
   const detail = await fetch(`${adminUrl}/deployments/${known.id}`, { signal: AbortSignal.timeout(10_000) });
-  return detail.ok ? ((await detail.json()) as Deployment) : undefined;
+  return detail.ok ? Deployment.parse(await detail.json()) : undefined;
 }
 
 const handlerNames = (deployment: Deployment) =>

@@ -4,11 +4,10 @@
 // first stops what that launcher left running (see process_record.ts).
 import * as path from "node:path";
 import { PORT_VARIABLE, dataDirFromEnv, portFromEnv, portsFromEnv } from "../code/config.js";
-import { startPlayground } from "../playground/server.js";
-import { beginLaunch, shutdownOnSignals, startOrExit } from "./launch.js";
+import { beginLaunch, startOrExit } from "./launch.js";
 import { REPO_ROOT } from "./paths.js";
+import { superviseAndServePlayground } from "./serve_playground.js";
 import { startStack } from "./single_node.js";
-import { superviseEndpoints } from "./supervisor.js";
 
 const startedAt = performance.now();
 const launcherLog = (line: string) => console.log(`[launcher] ${line}`);
@@ -34,38 +33,18 @@ const stack = await startOrExit(record, () =>
   }),
 );
 
-let playground: Awaited<ReturnType<typeof startPlayground>> | undefined;
-const shutdown = shutdownOnSignals({
+const { shutdown, playground } = await superviseAndServePlayground({
   record,
   command: "npm start",
   parts: "the service endpoint, the gateway and restate-server",
-  stopParts: async () => {
-    await supervisor.stop();
-    await playground?.close();
-    await stack.stop();
-  },
+  stack,
+  playground: { port: playgroundPort, ingressUrl: stack.ingressUrl, adminUrl: stack.adminUrl, gatewayUrl: stack.gatewayUrl },
+  log: launcherLog,
 });
 for (const part of [stack.restate, stack.gateway]) {
   void part.exited.then(({ code, signal }) => {
     if (!shutdown.stopping) void shutdown(`${part.name} exited unexpectedly (code ${code}, signal ${signal})`, 1);
   });
-}
-// A dead endpoint is started again instead: Restate retries its invocations, nothing is lost.
-const supervisor = superviseEndpoints(stack, {
-  log: launcherLog,
-  onGiveUp: () => void shutdown("The service endpoint could not be kept running", 1),
-});
-try {
-  playground = await startPlayground({
-    port: playgroundPort,
-    ingressUrl: stack.ingressUrl,
-    adminUrl: stack.adminUrl,
-    gatewayUrl: stack.gatewayUrl,
-    crashServiceEndpoint: () => supervisor.crash(0),
-    log: (line) => console.log(`[playground] ${line}`),
-  });
-} catch (error) {
-  await shutdown(`Could not start the playground on port ${playgroundPort}: ${(error as Error).message}`, 1);
 }
 
 const seconds = ((performance.now() - startedAt) / 1000).toFixed(1);
@@ -76,11 +55,11 @@ Ready in ${seconds} s.
   Restate UI / admin  ${stack.adminUrl}/ui/
   service endpoint    http://127.0.0.1:${ports.service}  (registered with restate-server)
   mock gateway        ${stack.gatewayUrl}  (ledger: ${stack.gatewayUrl}/v1/charges)
-  playground          ${playground!.url}  (watch idempotency happen in your browser)
+  playground          ${playground.url}  (watch idempotency happen in your browser)
 
 Try it: run this twice, then look at the ledger: one charge.
   curl -s ${stack.ingressUrl}/PaymentService/${id}/create -H 'content-type: application/json' -H 'idempotency-key: order-1' -d '{"amount": 10000, "currency": "USD", "source": "tok_visa"}'
   curl -s '${stack.gatewayUrl}/v1/charges?reference=${id}'
-Or do it in the browser, faults and a crash included: ${playground!.url}
+Or do it in the browser, faults and a crash included: ${playground.url}
 
 Ctrl-C stops all four.`);

@@ -10,13 +10,12 @@ import { existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from "no
 import * as path from "node:path";
 import { parseArgs } from "node:util";
 import { PORT_VARIABLE, dataDirFromEnv, portFromEnv, portsFromEnv } from "../code/config.js";
-import { startPlayground } from "../playground/server.js";
 import { CLUSTER_REPLICATION, CLUSTER_SIZE, type Cluster, type NodePorts, startCluster } from "./cluster.js";
-import { beginLaunch, exitWith, shutdownOnSignals, startOrExit, type WantedPort } from "./launch.js";
+import { beginLaunch, exitWith, startOrExit, type WantedPort } from "./launch.js";
 import { REPO_ROOT } from "./paths.js";
 import { runningLauncher } from "./process_record.js";
 import { waitFor } from "./processes.js";
-import { superviseEndpoints } from "./supervisor.js";
+import { superviseAndServePlayground } from "./serve_playground.js";
 
 const startedAt = performance.now();
 const launcherLog = (line: string) => console.log(`[launcher] ${line}`);
@@ -85,16 +84,19 @@ async function launch(): Promise<void> {
     }),
   );
 
-  let playground: Awaited<ReturnType<typeof startPlayground>> | undefined;
-  const shutdown = shutdownOnSignals({
+  const { shutdown, playground } = await superviseAndServePlayground({
     record,
     command: "npm run start:cluster",
     parts: "the service endpoint, the gateway and the Restate nodes",
-    stopParts: async () => {
-      await supervisor.stop();
-      await playground?.close();
-      await cluster.stop();
+    stack: cluster,
+    playground: {
+      port: playgroundPort,
+      ingressUrl: cluster.nodes[0]!.ingressUrl,
+      ingressNodes: cluster.nodes.map((node) => ({ name: node.name, url: node.ingressUrl })),
+      adminUrl: cluster.nodes[0]!.adminUrl,
+      gatewayUrl: cluster.gatewayUrl,
     },
+    log: launcherLog,
   });
   void cluster.gateway.exited.then(({ code, signal }) => {
     if (!shutdown.stopping) void shutdown(`the gateway exited unexpectedly (code ${code}, signal ${signal})`, 1);
@@ -134,25 +136,6 @@ async function launch(): Promise<void> {
   };
   clusterStarted();
 
-  // A dead endpoint is started again: Restate retries its invocations, nothing is lost.
-  const supervisor = superviseEndpoints(cluster, {
-    log: launcherLog,
-    onGiveUp: () => void shutdown("The service endpoint could not be kept running", 1),
-  });
-  try {
-    playground = await startPlayground({
-      port: playgroundPort,
-      ingressUrl: cluster.nodes[0]!.ingressUrl,
-      ingressNodes: cluster.nodes.map((node) => ({ name: node.name, url: node.ingressUrl })),
-      adminUrl: cluster.nodes[0]!.adminUrl,
-      gatewayUrl: cluster.gatewayUrl,
-      crashServiceEndpoint: () => supervisor.crash(0),
-      log: (line) => console.log(`[playground] ${line}`),
-    });
-  } catch (error) {
-    await shutdown(`Could not start the playground on port ${playgroundPort}: ${(error as Error).message}`, 1);
-  }
-
   const seconds = ((performance.now() - startedAt) / 1000).toFixed(1);
   const [n1, n2, n3] = cluster.nodes as [Cluster["nodes"][0], Cluster["nodes"][0], Cluster["nodes"][0]];
   const body = `-H 'content-type: application/json' -H 'idempotency-key: order-1' -d '{"amount": 10000, "currency": "USD", "source": "tok_visa"}'`;
@@ -163,7 +146,7 @@ ${cluster.nodes
   .join("\n")}
   service endpoint    http://127.0.0.1:${servicePort}  (registered once, with the cluster)
   mock gateway        ${cluster.gatewayUrl}  (ledger: ${cluster.gatewayUrl}/v1/charges)
-  playground          ${playground!.url}  (each answer says which node it came through)
+  playground          ${playground.url}  (each answer says which node it came through)
 
 Try it: the same payment through two nodes (same answer, same x-restate-id), then the ledger: one charge.
   curl -si ${n1.ingressUrl}/PaymentService/cl-1/create ${body}

@@ -1,9 +1,10 @@
 // The playground's own small server: it serves the page (playground/public/)
 // and forwards the page's calls to the same public endpoints a learner curls:
 // the Restate ingress, the mock gateway's ledger and fault admin, and Restate's
-// admin API (for the invocation's status and its link in Restate's UI). The
-// browser cannot call those directly (other origins, no CORS), so it calls
-// this server on its own origin.
+// admin API (for the invocation's status and its link in Restate's UI, read
+// with the one admin query, code/admin_query.ts). The browser cannot call
+// those directly (other origins, no CORS), so it calls this server on its own
+// origin.
 //
 // The one thing that is not a public endpoint is "crash the service": the
 // process that runs the service endpoint (the launcher, or a test) hands in a
@@ -13,6 +14,7 @@ import * as path from "node:path";
 import { fileURLToPath } from "node:url";
 import express, { type NextFunction, type Request, type Response } from "express";
 import { z } from "zod";
+import { adminQuery } from "../code/admin_query.js";
 import { PaymentId } from "../code/types.js";
 
 const PUBLIC_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), "public");
@@ -85,6 +87,10 @@ export interface Answer {
   /** The cluster node that answered, e.g. "n2 (8081)". */
   node?: string;
 }
+
+/** An invocation as the page shows it: the columns selected below, passed on as Restate gives them. */
+const InvocationRow = z.looseObject({ id: z.string(), status: z.string() });
+type InvocationRow = z.infer<typeof InvocationRow>;
 
 class HttpProblem extends Error {
   constructor(
@@ -204,13 +210,12 @@ function createPlaygroundApp(options: Omit<PlaygroundOptions, "port" | "host">):
       "SELECT id, status, retry_count, last_failure, idempotency_key, created_at, modified_at, completion_result " +
       "FROM sys_invocation WHERE target_service_name = 'PaymentService' AND target_handler_name = 'create' " +
       `AND target_service_key = '${paymentId}' ORDER BY created_at DESC LIMIT 20`;
-    const answer = await forward(
-      "Restate's admin API",
-      `${options.adminUrl}/query`,
-      { method: "POST", headers: { "content-type": "application/json", accept: "application/json" }, body: JSON.stringify({ query }) },
-      { expectOk: true },
-    );
-    const rows = (answer.body as { rows?: Record<string, unknown>[] }).rows ?? [];
+    let rows: InvocationRow[];
+    try {
+      rows = await adminQuery(options.adminUrl, query, InvocationRow, { timeoutMs: READ_TIMEOUT_MS });
+    } catch (error) {
+      throw new HttpProblem(502, `Restate's admin API at ${options.adminUrl}: ${describe(error)}. Is \`npm start\` still running?`);
+    }
     res.json({
       invocations: rows.map((row) => ({ ...row, uiUrl: `${options.adminUrl}/ui/invocations/${encodeURIComponent(String(row.id))}` })),
     });

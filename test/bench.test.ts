@@ -6,9 +6,14 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { promisify } from "node:util";
+import "core-js/actual/promise/with-resolvers.js";
+import * as restate from "@restatedev/restate-sdk/fetch";
 import { afterAll, describe, expect, it } from "vitest";
+import { z } from "zod";
+import { paymentService } from "../code/payment_service.js";
 import { REPO_ROOT } from "../orchestration/paths.js";
 import type { BenchReport } from "../bench/bench_report.js";
+import { sharedCreatePaymentService } from "../bench/shared_create/payment_service.js";
 import type { SharedCreateResults } from "../bench/shared_create/shared_create_report.js";
 
 const dir = mkdtempSync(path.join(tmpdir(), "idempotency-bench-test-"));
@@ -74,4 +79,25 @@ describe("npm run bench -- --quick", () => {
     expect(stdout).toContain("| 2b. durable create, new payment id + new idempotency-key | 0 ms |");
     expect(stdout).toContain("[met] concurrent duplicates: charges per payment, every run: 1, 1, 1, 1");
   }, 160_000);
+});
+
+/** What an endpoint tells restate-server about a service's handlers (discovery), asked in process. */
+async function discoveredHandlers(service: restate.VirtualObjectDefinition<string, unknown>) {
+  const endpoint = restate.createEndpointHandler({ services: [service] });
+  const answer = await endpoint(new Request("http://localhost/discover", { headers: { accept: "application/vnd.restate.endpointmanifest.v4+json" } }));
+  expect(answer.status).toBe(200);
+  const Manifest = z.object({ services: z.array(z.object({ handlers: z.array(z.object({ name: z.string(), input: z.unknown(), output: z.unknown() })) })) });
+  return Manifest.parse(await answer.json()).services[0]!.handlers;
+}
+
+describe("the shared-create variant", () => {
+  it("declares the reference service's input and output schemas on every handler (its charge is the reference's create)", async () => {
+    const reference = await discoveredHandlers(paymentService);
+    const variant = await discoveredHandlers(sharedCreatePaymentService);
+    expect(variant.map((handler) => handler.name).sort()).toEqual([...reference.map((handler) => handler.name), "charge"].sort());
+    for (const handler of variant) {
+      const same = reference.find((other) => other.name === (handler.name === "charge" ? "create" : handler.name))!;
+      expect({ input: handler.input, output: handler.output }, handler.name).toEqual({ input: same.input, output: same.output });
+    }
+  });
 });

@@ -7,7 +7,7 @@ import * as http2 from "node:http2";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { INGRESS_REQUEST_SIZE_LIMIT } from "../orchestration/parts.js";
-import { Ingress, type PaymentAnswer, postWithExpectContinue } from "./support/ingress.js";
+import { Ingress, PaymentAnswer, postWithExpectContinue } from "./support/ingress.js";
 import { uniqueId, visa } from "./support/payments.js";
 import { type ThrowawayStack, startThrowawayStack } from "../orchestration/throwaway.js";
 
@@ -84,7 +84,7 @@ describe("request identity", () => {
 
   it("still runs requests that come through the ingress", async () => {
     const ingress = new Ingress(stack.ingressUrl);
-    const answer = await ingress.request<PaymentAnswer>(`/PaymentService/${uniqueId("signed")}/create`, visa);
+    const answer = await ingress.request(`/PaymentService/${uniqueId("signed")}/create`, visa, {}, PaymentAnswer);
     expect(answer.status).toBe(200);
     expect(answer.body.status).toBe("succeeded");
   }, 60_000);

@@ -12,21 +12,15 @@ import { isAlive, waitFor } from "../orchestration/processes.js";
 import { REPO_ROOT } from "../orchestration/paths.js";
 import { RECORD_FILE } from "../orchestration/process_record.js";
 import { normaliseOutput, outputBlocks, readMarkdown } from "./support/markdown.js";
-import { type NpmStartEnv, type NpmStartRun, npmStartPorts, startNpmStart } from "./support/npm_start.js";
+import { NPM_START_PARTS, type NpmStartEnv, type NpmStartRun, npmStartPorts, startNpmStart } from "./support/npm_start.js";
+import { DEFAULT_DATA_DIR, DEFAULT_PORT, PORT_VARIABLE } from "../code/config.js";
 
-/** The ports the README's banner shows, by the variable this test moves each one with. */
-const README_PORTS: Record<keyof NpmStartEnv, number> = {
-  INGRESS_PORT: 8080,
-  ADMIN_PORT: 9070,
-  SERVICE_PORT: 9080,
-  GATEWAY_PORT: 9090,
-  NODE_PORT: 5122,
-  PLAYGROUND_PORT: 9100,
-};
+/** The ports the README's banner shows (the defaults), by the variable this test moves each one with. */
+const README_PORTS = Object.fromEntries(NPM_START_PARTS.map((part) => [PORT_VARIABLE[part], DEFAULT_PORT[part]])) as Record<keyof NpmStartEnv, number>;
 
 const tempDir = mkdtempSync(path.join(tmpdir(), "idempotency-course-start-"));
 // Not there yet, as `.restate` is not in a fresh checkout: the first start makes it.
-const dataDir = path.join(tempDir, ".restate");
+const dataDir = path.join(tempDir, DEFAULT_DATA_DIR);
 const runs: NpmStartRun[] = [];
 
 /** Every child PID a record named: a failed test must not leave a killed launcher's children running. */

@@ -7,7 +7,8 @@ import { REPO_ROOT } from "../orchestration/paths.js";
 import { waitFor } from "../orchestration/processes.js";
 import type { Payment } from "../code/types.js";
 import { auditLedger } from "./support/audit.js";
-import { Ingress, type PaymentAnswer } from "./support/ingress.js";
+import { z } from "zod";
+import { Ingress, PaymentAnswer } from "./support/ingress.js";
 import { succeededCharges, uniqueId, visa, waitForStatus } from "./support/payments.js";
 import { type ThrowawayStack, startThrowawayStack } from "../orchestration/throwaway.js";
 
@@ -256,19 +257,21 @@ describe("when every answer is lost", () => {
 
 describe("send, attach and output", () => {
   it("accepts a /send once and answers the duplicate PreviouslyAccepted with the same invocation", async () => {
+    /** What the ingress answers a `/send`: the invocation it started, or the one it already had for the key. */
+    const SendAnswer = z.object({ invocationId: z.string(), status: z.enum(["Accepted", "PreviouslyAccepted"]) });
     const id = newPaymentId("send");
-    const first = await ingress.request<{ invocationId: string; status: string }>(`/PaymentService/${id}/create/send`, visa, { idempotencyKey: `key-${id}` });
-    const second = await ingress.request<{ invocationId: string; status: string }>(`/PaymentService/${id}/create/send`, visa, { idempotencyKey: `key-${id}` });
+    const first = await ingress.request(`/PaymentService/${id}/create/send`, visa, { idempotencyKey: `key-${id}` }, SendAnswer);
+    const second = await ingress.request(`/PaymentService/${id}/create/send`, visa, { idempotencyKey: `key-${id}` }, SendAnswer);
 
     expect(first.status).toBe(202);
     expect(first.body.status).toBe("Accepted");
     expect(second.body.status).toBe("PreviouslyAccepted");
     expect(second.body.invocationId).toBe(first.body.invocationId);
 
-    const attached = await ingress.request<PaymentAnswer>(`/restate/attach/${first.body.invocationId}`, undefined, { method: "GET" });
+    const attached = await ingress.request(`/restate/attach/${first.body.invocationId}`, undefined, { method: "GET" }, PaymentAnswer);
     expect(attached.status).toBe(200);
     expect(attached.body).toMatchObject({ paymentId: id, status: "succeeded" });
-    const output = await ingress.request<PaymentAnswer>(`/restate/invocation/PaymentService/${id}/create/key-${id}/output`, undefined, { method: "GET" });
+    const output = await ingress.request(`/restate/invocation/PaymentService/${id}/create/key-${id}/output`, undefined, { method: "GET" }, PaymentAnswer);
     expect(output.status).toBe(200);
     expect(output.text).toBe(attached.text);
     expect(await succeededCharges(stack.gatewayClient, id)).toHaveLength(1);
@@ -334,9 +337,9 @@ describe("bad input", () => {
 
   it.each(cases)("rejects %s with a 400 and a message, charging nothing", async (_name, input, message) => {
     const id = newPaymentId("bad");
-    const response = await ingress.request<PaymentAnswer>(input.path ?? `/PaymentService/${id}/create`, input.body, {
+    const response = await ingress.request(input.path ?? `/PaymentService/${id}/create`, input.body, {
       rawBody: input.raw,
-    });
+    }, PaymentAnswer);
     expect(response.status).toBe(400);
     expect(response.body.message).toMatch(message);
     expect(await stack.gatewayClient.listCharges({ reference: id })).toHaveLength(0);

@@ -15,11 +15,12 @@ import { freePort } from "../orchestration/ports.js";
 import { isAlive, waitFor } from "../orchestration/processes.js";
 import type { FaultSettings } from "../code/types.js";
 import { type Playground, startPlayground } from "../playground/server.js";
-import { adminQuery } from "../orchestration/admin_query.js";
+import { adminQuery } from "../code/admin_query.js";
 import { type Browser, MISSING_BROWSER, SKIP_WITHOUT_BROWSER, launchChromium } from "./support/browser.js";
 import { type NpmStartRun, npmStartPorts, startNpmStart } from "./support/npm_start.js";
 import { succeededCharges } from "./support/payments.js";
 import { type ThrowawayStack, startThrowawayStack } from "../orchestration/throwaway.js";
+import { z } from "zod";
 
 if (SKIP_WITHOUT_BROWSER) console.warn(`Skipping the playground browser tests: ${MISSING_BROWSER}.`);
 const describeWithBrowser = SKIP_WITHOUT_BROWSER ? describe.skip : describe;
@@ -181,9 +182,10 @@ describeWithBrowser("the playground page", () => {
     expect(await page.locator("#crash-log li.restate", { hasText: "failed" }).count()).toBeGreaterThan(0);
     expect(Number(await page.locator("#invocation-attempts").textContent())).toBeGreaterThanOrEqual(2);
     await expect.poll(() => page.locator("#invocation-status").textContent(), { timeout: UI_TIMEOUT_MS }).toBe("completed (success)");
-    const invocations = await adminQuery<{ id: string; status: string }>(
+    const invocations = await adminQuery(
       stack.adminUrl,
       `SELECT id, status FROM sys_invocation WHERE target_service_key = '${paymentId}' AND target_handler_name = 'create'`,
+      z.object({ id: z.string(), status: z.string() }),
     );
     expect(invocations).toEqual([{ id: expect.stringMatching(/^inv_/), status: "completed" }]);
     const link = page.locator("#invocation-link");
@@ -218,6 +220,21 @@ describeWithBrowser("the playground server", () => {
     expect(oversized.status).toBe(413);
     expect(((await oversized.json()) as { message: string }).message).toBe("The request body is larger than the playground's limit of 20480 bytes.");
     expect(await succeededCharges(stack.gatewayClient, "p-1")).toHaveLength(0);
+  });
+
+  it("answers 502 with what it could not reach when Restate's admin API is gone, and the invocations when it is back", async () => {
+    const closedPort = await freePort();
+    const orphan = await startPlayground({ port: await freePort(), ingressUrl: stack.ingressUrl, adminUrl: `http://127.0.0.1:${closedPort}`, gatewayUrl: stack.gatewayUrl });
+    try {
+      const gone = await fetch(new URL("/api/invocations?paymentId=p-1", orphan.url));
+      expect(gone.status).toBe(502);
+      expect(z.object({ message: z.string() }).parse(await gone.json()).message).toContain(`Restate's admin API at http://127.0.0.1:${closedPort}`);
+    } finally {
+      await orphan.close();
+    }
+    const back = await fetch(new URL("/api/invocations?paymentId=p-1", playground.url));
+    expect(back.status).toBe(200);
+    expect(z.object({ invocations: z.array(z.unknown()) }).parse(await back.json()).invocations).toEqual([]);
   });
 
   it("refuses requests that name a host other than loopback (DNS rebinding)", async () => {

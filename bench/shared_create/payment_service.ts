@@ -12,7 +12,16 @@
 // designs in every run (bench/README.md); the course teaches the reference one.
 import * as restate from "@restatedev/restate-sdk";
 import type { ObjectSharedContext } from "@restatedev/restate-sdk";
-import { INVOCATION_RETRIES, answerIfSettled, createPayment, getStatus, paymentService, reconcilePayment, refundPayment } from "../../code/payment_service.js";
+import {
+  INVOCATION_RETRIES,
+  answerIfSettled,
+  createPayment,
+  getStatus,
+  paymentOutput,
+  paymentService,
+  reconcilePayment,
+  refundPayment,
+} from "../../code/payment_service.js";
 import { CreatePaymentRequest, type Payment, RefundRequest } from "../../code/types.js";
 
 export const sharedCreatePaymentService = restate.object({
@@ -22,6 +31,7 @@ export const sharedCreatePaymentService = restate.object({
     create: restate.handlers.object.shared(
       {
         input: restate.serde.schema(CreatePaymentRequest),
+        output: paymentOutput,
         // A create waiting for its charge holds one of restate-server's invocation slots (1,000 by default): after
         // this long it suspends, giving its slot back, so a burst of waiting creates cannot starve the charges.
         inactivityTimeout: 1_000,
@@ -32,10 +42,10 @@ export const sharedCreatePaymentService = restate.object({
         return settled ?? ctx.objectClient(sharedCreatePaymentService, ctx.key).charge(request);
       },
     ),
-    charge: restate.handlers.object.exclusive({ input: restate.serde.schema(CreatePaymentRequest), ingressPrivate: true }, createPayment),
-    refund: restate.handlers.object.exclusive({ input: restate.serde.schema(RefundRequest) }, refundPayment),
-    reconcile: restate.handlers.object.exclusive(reconcilePayment),
-    getStatus: restate.handlers.object.shared(getStatus),
+    charge: restate.handlers.object.exclusive({ input: restate.serde.schema(CreatePaymentRequest), output: paymentOutput, ingressPrivate: true }, createPayment),
+    refund: restate.handlers.object.exclusive({ input: restate.serde.schema(RefundRequest), output: paymentOutput }, refundPayment),
+    reconcile: restate.handlers.object.exclusive({ output: paymentOutput }, reconcilePayment),
+    getStatus: restate.handlers.object.shared({ output: paymentOutput }, getStatus),
   },
   options: { retryPolicy: INVOCATION_RETRIES },
 });

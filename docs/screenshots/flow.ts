@@ -13,10 +13,11 @@ import { REPO_ROOT } from "../../orchestration/paths.js";
 import { freePort } from "../../orchestration/ports.js";
 import { waitFor } from "../../orchestration/processes.js";
 import { type Playground, startPlayground } from "../../playground/server.js";
-import { adminQuery } from "../../orchestration/admin_query.js";
+import { adminQuery } from "../../code/admin_query.js";
 import { type Browser, launchChromium } from "../../test/support/browser.js";
 import { succeededCharges } from "../../test/support/payments.js";
 import { type ThrowawayStack, startThrowawayStack } from "../../orchestration/throwaway.js";
+import { z } from "zod";
 
 export const IMAGES_DIR = path.join(REPO_ROOT, "docs", "images");
 /** One size for every picture: readable beside a chapter, a few hundred KB at most. */
@@ -219,13 +220,13 @@ export class ScreenshotFlow {
   }
 
   private async invocationOf(target: string): Promise<string> {
-    const rows = await adminQuery<{ id: string }>(this.stack.adminUrl, `SELECT id FROM sys_invocation WHERE target = '${target}'`);
+    const rows = await adminQuery(this.stack.adminUrl, `SELECT id FROM sys_invocation WHERE target = '${target}'`, z.object({ id: z.string() }));
     check(rows.length === 1, `one invocation of ${target} expected, found ${rows.length}`);
     return rows[0]!.id;
   }
 
   private async statusOf(invocationId: string): Promise<string | undefined> {
-    const rows = await adminQuery<{ status: string }>(this.stack.adminUrl, `SELECT status FROM sys_invocation WHERE id = '${invocationId}'`);
+    const rows = await adminQuery(this.stack.adminUrl, `SELECT status FROM sys_invocation WHERE id = '${invocationId}'`, z.object({ status: z.string() }));
     return rows[0]?.status;
   }
 

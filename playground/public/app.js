@@ -166,7 +166,7 @@ function updateForm() {
   }
   $("key-note").textContent = note;
 
-  const ingress = state.config?.ingressUrl ?? "http://127.0.0.1:8080";
+  const ingress = state.config.ingressUrl; // start() reads the config before the form is shown
   const quote = (text) => `'${text.replaceAll("'", "'\\''")}'`;
   $("curl-line").textContent =
     `curl -s ${ingress}/PaymentService/${encodeURIComponent(paymentId())}/create -H 'content-type: application/json'` +
@@ -175,7 +175,7 @@ function updateForm() {
 }
 
 function copiesWanted() {
-  const max = state.config?.maxCopies ?? 20;
+  const max = state.config.maxCopies;
   const value = Math.round(Number($("copies").value));
   return Number.isFinite(value) ? Math.min(Math.max(value, 2), max) : 10;
 }

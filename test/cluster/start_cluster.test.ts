@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { promisify } from "node:util";
 import { afterAll, describe, expect, it } from "vitest";
+import { DEFAULT_DATA_DIR } from "../../code/config.js";
 import { CLUSTER_SIZE } from "../../orchestration/cluster.js";
 import { freePort, portInUse, tcpOpen } from "../../orchestration/ports.js";
 import { waitFor } from "../../orchestration/processes.js";
@@ -16,7 +17,7 @@ import { RECORD_FILE } from "../../orchestration/process_record.js";
 import { type NpmStartEnv, type NpmStartRun, npmStartPorts, startNpmStart } from "../support/npm_start.js";
 
 const tempDir = mkdtempSync(path.join(tmpdir(), "idempotency-course-cluster-start-"));
-const dataDir = path.join(tempDir, ".restate");
+const dataDir = path.join(tempDir, DEFAULT_DATA_DIR);
 const runs: NpmStartRun[] = [];
 const sh = (command: string, env: NodeJS.ProcessEnv = {}) =>
   promisify(execFile)("sh", ["-c", command], { timeout: 60_000, cwd: REPO_ROOT, env: { ...process.env, ...env } });

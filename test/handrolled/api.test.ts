@@ -1,7 +1,7 @@
 // The hand-rolled service speaks the Restate ingress's API (paths, bodies,
 // status codes) plus the IETF Idempotency-Key draft's rules. PGlite in a temp dir.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { PaymentAnswer } from "../support/ingress.js";
+import { PaymentAnswer } from "../support/ingress.js";
 import { uniqueId, visa } from "../support/payments.js";
 import { MAX_BODY_BYTES } from "../../handrolled/app.js";
 import { type HandrolledStack, startHandrolledStack } from "../support/handrolled_under_test.js";
@@ -31,7 +31,7 @@ describe("the same API as the Restate ingress", () => {
     const tooMuch = await stack.api.refund(id, { refundId: "r2", amount: 9_000 }, { idempotencyKey: `r2-${id}` });
     expect(tooMuch.status).toBe(422);
     expect(tooMuch.body.message).toContain("7500 of 10000 USD");
-    const viaPost = await stack.api.request<PaymentAnswer>(`/PaymentService/${id}/getStatus`, undefined, { method: "POST" });
+    const viaPost = await stack.api.request(`/PaymentService/${id}/getStatus`, undefined, { method: "POST" }, PaymentAnswer);
     expect(viaPost.body).toEqual((await stack.api.getStatus(id)).body);
     expect(viaPost.body.refundedAmount).toBe(2_500);
     expect((await stack.gatewayClient.listCharges({ reference: id })).length).toBe(1);
@@ -89,7 +89,7 @@ describe("the IETF draft's rules", () => {
       expect(response.status).toBe(400);
       expect(response.body.message?.length).toBeGreaterThan(10);
     }
-    expect((await stack.api.request<PaymentAnswer>(`/PaymentService/${id}/create`, undefined, { rawBody: "{nope", idempotencyKey: "k" })).status).toBe(400);
+    expect((await stack.api.request(`/PaymentService/${id}/create`, undefined, { rawBody: "{nope", idempotencyKey: "k" }, PaymentAnswer)).status).toBe(400);
     expect((await stack.api.createPayment("bad id!", visa, { idempotencyKey: "k" })).status).toBe(400);
     expect((await stack.api.getStatus(id)).status).toBe(404);
   });
@@ -97,10 +97,10 @@ describe("the IETF draft's rules", () => {
   it("refuses a body over 64 KiB with 413 naming the limit, and one just under it with the usual 400", async () => {
     const id = uniqueId("hr-big");
     const padded = (bytes: number) => JSON.stringify({ ...visa, pad: "x".repeat(bytes - JSON.stringify({ ...visa, pad: "" }).length) });
-    const over = await stack.api.request<PaymentAnswer>(`/PaymentService/${id}/create`, undefined, { rawBody: padded(MAX_BODY_BYTES + 1), idempotencyKey: `k-${id}` });
+    const over = await stack.api.request(`/PaymentService/${id}/create`, undefined, { rawBody: padded(MAX_BODY_BYTES + 1), idempotencyKey: `k-${id}` }, PaymentAnswer);
     expect(over.status).toBe(413);
     expect(over.body.message).toContain(`${MAX_BODY_BYTES} bytes`);
-    const under = await stack.api.request<PaymentAnswer>(`/PaymentService/${id}/create`, undefined, { rawBody: padded(MAX_BODY_BYTES - 100), idempotencyKey: `k-${id}` });
+    const under = await stack.api.request(`/PaymentService/${id}/create`, undefined, { rawBody: padded(MAX_BODY_BYTES - 100), idempotencyKey: `k-${id}` }, PaymentAnswer);
     expect(under.status).toBe(400);
     expect(under.body.message).toContain("pad");
     expect((await stack.api.getStatus(id)).status).toBe(404);
@@ -138,10 +138,10 @@ describe("generated bad input", () => {
     );
     await fc.assert(
       fc.asyncProperty(junk, fc.constantFrom("create", "refund"), fc.option(fc.string({ minLength: 1, maxLength: 300 })), async (body, handler, key) => {
-        const response = await stack.api.request<PaymentAnswer>(`/PaymentService/${id}/${handler}`, undefined, {
+        const response = await stack.api.request(`/PaymentService/${id}/${handler}`, undefined, {
           rawBody: typeof body === "string" ? body : JSON.stringify(body),
           ...(key !== null && /^[\x21-\x7e]+$/.test(key) ? { idempotencyKey: key } : {}),
-        });
+        }, PaymentAnswer);
         expect(response.status).toBeGreaterThanOrEqual(400);
         expect(response.status).toBeLessThan(500);
         expect(typeof response.body?.message).toBe("string");

@@ -11,7 +11,7 @@ import { exec } from "node:child_process";
 import { appendFileSync, mkdirSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { DEFAULT_PORTS } from "../../code/config.js";
+import { DEFAULT_PORT, DEFAULT_PORTS } from "../../code/config.js";
 import { type EndpointProcess, startEndpoint } from "../../orchestration/parts.js";
 import { REPO_ROOT } from "../../orchestration/paths.js";
 import { freePort } from "../../orchestration/ports.js";
@@ -20,7 +20,7 @@ import { type ThrowawayStack, startThrowawayStack } from "../../orchestration/th
 
 const CHAPTER = path.join(REPO_ROOT, "modules/07-idempotency/10-clients-and-operators.md");
 const DRILL_ENDPOINT = path.join(REPO_ROOT, "code/drill_endpoint.ts");
-const DRILL_PORT = 9081;
+const DRILL_PORT = DEFAULT_PORT.drill;
 const START_DRILL = "npx tsx code/drill_endpoint.ts";
 const STOP_DRILL = "# Ctrl-C the drill endpoint";
 /** Commands that only look: run again until they print what the chapter shows (the state they show arrives asynchronously). */

@@ -5,7 +5,7 @@ import { describe, expect, it } from "vitest";
 import { waitFor } from "../../orchestration/processes.js";
 import { IDENTIFIER, MAX_AMOUNT } from "../../code/types.js";
 import { unfinishedInvocations } from "../support/admin.js";
-import type { PaymentAnswer } from "../support/ingress.js";
+import { PaymentAnswer } from "../support/ingress.js";
 import { CHAOS, visa } from "../support/payments.js";
 import { reliabilityFile } from "../support/reliability.js";
 
@@ -120,11 +120,11 @@ describe("case 7: bad input fuzz", () => {
           requests.slice(start, start + BATCH).map(async (request) => {
             byKind.set(request.kind, (byKind.get(request.kind) ?? 0) + 1);
             const path = `/PaymentService/${encodeURIComponent(request.paymentId)}/${request.handler}`;
-            const response = await file.ingress.request<PaymentAnswer>(path, undefined, {
+            const response = await file.ingress.request(path, undefined, {
               rawBody: request.body,
               idempotencyKey: request.idempotencyKey,
               timeoutMs: 30_000,
-            });
+            }, PaymentAnswer);
             // restate-server answers a body over the ingress's limit itself, in plain text: "length limit exceeded".
             const refusedAtTheDoor = response.status === 413 && response.text.length > 0;
             const message = typeof response.body?.message === "string" ? response.body.message : refusedAtTheDoor ? response.text : "";

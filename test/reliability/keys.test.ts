@@ -2,11 +2,12 @@
 // left once Restate's idempotency retention has expired.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { waitFor } from "../../orchestration/processes.js";
-import { adminQuery } from "../../orchestration/admin_query.js";
+import { adminQuery } from "../../code/admin_query.js";
 import { auditLedger } from "../support/audit.js";
 import { Ingress, succeededCharges, uniqueId, visa } from "../support/payments.js";
 import { CaseReport } from "../support/case_report.js";
 import { type ThrowawayStack, startThrowawayStack } from "../../orchestration/throwaway.js";
+import { z } from "zod";
 
 const report = new CaseReport();
 afterAll(() => report.print("keys"));
@@ -98,7 +99,7 @@ describe("case 8: retention", () => {
       expect(Number.isNaN(expires)).toBe(false);
       expect(expires - Date.now()).toBeLessThan(5_000);
       const completedAt = async () =>
-        (await adminQuery<{ completed_at: string }>(stack.adminUrl, `SELECT completed_at FROM sys_invocation WHERE id = '${first.headers.get("x-restate-id")}'`))[0]
+        (await adminQuery(stack.adminUrl, `SELECT completed_at FROM sys_invocation WHERE id = '${first.headers.get("x-restate-id")}'`, z.object({ completed_at: z.string() })))[0]
           ?.completed_at;
       const firstCompletion = await completedAt();
 

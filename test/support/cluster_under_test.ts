@@ -4,9 +4,10 @@
 import { type ClusterNode } from "../../orchestration/cluster.js";
 import { waitFor } from "../../orchestration/processes.js";
 import { type ThrowawayCluster, startThrowawayCluster } from "../../orchestration/throwaway.js";
-import { adminQuery } from "../../orchestration/admin_query.js";
+import { adminQuery } from "../../code/admin_query.js";
 import { unfinishedInvocations } from "./admin.js";
 import { type CallOptions, Ingress, type IngressResponse, type PaymentAnswer } from "./ingress.js";
+import { z } from "zod";
 
 export interface TestCluster extends ThrowawayCluster {
   /** An Ingress on a node that runs. */
@@ -28,9 +29,10 @@ export async function startTestCluster(): Promise<TestCluster> {
     anyIngress: () => new Ingress(live().ingressUrl),
     async partitionKeyOf(paymentId: string) {
       // As text: a u64 does not fit a JSON number.
-      const rows = await adminQuery<{ key: string }>(
+      const rows = await adminQuery(
         live().adminUrl,
         `SELECT CAST(partition_key AS VARCHAR) AS key FROM sys_invocation_status WHERE target_service_name = 'PaymentService' AND target_service_key = '${paymentId}' LIMIT 1`,
+        z.object({ key: z.string() }),
       );
       if (!rows[0]) throw new Error(`no invocation for ${paymentId} yet`);
       return BigInt(rows[0].key);

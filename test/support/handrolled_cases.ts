@@ -48,18 +48,23 @@ async function settledWithin(api: PaymentApiUnderTest, id: string): Promise<bool
   );
 }
 
+/** Creates the payment, its answer held back, SIGKILLs the service once the provider has charged, and restarts it. */
+async function crashOnceTheProviderCharged(api: PaymentApiUnderTest, id: string): Promise<void> {
+  await api.gatewayClient.setFaults({ answerDelayMs: 3_000 });
+  const lost = api.api.createPayment(id, visa, { idempotencyKey: key(id) }).catch((error: Error) => error);
+  await waitFor("the provider to record the charge", async () => (await succeededCharges(api.gatewayClient, id)).length === 1);
+  await api.crash();
+  await lost;
+  await api.gatewayClient.setFaults(NO_FAULTS);
+  await api.restart();
+}
+
 export const CASES: ReliabilityCase[] = [
   {
     name: "SIGKILL after the provider charged, before the record was written (client never retries)",
     async run(api) {
       const id = uniqueId("after-charge");
-      await api.gatewayClient.setFaults({ answerDelayMs: 3_000 });
-      const lost = api.api.createPayment(id, visa, { idempotencyKey: key(id) }).catch((error: Error) => error);
-      await waitFor("the provider to record the charge", async () => (await succeededCharges(api.gatewayClient, id)).length === 1);
-      await api.crash();
-      await lost;
-      await api.gatewayClient.setFaults(NO_FAULTS);
-      await api.restart();
+      await crashOnceTheProviderCharged(api, id);
       await settledWithin(api, id);
       return outcome(api, [id], []);
     },
@@ -68,13 +73,7 @@ export const CASES: ReliabilityCase[] = [
     name: "SIGKILL after the provider charged, then the client retries with its key",
     async run(api) {
       const id = uniqueId("after-charge-retry");
-      await api.gatewayClient.setFaults({ answerDelayMs: 3_000 });
-      const lost = api.api.createPayment(id, visa, { idempotencyKey: key(id) }).catch((error: Error) => error);
-      await waitFor("the provider to record the charge", async () => (await succeededCharges(api.gatewayClient, id)).length === 1);
-      await api.crash();
-      await lost;
-      await api.gatewayClient.setFaults(NO_FAULTS);
-      await api.restart();
+      await crashOnceTheProviderCharged(api, id);
       let last = 0;
       await waitFor("the retry to get a final answer", async () => {
         last = (await api.api.createPayment(id, visa, { idempotencyKey: key(id) })).status;

@@ -1,7 +1,8 @@
 // Plain HTTP against the Restate ingress, as curl would do it: tests see the
 // status codes, headers and bodies a learner sees.
 import * as http from "node:http";
-import type { Payment } from "../../code/types.js";
+import { z } from "zod";
+import { Payment } from "../../code/types.js";
 
 export interface IngressResponse<T = unknown> {
   status: number;
@@ -12,9 +13,19 @@ export interface IngressResponse<T = unknown> {
 
 /**
  * What PaymentService answers, read without assuming which: a payment (2xx), or the error body of the ingress or
- * of the hand-rolled peer (`message`, and what else they carry).
+ * of the hand-rolled peer (`message`, and what else they carry); a body that is no JSON has none of the fields.
+ * A field that is there has its type in the payment's schema, the handlers' output.
  */
-export type PaymentAnswer = Partial<Payment> & { message?: string; code?: string | number; source?: string; metadata?: Record<string, string> };
+export const PaymentAnswer = z.preprocess(
+  (body) => body ?? {},
+  z.looseObject({
+    ...Payment.partial().shape,
+    message: z.string().optional(),
+    code: z.union([z.string(), z.number()]).optional(),
+    metadata: z.record(z.string(), z.string()).optional(),
+  }),
+);
+export type PaymentAnswer = z.output<typeof PaymentAnswer>;
 
 export interface CallOptions {
   idempotencyKey?: string;
@@ -28,7 +39,11 @@ export interface CallOptions {
 export class Ingress {
   constructor(readonly baseUrl: string) {}
 
-  async request<T = unknown>(pathname: string, body?: unknown, options: CallOptions = {}): Promise<IngressResponse<T>> {
+  /** The answer to a call, its JSON body as is (undefined when it has none)... */
+  request(pathname: string, body?: unknown, options?: CallOptions): Promise<IngressResponse<unknown>>;
+  /** ...or checked against `answer`: a body of another shape fails the call, with the status and the text. */
+  request<Answer extends z.ZodType>(pathname: string, body: unknown, options: CallOptions, answer: Answer): Promise<IngressResponse<z.output<Answer>>>;
+  async request(pathname: string, body?: unknown, options: CallOptions = {}, answer: z.ZodType = z.unknown()): Promise<IngressResponse<unknown>> {
     const headers: Record<string, string> = { ...options.headers };
     if (options.idempotencyKey !== undefined) headers["idempotency-key"] = options.idempotencyKey;
     const method = options.method ?? "POST";
@@ -48,19 +63,21 @@ export class Ingress {
     } catch {
       parsed = undefined;
     }
-    return { status: response.status, headers: response.headers, text, body: parsed as T };
+    const checked = answer.safeParse(parsed);
+    if (!checked.success) throw new Error(`${method} ${pathname} answered ${response.status} with a body of another shape: ${z.prettifyError(checked.error)}\n  body: ${text.slice(0, 500)}`);
+    return { status: response.status, headers: response.headers, text, body: checked.data };
   }
 
   createPayment(paymentId: string, request: unknown, options: CallOptions = {}) {
-    return this.request<PaymentAnswer>(`/PaymentService/${encodeURIComponent(paymentId)}/create`, request, options);
+    return this.request(`/PaymentService/${encodeURIComponent(paymentId)}/create`, request, options, PaymentAnswer);
   }
 
   refund(paymentId: string, request: unknown, options: CallOptions = {}) {
-    return this.request<PaymentAnswer>(`/PaymentService/${encodeURIComponent(paymentId)}/refund`, request, options);
+    return this.request(`/PaymentService/${encodeURIComponent(paymentId)}/refund`, request, options, PaymentAnswer);
   }
 
   getStatus(paymentId: string, options: CallOptions = {}) {
-    return this.request<PaymentAnswer>(`/PaymentService/${encodeURIComponent(paymentId)}/getStatus`, undefined, { method: "GET", ...options });
+    return this.request(`/PaymentService/${encodeURIComponent(paymentId)}/getStatus`, undefined, { method: "GET", ...options }, PaymentAnswer);
   }
 }
 

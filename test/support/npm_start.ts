@@ -1,22 +1,20 @@
 // `npm start` as a learner runs it in a terminal: its own process group (Ctrl-C
 // signals the whole group), free ports for every part, output collected.
 import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process";
+import { PORT_VARIABLE } from "../../code/config.js";
 import { REPO_ROOT } from "../../orchestration/paths.js";
 import { freePorts } from "../../orchestration/ports.js";
 
-export interface NpmStartEnv {
-  INGRESS_PORT: string;
-  ADMIN_PORT: string;
-  SERVICE_PORT: string;
-  GATEWAY_PORT: string;
-  NODE_PORT: string;
-  PLAYGROUND_PORT: string;
-}
+/** The parts `npm start` listens with, each on its own port. */
+export const NPM_START_PARTS = ["ingress", "admin", "service", "gateway", "node", "playground"] as const;
 
-/** One free port for every part `npm start` listens on, as the variables the README lists. */
+/** Each of those ports, by the variable that moves it (INGRESS_PORT, ...), as the README lists them. */
+export type NpmStartEnv = Record<(typeof PORT_VARIABLE)[(typeof NPM_START_PARTS)[number]], string>;
+
+/** One free port for every part `npm start` listens on. */
 export async function npmStartPorts(): Promise<NpmStartEnv> {
-  const [ingress, admin, service, gateway, node, playground] = (await freePorts(6)).map(String) as [string, string, string, string, string, string];
-  return { INGRESS_PORT: ingress, ADMIN_PORT: admin, SERVICE_PORT: service, GATEWAY_PORT: gateway, NODE_PORT: node, PLAYGROUND_PORT: playground };
+  const ports = await freePorts(NPM_START_PARTS.length);
+  return Object.fromEntries(NPM_START_PARTS.map((part, index) => [PORT_VARIABLE[part], String(ports[index])])) as NpmStartEnv;
 }
 
 export interface NpmStartRun {
