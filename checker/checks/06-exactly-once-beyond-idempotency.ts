@@ -2,6 +2,7 @@
 // FireAt/MoveTarget messages: one outcome per shot, deterministic, counted once.
 import type { FireAt, MoveTarget, Outcome, RecordOutcome, Scores, ShotResult, Target } from "../../exercises/support/range_contract.js";
 import { type CheckContext, expect, fail } from "../lib/check.js";
+import type { EndpointDoor } from "../lib/endpoint_door.js";
 import type { ExerciseDefinition } from "../lib/exercise.js";
 import type { Answer } from "../lib/restate.js";
 
@@ -39,6 +40,22 @@ function expectCountedOnce(board: Scores, shots: { shotId: string; expected?: Ou
   }
 }
 
+/** Each shot's outcomes as reported to a LeaderBoard (LeaderBoard/record's inputs) since `from`, however many the board ignored. */
+function reportedOutcomes(door: EndpointDoor, from: number): Map<string, Set<string>> {
+  const reported = new Map<string, Set<string>>();
+  for (const { input } of door.since(from, "LeaderBoard/record")) {
+    const outcome = input as Partial<RecordOutcome> | undefined;
+    if (typeof outcome?.shotId !== "string" || typeof outcome.outcome !== "string") continue;
+    reported.set(outcome.shotId, (reported.get(outcome.shotId) ?? new Set()).add(outcome.outcome));
+  }
+  return reported;
+}
+
+function doorOf(ctx: CheckContext): EndpointDoor {
+  if (!ctx.delivered) throw new Error("exercise 6's checks read LeaderBoard/record's inputs at the endpoint's door: set endpointDoor");
+  return ctx.delivered;
+}
+
 function shuffled<T>(items: T[]): T[] {
   const copy = [...items];
   for (let i = copy.length - 1; i > 0; i--) {
@@ -53,6 +70,7 @@ export const exercise: ExerciseDefinition = {
   folder: "06-exactly-once-beyond-idempotency",
   title: "Exactly-once beyond idempotency (advanced)",
   services: ["ShootingRange", "LeaderBoard"],
+  endpointDoor: true,
   checks: [
     {
       id: "hit-recorded",
@@ -205,6 +223,8 @@ export const exercise: ExerciseDefinition = {
         // time in four. Eight copies of two grazes agree by chance once in 16,384.
         const copiesOf = (shot: (typeof shots)[number]) => Array.from({ length: shot.expected ? 3 : 8 }, () => shot);
         const copies = shuffled(shots.flatMap(copiesOf));
+        const door = doorOf(ctx);
+        const fromDelivery = door.mark();
         const answers = await Promise.all(copies.map(({ expected: _, ...shot }) => fire(ctx, rangeId, shot)));
         for (const shot of shots) {
           const outcomes = new Set(answers.filter((answer) => answer.shotId === shot.shotId).map((answer) => answer.outcome));
@@ -231,6 +251,17 @@ export const exercise: ExerciseDefinition = {
           const theirs = shots.filter((shot) => shot.player === player).length;
           const counted = (board.players[player]?.hits ?? 0) + (board.players[player]?.misses ?? 0);
           expect(counted === theirs, `${player} fired ${theirs} shots but the LeaderBoard counts ${counted}`, { detail: board });
+        }
+        // What the board ignored shows too: every outcome the range reported for a shot, counted at the endpoint's door.
+        // Copies judged again each flip their own coin, and the board keeps the first report: the answers can still agree.
+        const reported = reportedOutcomes(door, fromDelivery);
+        for (const shot of shots) {
+          const outcomes = reported.get(shot.shotId) ?? new Set();
+          expect(
+            outcomes.size <= 1,
+            `shot ${shot.shotId} was reported to the LeaderBoard as both ${[...outcomes].join(" and ")}: its copies were judged again (each with its own coin) while the first was still being judged; ` +
+              "judge, record and remember the shot in one exclusive handler, so a copy finds the first outcome and is never judged again",
+          );
         }
       },
     },
