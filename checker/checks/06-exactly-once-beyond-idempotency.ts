@@ -163,7 +163,7 @@ export const exercise: ExerciseDefinition = {
     },
     {
       id: "leaderboard-dedup",
-      name: "the LeaderBoard counts a shot once, even when its outcome is delivered twice",
+      name: "the LeaderBoard counts a shot once, even when its outcome is delivered twice, or five times at once",
       section: "business-identity-the-leaderboard",
       async run(ctx) {
         const rangeId = ctx.id("range");
@@ -175,13 +175,38 @@ export const exercise: ExerciseDefinition = {
           `one shot delivered twice gave ann ${board.players.ann?.hits} hits: the LeaderBoard counts deliveries; give the shot an identity (shotId) and count each once`,
           { detail: board },
         );
+        // Copies at the same instant: a "counted already?" read in a shared handler lets them all through before any is counted.
+        const copy: RecordOutcome = { shotId: "s2", player: "ann", outcome: "Missed" };
+        await Promise.all(Array.from({ length: 5 }, () => call<Scores>(ctx, "LeaderBoard", rangeId, "record", copy)));
+        const after = await scores(ctx, rangeId);
+        expect(
+          after.players.ann?.misses === 1 && after.log.filter((entry) => entry.shotId === copy.shotId).length === 1,
+          `one shot delivered five times at once gave ann ${after.players.ann?.misses ?? 0} misses: the copies passed the "counted already?" check together; ` +
+            "keep the check and the count in one exclusive handler, and count each once",
+          { detail: after, section: "concurrent-duplicates" },
+        );
       },
     },
     {
       id: "leaderboard-colliding-ids",
-      name: "the LeaderBoard keeps shots apart whose ids collide on a separator (player 'a-b' shot 'c', player 'a' shot 'b-c')",
+      name: "the range and the LeaderBoard keep shots apart whose ids collide on a separator (player 'a-b' shot 'c', player 'a' shot 'b-c')",
       section: "business-identity-the-leaderboard",
       async run(ctx) {
+        // At the range: the second shot is another shot, judged and counted on its own, not a copy of the first.
+        const range = ctx.id("range");
+        await move(ctx, range, { version: 1, x: 5 });
+        const first = await fire(ctx, range, { shotId: "c", player: "a-b", x: 5, targetVersion: 1 });
+        const second = await fire(ctx, range, { shotId: "b-c", player: "a", x: 20, targetVersion: 1 });
+        expect(
+          first.outcome === "Hit" && second.outcome === "Missed",
+          `player 'a-b' hit the target with shot 'c' (told ${first.outcome}), then player 'a' fired shot 'b-c' far off and was told ${second.outcome}: ` +
+            "it was answered as a copy of the first; the shot's identity is its shotId (or the pair kept apart, never joined with a character an id may hold)",
+          { detail: { first, second } },
+        );
+        const ranged = await scores(ctx, range);
+        expect(ranged.log.length === 2, `two different shots fired at the range left ${ranged.log.length} entries on its LeaderBoard, expected 2`, { detail: ranged });
+
+
         const rangeId = ctx.id("range");
         const outcomes: RecordOutcome[] = [
           { shotId: "c", player: "a-b", outcome: "Hit" },
