@@ -206,7 +206,7 @@ export const exercise: ExerciseDefinition = {
         const ranged = await scores(ctx, range);
         expect(ranged.log.length === 2, `two different shots fired at the range left ${ranged.log.length} entries on its LeaderBoard, expected 2`, { detail: ranged });
 
-
+        // At the LeaderBoard: the same ids, recorded straight.
         const rangeId = ctx.id("range");
         const outcomes: RecordOutcome[] = [
           { shotId: "c", player: "a-b", outcome: "Hit" },
