@@ -2,6 +2,7 @@
 // FireAt/MoveTarget messages: one outcome per shot, deterministic, counted once.
 import type { FireAt, MoveTarget, Outcome, RecordOutcome, Scores, ShotResult, Target } from "../../exercises/support/range_contract.js";
 import { type CheckContext, expect, fail } from "../lib/check.js";
+import type { EndpointDoor } from "../lib/endpoint_door.js";
 import type { ExerciseDefinition } from "../lib/exercise.js";
 import type { Answer } from "../lib/restate.js";
 
@@ -39,6 +40,22 @@ function expectCountedOnce(board: Scores, shots: { shotId: string; expected?: Ou
   }
 }
 
+/** Each shot's outcomes as reported to a LeaderBoard (LeaderBoard/record's inputs) since `from`, however many the board ignored. */
+function reportedOutcomes(door: EndpointDoor, from: number): Map<string, Set<string>> {
+  const reported = new Map<string, Set<string>>();
+  for (const { input } of door.since(from, "LeaderBoard/record")) {
+    const outcome = input as Partial<RecordOutcome> | undefined;
+    if (typeof outcome?.shotId !== "string" || typeof outcome.outcome !== "string") continue;
+    reported.set(outcome.shotId, (reported.get(outcome.shotId) ?? new Set()).add(outcome.outcome));
+  }
+  return reported;
+}
+
+function doorOf(ctx: CheckContext): EndpointDoor {
+  if (!ctx.delivered) throw new Error("exercise 6's checks read LeaderBoard/record's inputs at the endpoint's door: set endpointDoor");
+  return ctx.delivered;
+}
+
 function shuffled<T>(items: T[]): T[] {
   const copy = [...items];
   for (let i = copy.length - 1; i > 0; i--) {
@@ -53,6 +70,7 @@ export const exercise: ExerciseDefinition = {
   folder: "06-exactly-once-beyond-idempotency",
   title: "Exactly-once beyond idempotency (advanced)",
   services: ["ShootingRange", "LeaderBoard"],
+  endpointDoor: true,
   checks: [
     {
       id: "hit-recorded",
@@ -145,7 +163,7 @@ export const exercise: ExerciseDefinition = {
     },
     {
       id: "leaderboard-dedup",
-      name: "the LeaderBoard counts a shot once, even when its outcome is delivered twice",
+      name: "the LeaderBoard counts a shot once, even when its outcome is delivered twice, or five times at once",
       section: "business-identity-the-leaderboard",
       async run(ctx) {
         const rangeId = ctx.id("range");
@@ -157,13 +175,38 @@ export const exercise: ExerciseDefinition = {
           `one shot delivered twice gave ann ${board.players.ann?.hits} hits: the LeaderBoard counts deliveries; give the shot an identity (shotId) and count each once`,
           { detail: board },
         );
+        // Copies at the same instant: a "counted already?" read in a shared handler lets them all through before any is counted.
+        const copy: RecordOutcome = { shotId: "s2", player: "ann", outcome: "Missed" };
+        await Promise.all(Array.from({ length: 5 }, () => call<Scores>(ctx, "LeaderBoard", rangeId, "record", copy)));
+        const after = await scores(ctx, rangeId);
+        expect(
+          after.players.ann?.misses === 1 && after.log.filter((entry) => entry.shotId === copy.shotId).length === 1,
+          `one shot delivered five times at once gave ann ${after.players.ann?.misses ?? 0} misses: the copies passed the "counted already?" check together; ` +
+            "keep the check and the count in one exclusive handler, and count each once",
+          { detail: after, section: "concurrent-duplicates" },
+        );
       },
     },
     {
       id: "leaderboard-colliding-ids",
-      name: "the LeaderBoard keeps shots apart whose ids collide on a separator (player 'a-b' shot 'c', player 'a' shot 'b-c')",
+      name: "the range and the LeaderBoard keep shots apart whose ids collide on a separator (player 'a-b' shot 'c', player 'a' shot 'b-c')",
       section: "business-identity-the-leaderboard",
       async run(ctx) {
+        // At the range: the second shot is another shot, judged and counted on its own, not a copy of the first.
+        const range = ctx.id("range");
+        await move(ctx, range, { version: 1, x: 5 });
+        const first = await fire(ctx, range, { shotId: "c", player: "a-b", x: 5, targetVersion: 1 });
+        const second = await fire(ctx, range, { shotId: "b-c", player: "a", x: 20, targetVersion: 1 });
+        expect(
+          first.outcome === "Hit" && second.outcome === "Missed",
+          `player 'a-b' hit the target with shot 'c' (told ${first.outcome}), then player 'a' fired shot 'b-c' far off and was told ${second.outcome}: ` +
+            "it was answered as a copy of the first; the shot's identity is its shotId (or the pair kept apart, never joined with a character an id may hold)",
+          { detail: { first, second } },
+        );
+        const ranged = await scores(ctx, range);
+        expect(ranged.log.length === 2, `two different shots fired at the range left ${ranged.log.length} entries on its LeaderBoard, expected 2`, { detail: ranged });
+
+        // At the LeaderBoard: the same ids, recorded straight.
         const rangeId = ctx.id("range");
         const outcomes: RecordOutcome[] = [
           { shotId: "c", player: "a-b", outcome: "Hit" },
@@ -205,6 +248,8 @@ export const exercise: ExerciseDefinition = {
         // time in four. Eight copies of two grazes agree by chance once in 16,384.
         const copiesOf = (shot: (typeof shots)[number]) => Array.from({ length: shot.expected ? 3 : 8 }, () => shot);
         const copies = shuffled(shots.flatMap(copiesOf));
+        const door = doorOf(ctx);
+        const fromDelivery = door.mark();
         const answers = await Promise.all(copies.map(({ expected: _, ...shot }) => fire(ctx, rangeId, shot)));
         for (const shot of shots) {
           const outcomes = new Set(answers.filter((answer) => answer.shotId === shot.shotId).map((answer) => answer.outcome));
@@ -231,6 +276,17 @@ export const exercise: ExerciseDefinition = {
           const theirs = shots.filter((shot) => shot.player === player).length;
           const counted = (board.players[player]?.hits ?? 0) + (board.players[player]?.misses ?? 0);
           expect(counted === theirs, `${player} fired ${theirs} shots but the LeaderBoard counts ${counted}`, { detail: board });
+        }
+        // What the board ignored shows too: every outcome the range reported for a shot, counted at the endpoint's door.
+        // Copies judged again each flip their own coin, and the board keeps the first report: the answers can still agree.
+        const reported = reportedOutcomes(door, fromDelivery);
+        for (const shot of shots) {
+          const outcomes = reported.get(shot.shotId) ?? new Set();
+          expect(
+            outcomes.size <= 1,
+            `shot ${shot.shotId} was reported to the LeaderBoard as both ${[...outcomes].join(" and ")}: its copies were judged again (each with its own coin) while the first was still being judged; ` +
+              "judge, record and remember the shot in one exclusive handler, so a copy finds the first outcome and is never judged again",
+          );
         }
       },
     },

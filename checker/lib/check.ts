@@ -2,6 +2,7 @@
 // the section of the chapter that teaches the missing behaviour.
 import type { MockGatewayClient } from "../../code/mock_admin_client.js";
 import type { MockInventoryClient, MockMailerClient, MockTopUpClient } from "../../exercises/support/mock_clients.js";
+import type { EndpointDoor } from "./endpoint_door.js";
 import type { RequestLedger } from "./request_ledger.js";
 import type { RestateCalls } from "./restate.js";
 
@@ -60,6 +61,8 @@ export interface CheckContext {
   requests: { gateway: RequestLedger; providers: RequestLedger };
   /** The learner's services' endpoint (the exercise's endpoint.ts). */
   endpoint: RestartableProcess;
+  /** The invocations restate-server delivered to the endpoint, when the exercise asks for its door (ExerciseDefinition.endpointDoor). */
+  delivered?: EndpointDoor;
   /** Extra processes an exercise declares (exercise 4's express apps), by name. */
   apps: Record<string, RestartableProcess>;
   /** The folder with the implementation under test, e.g. /repo/exercises/03-email-dedup. */

@@ -27,6 +27,8 @@ export interface ExerciseDefinition {
   endpointPgliteDataDir?: boolean;
   /** Extra environment of the endpoint, as the exercise's contract names it (exercise 7's short workflow retention). */
   endpointEnv?: Record<string, string>;
+  /** restate-server reaches the endpoint through a counting door (endpoint_door.ts): checks read ctx.delivered. */
+  endpointDoor?: boolean;
   checks: Check[];
   /** Every side effect the exercise makes at a provider; faultMatrix(effects) is part of `checks`. */
   effects?: DeclaredEffect[];

@@ -8,6 +8,7 @@ import { type EndpointProcess, registerDeployment, startEndpoint } from "../../o
 import { preparePgliteDataDir } from "../../orchestration/pglite_template.js";
 import { NO_FAULTS } from "../../code/mock_provider.js";
 import { type Check, type CheckContext, CheckFailure, RepeatedSideEffect, type RestartableProcess, type Section, type StartOptions, repeatedSideEffectHint } from "./check.js";
+import { type EndpointDoor, startEndpointDoor } from "./endpoint_door.js";
 import type { AppSpec, ExerciseDefinition } from "./exercise.js";
 import { type JournalMismatch, journalMismatchesSince, logEnd, mismatchHint, mismatchSection, nonDeterministicSource } from "./replay.js";
 import { type SeenRequest, repeatedAfterAnswer } from "./request_ledger.js";
@@ -199,6 +200,7 @@ async function checkPrepared(
   emit({ type: "progress", line: `starting your endpoint (${displayPath(path.join(dir, "endpoint.ts"))}) and registering it with restate-server` });
   for (const spec of exercise.apps ?? []) emit({ type: "progress", line: `starting ${spec.name} (${displayPath(path.join(dir, spec.entry))})` });
   const prepared = await preparing;
+  let door: EndpointDoor | undefined;
   try {
     if (prepared.problem || !prepared.endpoint) {
       const notRunReport = notRun(prepared.problem ?? "your endpoint did not start", prepared.problemLog);
@@ -206,9 +208,11 @@ async function checkPrepared(
       return notRunReport;
     }
     const endpoint = prepared.endpoint;
+    // Registered in the endpoint's place when the exercise's checks read the calls its objects make to each other.
+    door = exercise.endpointDoor ? await startEndpointDoor(endpoint.url) : undefined;
     let served: string[];
     try {
-      served = (await registerDeployment(stack.adminUrl, endpoint.url)).services.map((service) => service.name);
+      served = (await registerDeployment(stack.adminUrl, door?.url ?? endpoint.url)).services.map((service) => service.name);
     } catch (error) {
       return notRun(`restate-server could not register your endpoint: ${firstProblemLine(error)}`);
     }
@@ -237,6 +241,7 @@ async function checkPrepared(
         topups: stack.topups,
         requests: stack.requests,
         endpoint,
+        delivered: door,
         apps: prepared.apps,
         implementationDir: dir,
         id: (prefix) => `${prefix}-${runTag}${(counter++).toString(36)}`,
@@ -264,6 +269,7 @@ async function checkPrepared(
   } finally {
     await stack.restate.killUnfinished(exercise.services).catch(() => 0);
     for (const process of prepared.processes.toReversed()) await process.stop();
+    await door?.close();
   }
 }
 

@@ -6,6 +6,8 @@ const KEYS = "keys.ts";
 const ENQUEUE = "enqueue.ts";
 const RUN_ID = "return `invoice-${request.customerId}-${request.period}`;";
 const TASK_KEY = "return `${runId}-${task}`;";
+const EXPORT = "export_service.ts";
+const EXPORT_MAIL_KEY = 'taskKey(runId, "send-export"),';
 
 export const catalogue: ExerciseCatalogue = {
   folder: "07-workflow-keys",
@@ -92,6 +94,37 @@ export const catalogue: ExerciseCatalogue = {
       patches: [{ file: ENQUEUE, find: "    .export(request, clients.rpc.sendOpts({ idempotencyKey: payloadKey(request) }));", replace: "    .export(request);" }],
       hint: /the same export became two invocations/,
     },
+    {
+      id: "export-email-key-per-process",
+      scenario: "the export email's key carries process.pid: an email whose answer was lost is sent again by the retry that a restarted endpoint makes",
+      patches: [{ file: EXPORT, find: EXPORT_MAIL_KEY, replace: '`${taskKey(runId, "send-export")}-${process.pid}`,' }],
+      hint: /^the export email was made 2 times when your endpoint was restarted between the attempt and its retry/,
+    },
+    {
+      id: "export-email-key-dated",
+      scenario: "the export email's key carries today's date: an email whose answer was lost before midnight is sent again by the retry after it",
+      patches: [{ file: EXPORT, find: EXPORT_MAIL_KEY, replace: 'taskKey(runId, `send-export-${new Date().toISOString().slice(0, 10)}`),' }],
+      hint: /^the export email was made 2 times when the retry ran on a date a day apart/,
+    },
+    {
+      id: "payload-key-filters-joined",
+      scenario: "the export key joins the sorted filters as name:value with commas: filters {a: '1,b:2'} and {a: '1', b: '2'} are one export, and the second is never run",
+      patches: [
+        {
+          file: KEYS,
+          find: "update(canonicalJson(payload))",
+          replace:
+            "update((({ filters, ...rest }) => `${canonicalJson(rest)}|${Object.keys(filters).sort().map((name) => `${name}:${filters[name]}`).join(\",\")}`)(payload as { filters: Record<string, string> }))",
+        },
+      ],
+      hint: /payloadKey gives the exports with filters \{"a":"1,b:2"\}/,
+    },
+    {
+      id: "invoice-email-failure-swallowed",
+      scenario: "a failed invoice email is caught and the run goes on as if it was sent: an email whose answer was lost is recorded as never sent",
+      patches: [{ file: WORKFLOW, find: '            taskKey(runId, "send-invoice"),\n          ),\n        );', replace: '            taskKey(runId, "send-invoice"),\n          ).catch(() => ({ id: "not-sent" })),\n        );' }],
+      hint: /^the run's result names email not-sent/,
+    },
   ],
   alternatives: [
     {
@@ -107,6 +140,76 @@ export const catalogue: ExerciseCatalogue = {
       id: "payload-key-sha1",
       description: "the export key is another hash (sha1) of the same canonical payload",
       patches: [{ file: KEYS, find: 'createHash("sha256")', replace: 'createHash("sha1")' }],
+    },
+    {
+      id: "keys-from-a-helper-folder",
+      description: "keys.ts re-exports keys made in ids/invoice_keys.ts, spelled otherwise: `bill:<period>:<customer>`, `<task>@<run id>`, and a base64url sha512 of the canonical payload",
+      patches: [
+        {
+          file: "ids/invoice_keys.ts",
+          create: `import { createHash } from "node:crypto";
+import type { InvoiceRequest } from "../../../exercises/support/invoice_contract.js";
+
+/** One run per customer per period; the period (YYYY-MM) holds no ':', so the two parts cannot run into each other. */
+export const invoiceRunId = (request: InvoiceRequest): string => \`bill:\${request.period}:\${request.customerId}\`;
+
+/** The same for every retry of a task of a run. */
+export const taskKey = (runId: string, task: string): string => \`\${task}@\${runId}\`;
+
+/** Equal payloads, whatever the order of their fields, give equal keys. */
+export const payloadKey = (payload: unknown): string => createHash("sha512").update(sortedJson(payload)).digest("base64url");
+
+function sortedJson(value: unknown): string {
+  if (Array.isArray(value)) return JSON.stringify(value.map((item) => JSON.parse(sortedJson(item))));
+  if (value !== null && typeof value === "object") {
+    const names = Object.keys(value).filter((name) => (value as Record<string, unknown>)[name] !== undefined).sort();
+    return \`{\${names.map((name) => \`\${JSON.stringify(name)}:\${sortedJson((value as Record<string, unknown>)[name])}\`).join(",")}}\`;
+  }
+  return JSON.stringify(value);
+}
+`,
+        },
+        { file: KEYS, create: 'export { invoiceRunId, payloadKey, taskKey } from "./ids/invoice_keys.js";\n' },
+      ],
+    },
+    {
+      id: "invoice-records-per-customer",
+      description: "InvoiceRecord is one object per customer, its invoices kept by period in one map, instead of one object per customer and period",
+      patches: [
+        { file: "invoice_record.ts", find: "export const invoiceRecordKey = (request: Pick<InvoiceRequest, \"customerId\" | \"period\">) => `${request.customerId}-${request.period}`;", replace: "export const invoiceRecordKey = (request: Pick<InvoiceRequest, \"customerId\" | \"period\">) => request.customerId;" },
+        {
+          file: "invoice_record.ts",
+          find: `    get: restate.handlers.object.shared(async (ctx: ObjectSharedContext<{ invoice: InvoiceResult }>): Promise<InvoiceResult | null> => ctx.get("invoice")),`,
+          replace: `    get: restate.handlers.object.shared(async (ctx: ObjectSharedContext<Billed>, period: string): Promise<InvoiceResult | null> => (await ctx.get("byPeriod"))?.[period] ?? null),`,
+        },
+        {
+          file: "invoice_record.ts",
+          find: `    record: restate.handlers.object.exclusive(async (ctx: ObjectContext<{ invoice: InvoiceResult }>, invoice: InvoiceResult): Promise<InvoiceResult> => {
+      const earlier = await ctx.get("invoice");
+      if (earlier) return earlier;
+      ctx.set("invoice", invoice);
+      return invoice;
+    }),`,
+          replace: `    record: restate.handlers.object.exclusive(async (ctx: ObjectContext<Billed>, billed: { period: string; invoice: InvoiceResult }): Promise<InvoiceResult> => {
+      const byPeriod = (await ctx.get("byPeriod")) ?? {};
+      const earlier = byPeriod[billed.period];
+      if (earlier) return earlier;
+      ctx.set("byPeriod", { ...byPeriod, [billed.period]: billed.invoice });
+      return billed.invoice;
+    }),`,
+        },
+        { file: "invoice_record.ts", find: "export const invoiceRecord = restate.object({", replace: "/** A customer's billed invoices, by period. */\ntype Billed = { byPeriod: Record<string, InvoiceResult> };\n\nexport const invoiceRecord = restate.object({" },
+        { file: WORKFLOW, find: "const billed = await record.get();", replace: "const billed = await record.get(request.period);" },
+        { file: WORKFLOW, find: "return record.record({ runId, chargeId: charge.id, emailId: email.id });", replace: "return record.record({ period: request.period, invoice: { runId, chargeId: charge.id, emailId: email.id } });" },
+      ],
+    },
+    {
+      id: "export-email-key-from-payload",
+      description: "the export email's key is made from the export's payload (payloadKey), not from the invocation's idempotency key",
+      patches: [
+        { file: EXPORT, find: EXPORT_MAIL_KEY, replace: "`export-mail:${payloadKey(request)}`," },
+        { file: EXPORT, find: 'import { taskKey } from "./keys.js";', replace: 'import { payloadKey } from "./keys.js";' },
+      ],
     },
   ],
 };

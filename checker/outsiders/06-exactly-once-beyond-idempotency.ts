@@ -79,8 +79,6 @@ export const outsiders: OutsiderCatalogue = {
     {
       id: "shared-fire-exclusive-save",
       class: "race in shared handlers",
-      escapes:
-        "the copies' answers and the board agree, because the first copy to record is also the first to save; catching it needs a count of LeaderBoard/record calls per shot",
       scenario: "copies of one graze arrive at once, each judged in the shared handler with its own coin: the copies answer Hit and Missed, and the board counts one of them",
       patches: [
         {
