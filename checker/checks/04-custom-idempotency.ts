@@ -199,7 +199,13 @@ function survivesRestart(kind: DurableStoreKind): Check {
       await app.restart();
       const repeat = await post(app, key, request);
       const charges = await chargesFor(ctx, request);
-      expect(charges.length === 1, `after a restart of the app the same key charged again (${charges.length} charges): keep the records in ${keepIn}, not in the app's memory`);
+      // At the gateway's door: the gateway key derived from the request's key hides a second run from the ledger.
+      const asked = ctx.requests.gateway.sideEffects("/v1/charges", request.reference).length;
+      expect(
+        asked === 1 && charges.length === 1,
+        `after a restart of the app the same key asked the gateway again (${times(asked)} in all, ${plural(charges.length, "charge")} in its ledger): ` +
+          `keep the records in ${keepIn}, not in the app's memory, under the request's key alone (nothing of the process in it)`,
+      );
       expect(repeat.replayed && repeat.text === first.text, `after the restart the repeat answered ${repeat.status} ${repeat.text.slice(0, 100)}, not the stored answer`);
     },
   };
