@@ -192,6 +192,7 @@ function survivesRestart(kind: DurableStoreKind): Check {
     timeoutMs: 60_000,
     async run(ctx) {
       const app = ctx.apps[appName]!;
+      await app.start(); // started while the checks before this one ran
       const request = order(ctx);
       const key = ctx.id("key");
       const first = await post(app, key, request);
@@ -199,7 +200,13 @@ function survivesRestart(kind: DurableStoreKind): Check {
       await app.restart();
       const repeat = await post(app, key, request);
       const charges = await chargesFor(ctx, request);
-      expect(charges.length === 1, `after a restart of the app the same key charged again (${charges.length} charges): keep the records in ${keepIn}, not in the app's memory`);
+      // At the gateway's door: the gateway key derived from the request's key hides a second run from the ledger.
+      const asked = ctx.requests.gateway.sideEffects("/v1/charges", request.reference).length;
+      expect(
+        asked === 1 && charges.length === 1,
+        `after a restart of the app the same key asked the gateway again (${times(asked)} in all, ${plural(charges.length, "charge")} in its ledger): ` +
+          `keep the records in ${keepIn}, not in the app's memory, under the request's key alone (nothing of the process in it)`,
+      );
       expect(repeat.replayed && repeat.text === first.text, `after the restart the repeat answered ${repeat.status} ${repeat.text.slice(0, 100)}, not the stored answer`);
     },
   };
@@ -222,6 +229,7 @@ export const exercise: ExerciseDefinition = {
       entry: "app.ts",
       env: (_stack, app) => ({ [APP_ENV.store]: kind, [APP_ENV.pgDataDir]: app.dataDir }),
       pgliteDataDir: kind === "postgres",
+      startLater: true, // used by the last checks only
     })),
   ],
   checks: [
@@ -312,21 +320,18 @@ export const exercise: ExerciseDefinition = {
             },
           );
           await killed; // its connection closes before the process is gone: start the next one only after
+          // The next-day check is the last on the in-memory app: it is left on its shifted clock, which saves a start.
           await app.start({ clockShiftMs });
-          try {
-            expect(outcome.lost === 1, "the charge never reached the gateway, so its answer could not be lost: charge through the gateway client, as the starter does");
-            let answer = await post(app, key, request);
-            for (let attempt = 0; attempt < 3 && answer.status !== 201; attempt++) answer = await post(app, key, request);
-            const charges = (await chargesFor(ctx, request)).filter((charge) => charge.status === "succeeded");
-            expect(
-              charges.length === 1,
-              `charged ${times(charges.length)} for one key when ${restart} between the lost answer and the retry: the gateway key changed with ${cause}; ` +
-                "derive it from the request's key and payload only, so the gateway recognises the retry",
-            );
-            expect(answer.status === 201, `the client's retry answered ${answer.status} (${answer.text.slice(0, 120)}), expected 201 with the one charge`);
-          } finally {
-            if (clockShiftMs !== 0) await app.restart(); // the next checks get a true clock
-          }
+          expect(outcome.lost === 1, "the charge never reached the gateway, so its answer could not be lost: charge through the gateway client, as the starter does");
+          let answer = await post(app, key, request);
+          for (let attempt = 0; attempt < 3 && answer.status !== 201; attempt++) answer = await post(app, key, request);
+          const charges = (await chargesFor(ctx, request)).filter((charge) => charge.status === "succeeded");
+          expect(
+            charges.length === 1,
+            `charged ${times(charges.length)} for one key when ${restart} between the lost answer and the retry: the gateway key changed with ${cause}; ` +
+              "derive it from the request's key and payload only, so the gateway recognises the retry",
+          );
+          expect(answer.status === 201, `the client's retry answered ${answer.status} (${answer.text.slice(0, 120)}), expected 201 with the one charge`);
         },
       }),
     ),

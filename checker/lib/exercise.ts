@@ -13,6 +13,12 @@ export interface AppSpec {
   env: (stack: CheckerStack, app: { dataDir: string }) => Record<string, string>;
   /** The app opens a PGlite database in `dataDir`: it is given an initialised one, so that it starts in a second, not after seconds of initdb. */
   pgliteDataDir?: boolean;
+  /**
+   * Started once the checks are under way, not before the first one: an app only the last checks use starts while
+   * the first ones run (they mostly wait), instead of competing with every other process's start. A check that uses
+   * it calls `start()` first, which waits for the start under way.
+   */
+  startLater?: boolean;
 }
 
 export interface ExerciseDefinition {

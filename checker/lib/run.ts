@@ -163,11 +163,12 @@ async function prepare(stack: CheckerStack, exercise: ExerciseDefinition, implem
   prepared.endpoint = endpoint;
   const apps = await Promise.all((exercise.apps ?? []).map((spec) => appProcess(stack, spec, dir, `${logName}-${spec.name.replaceAll(" ", "-")}`)));
   prepared.processes.push(...apps);
-  const launches = await Promise.allSettled([endpoint.start(), ...apps.map((app) => app.start())]);
+  const startNow = apps.filter((app) => !app.startLater);
+  const launches = await Promise.allSettled([endpoint.start(), ...startNow.map((app) => app.start())]);
   const failed = launches.findIndex((launch) => launch.status === "rejected");
   if (failed >= 0) {
     const reason = (launches[failed] as PromiseRejectedResult).reason;
-    const who = failed === 0 ? endpoint : apps[failed - 1]!;
+    const who = failed === 0 ? endpoint : startNow[failed - 1]!;
     const variable = failed === 0 ? "SERVICE_PORT" : "APP_PORT";
     const problem = /^timed out .* waiting for/.test((reason as Error)?.message ?? "")
       ? `${who.name} did not start: it did not listen on port ${who.port} (${variable}) within ${ENDPOINT_START_S} s: does it listen on another port, or wait for something before it listens?`
@@ -221,6 +222,8 @@ async function checkPrepared(
       return notRun(`your endpoint does not serve ${missing.join(", ")} (it serves: ${served.join(", ") || "nothing"}); keep the service names of the exercise`);
     }
 
+    // Its failure to start, if any, is the failure of the first check that waits for it.
+    for (const app of Object.values(prepared.apps) as ManagedApp[]) if (app.startLater) app.start().catch(() => undefined);
     const runTag = Math.random().toString(36).slice(2, 8);
     let counter = 0;
     const watched = [endpoint, ...Object.values(prepared.apps)] as ManagedApp[];
@@ -439,6 +442,8 @@ class ManagedApp implements RestartableProcess {
     private readonly dataDir?: string,
     /** Its log in the stack's directory. */
     readonly logName: string = "",
+    /** Started once the checks are under way (AppSpec.startLater). */
+    readonly startLater = false,
   ) {
     this.forget = stack.adopt(this);
   }
@@ -448,6 +453,14 @@ class ManagedApp implements RestartableProcess {
   }
 
   async start(options: StartOptions = {}): Promise<void> {
+    // A start under way (an app started later, AppSpec.startLater): this one waits for it.
+    this.starting ??= this.startProcess(options).finally(() => (this.starting = undefined));
+    await this.starting;
+  }
+
+  private starting?: Promise<void>;
+
+  private async startProcess(options: StartOptions): Promise<void> {
     if (this.stack.stopped || this.closed) throw new Error(`the checker is stopping: ${this.name} is not started`);
     if (this.current && !this.current.hasExited()) return;
     this.stopping = false;
@@ -527,6 +540,7 @@ async function appProcess(stack: CheckerStack, spec: AppSpec, dir: string, logNa
     },
     dataDir,
     logName,
+    spec.startLater,
   );
 }
 

@@ -69,6 +69,34 @@ export const catalogue: ExerciseCatalogue = {
       ],
       hint: /deduplicate by intent \(user \+ template \+ order\), not by content/,
     },
+    {
+      id: "mailer-key-salted-at-load",
+      scenario: "the mailer's key carries a salt drawn when the module loads: the same on every retry while the endpoint lives, new after a deploy or a crash, so the retry after a restart is a second email",
+      patches: [
+        addImport(FILE, FIRST_IMPORT, 'import { randomUUID } from "node:crypto";'),
+        { file: FILE, find: "const mailer = new MailerClient(providerUrls().mailer);", replace: "const mailer = new MailerClient(providerUrls().mailer);\n/** Tells this deployment's keys apart from another's. */\nconst deployment = randomUUID().slice(0, 8);" },
+        { file: FILE, find: MAILER_KEY, replace: "`email-${deployment}-${ctx.key}`" },
+      ],
+      hint: /^the email was made 2 times when your endpoint was restarted between the attempt and its retry: its provider key changed with the process/,
+    },
+    {
+      id: "mailer-key-day-number",
+      scenario: "the mailer's key is the intent plus the day number: a send whose answer was lost before midnight is retried after it as a new email",
+      patches: [{ file: FILE, find: MAILER_KEY, replace: "`email-${ctx.key}-${Math.floor(Date.now() / 86_400_000)}`" }],
+      hint: /^the email was made 2 times when the retry ran on a date a day apart from the attempt's/,
+    },
+    {
+      id: "intent-joined-with-dash",
+      scenario: "the intent key joins user, template and order with '-', which ids may contain: user 'u-1' with template 'x' and user 'u' with template '1-x' share one key, and the second never gets its email",
+      patches: [{ file: FILE, find: INTENT, replace: "`${request.userId}-${request.template}-${request.orderId}`" }],
+      hint: /because its intent key is the key of user .* ids may contain '-' and '_'/,
+    },
+    {
+      id: "intent-joined-with-underscore",
+      scenario: "the intent key joins its parts with '_': ids with underscores collide the same way",
+      patches: [{ file: FILE, find: INTENT, replace: "[request.userId, request.template, request.orderId].join(\"_\")" }],
+      hint: /because its intent key is the key of user .* ids may contain '-' and '_'/,
+    },
   ],
   alternatives: [
     {
@@ -97,6 +125,28 @@ export const catalogue: ExerciseCatalogue = {
       id: "intent-key-with-colons",
       description: "the intent key spelled `user:template:order`",
       patches: [{ file: FILE, find: INTENT, replace: "`${request.userId}:${request.template}:${request.orderId}`" }],
+    },
+    {
+      id: "length-prefixed-intent-in-helper-folder",
+      description: "the intent key comes from a helper in another folder, each part prefixed with its length (`6:user-1|...`), so no id can run into the next",
+      patches: [
+        {
+          file: "keys/intent.ts",
+          create: `// Each part carries its length, so the parts cannot run into each other whatever characters they hold.
+export const lengthPrefixed = (...parts: string[]): string => parts.map((part) => \`\${part.length}:\${part}\`).join("|");
+`,
+        },
+        addImport(FILE, FIRST_IMPORT, 'import { lengthPrefixed } from "./keys/intent.js";'),
+        { file: FILE, find: INTENT, replace: "lengthPrefixed(request.userId, request.template, request.orderId)" },
+      ],
+    },
+    {
+      id: "mailer-key-hashed-intent",
+      description: "the mailer's key is a sha256 of the intent key (a fixed length the mailer accepts, the same on every attempt and process)",
+      patches: [
+        addImport(FILE, FIRST_IMPORT, 'import { createHash } from "node:crypto";'),
+        { file: FILE, find: MAILER_KEY, replace: 'createHash("sha256").update(`email/${ctx.key}`).digest("hex")' },
+      ],
     },
   ],
 };

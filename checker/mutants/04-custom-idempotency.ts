@@ -6,6 +6,11 @@ const TYPES = "types.ts";
 const RESTATE_STORE = "restate_store.ts";
 const POSTGRES_STORE = "postgres_store.ts";
 const RETRYABLE = "const retryable = (status: number) => status >= 500 || status === 408 || status === 429;";
+const APP = "app.ts";
+const APP_FIRST_IMPORT = 'import express, { type Request, type Response } from "express";';
+const GATEWAY_KEY = "`charge-api-${key}-${fingerprint.slice(0, 16)}`";
+const UNAVAILABLE_ANSWER =
+  "      res.status(503).json({ error: { code: \"provider_unavailable\", message: `The payment provider did not answer; retry with the same Idempotency-Key. (${(error as Error).message})` } });";
 const IN_PROGRESS_ANSWER = `      case "in-progress":
         res.set("Retry-After", "1");`;
 
@@ -205,6 +210,46 @@ export const catalogue: ExerciseCatalogue = {
       ],
       hint: /past its TTL of \d+ ms: give each stored answer an expiry/,
     },
+    {
+      id: "gateway-key-salted-at-load",
+      scenario: "the gateway key carries an instance id drawn when the app starts: the gateway charged, its answer was lost, the app was redeployed, and the client's retry charges again",
+      patches: [
+        addImport(APP, APP_FIRST_IMPORT, 'import { randomUUID } from "node:crypto";'),
+        { file: APP, find: "const env = (name: string) => process.env[name] || undefined;", replace: "const env = (name: string) => process.env[name] || undefined;\n/** This instance of the app, so two instances' gateway keys never meet. */\nconst instanceId = randomUUID().slice(0, 8);" },
+        { file: APP, find: GATEWAY_KEY, replace: "`charge-api-${instanceId}-${key}-${fingerprint.slice(0, 16)}`" },
+      ],
+      hint: /when the app restarted between the lost answer and the retry: the gateway key changed with the process/,
+    },
+    {
+      id: "gateway-key-with-date-string",
+      scenario: "the gateway key carries the date: a 503 (charged, answer lost) just before midnight and the client's retry just after it are two charges",
+      patches: [{ file: APP, find: GATEWAY_KEY, replace: "`charge-api-${new Date().toDateString()}-${key}-${fingerprint.slice(0, 16)}`" }],
+      hint: /when the app restarted a day later between the lost answer and the retry: the gateway key changed with the clock/,
+    },
+    {
+      id: "restate-store-keyed-per-process",
+      scenario: "the Restate store names each key's object after the app's process too (to keep two instances apart): after a restart every key is unknown, and a retry runs the charge again",
+      patches: [
+        {
+          file: RESTATE_STORE,
+          find: '    return this.ingress.objectClient<typeof idempotencyKeys>({ name: "IdempotencyKeys" }, key);',
+          replace: '    return this.ingress.objectClient<typeof idempotencyKeys>({ name: "IdempotencyKeys" }, `${process.pid}/${key}`);',
+        },
+      ],
+      hint: /^after a restart of the app the same key asked the gateway again/,
+    },
+    {
+      id: "unavailable-answered-as-pending",
+      scenario: "the gateway did not answer, and the app answers 202 'pending' (a success) instead of a retryable 503: the answer is stored, every retry replays 'pending', and the charge is never completed",
+      patches: [
+        {
+          file: APP,
+          find: UNAVAILABLE_ANSWER,
+          replace: '      res.status(202).json({ status: "pending", message: "The payment is being processed." });',
+        },
+      ],
+      hint: /of the lost answer was stored and replayed: a retryable failure \(5xx\) must release the key/,
+    },
   ],
   alternatives: [
     {
@@ -222,6 +267,53 @@ export const catalogue: ExerciseCatalogue = {
       id: "postgres-one-json-record",
       description: "the PostgreSQL store keeps each key's whole record as one json column next to its end time, claimed with INSERT ... ON CONFLICT DO NOTHING and SELECT ... FOR UPDATE",
       patches: [{ file: POSTGRES_STORE, create: JSON_RECORD_STORE }],
+    },
+    {
+      id: "fingerprint-helper-in-folder",
+      description: "the fingerprint comes from a helper in another folder: sha512 over the method, the path and the body as sorted [key, value] pairs",
+      patches: [
+        {
+          file: "http/fingerprint.ts",
+          create: `// What makes two requests the same request: method, path and body, whatever order the body's fields came in.
+import { createHash } from "node:crypto";
+
+const sortedPairs = (value: unknown): unknown =>
+  Array.isArray(value)
+    ? value.map(sortedPairs)
+    : value !== null && typeof value === "object"
+      ? Object.entries(value)
+          .filter(([, v]) => v !== undefined)
+          .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+          .map(([k, v]) => [k, sortedPairs(v)])
+      : value;
+
+export function requestFingerprint(method: string, path: string, body: unknown): string {
+  return createHash("sha512").update(JSON.stringify([method, path, sortedPairs(body ?? null)])).digest("base64url");
+}
+`,
+        },
+        addImport(MIDDLEWARE, 'import { createHash } from "node:crypto";', 'import { requestFingerprint } from "./http/fingerprint.js";'),
+        { file: MIDDLEWARE, find: "    const fingerprint = fingerprintOf(req);", replace: "    const fingerprint = requestFingerprint(req.method, `${req.baseUrl}${req.path}`, req.body);" },
+      ],
+    },
+    {
+      id: "errors-in-other-words",
+      description: "other codes and wording for the 400, 409 and 422 answers, and a longer Retry-After: the statuses are the contract, the words are the app's",
+      patches: [
+        { file: MIDDLEWARE, find: 'error("idempotency_key_missing", `Send an Idempotency-Key header', replace: 'error("missing_header", `This endpoint needs an Idempotency-Key header' },
+        { file: MIDDLEWARE, find: 'res.set("Retry-After", "1");', replace: 'res.set("Retry-After", "3");' },
+        { file: MIDDLEWARE, find: 'error("idempotency_key_in_use", `A request with Idempotency-Key \'${key}\' is still being processed; retry in a moment.`)', replace: 'error("request_in_flight", `Hold on: the first request for ${key} has not finished.`)' },
+        { file: MIDDLEWARE, find: 'error("idempotency_key_reused", `Idempotency-Key \'${key}\' was used with a different request; use a new key for a new request.`)', replace: 'error("payload_mismatch", `${key} already belongs to another charge.`)' },
+      ],
+    },
+    {
+      id: "gateway-key-hashed",
+      description: "the gateway key is a sha256 of the request's key and its whole fingerprint: the same for every retry of the request, on any instance, any day",
+      patches: [
+        addImport(APP, APP_FIRST_IMPORT, 'import { createHash } from "node:crypto";'),
+        { file: APP, find: GATEWAY_KEY, replace: 'createHash("sha256").update(`${key}\\n${fingerprint}`).digest("hex")' },
+      ],
+      fast: true,
     },
   ],
 };
