@@ -2,6 +2,7 @@
 // run id + task name, hash-of-payload keys, a different key for a different intent.
 // The checks call the learner's keys.ts and enqueue.ts like an application (each call in a child process).
 import * as path from "node:path";
+import { z } from "zod";
 import { type EnqueueModule, type ExportRequest, INVOICE_RETENTION_VARIABLE, type InvoiceRequest, type InvoiceResult, type KeysModule } from "../../exercises/support/invoice_contract.js";
 import { type CheckContext, expect, expectAskedOnce, fail, times } from "../lib/check.js";
 import type { ExerciseDefinition } from "../lib/exercise.js";
@@ -301,7 +302,10 @@ export const exercise: ExerciseDefinition = {
         const request = { ...invoice(ctx, "2024-05", customerId), amount: amountOf(customerId) };
         const first = await attempt("enqueueInvoice", () => enqueueInvoice(ctx.restate.ingressUrl, request));
         const billed = await invoiceResult(ctx, first.runId, first.invocationId);
-        const [row] = await ctx.restate.sql<{ completion_retention: string | null }>(`SELECT completion_retention FROM sys_invocation WHERE id = '${first.invocationId}'`);
+        const [row] = await ctx.restate.sql(
+          `SELECT completion_retention FROM sys_invocation WHERE id = '${first.invocationId}'`,
+          z.object({ completion_retention: z.string().nullable() }),
+        );
         ctx.note(`the finished run's completion retention: ${row?.completion_retention}`);
         expect(
           row?.completion_retention === `PT${SHORT_RETENTION_MS / 1000}S`,

@@ -6,7 +6,8 @@
 // Calls carry no idempotency-key header unless a check asks for one: Restate
 // would then deduplicate on its own and hide what the learner's code does.
 
-import { adminQuery } from "../../orchestration/admin_query.js";
+import { z } from "zod";
+import { adminQuery } from "../../code/admin_query.js";
 
 export interface Target {
   service: string;
@@ -75,15 +76,18 @@ export class Unresponsive extends Error {
  */
 const SILENT_RUNNING_MS = 12_000;
 
-export interface InvocationRow {
-  id: string;
-  status: string;
-  retry_count?: number;
-  last_failure?: string;
-  target?: string;
-  journal_size?: number;
-  modified_at?: string;
-}
+/** The columns of sys_invocation the checker watches (ROW_COLUMNS); Restate answers null where one has no value yet. */
+const InvocationRow = z.object({
+  id: z.string(),
+  status: z.string(),
+  retry_count: z.number().nullish(),
+  last_failure: z.string().nullish(),
+  target: z.string().nullish(),
+  journal_size: z.number().nullish(),
+  modified_at: z.string().nullish(),
+});
+export type InvocationRow = z.output<typeof InvocationRow>;
+const IdRow = z.object({ id: z.string() });
 
 /**
  * A replay that took another path than the journal fails the same way on every retry, so a caller that tolerates
@@ -180,13 +184,14 @@ export class RestateCalls {
     return { status: response.status, body: parseJson(text) as T, text };
   }
 
-  sql<Row = Record<string, unknown>>(query: string): Promise<Row[]> {
-    return adminQuery<Row>(this.adminUrl, query, { timeoutMs: 10_000 });
+  /** The rows `query` selects, each checked against `row`. */
+  sql<Row extends z.ZodType>(query: string, row: Row): Promise<z.output<Row>[]> {
+    return adminQuery(this.adminUrl, query, row, { timeoutMs: 10_000 });
   }
 
   async invocation(invocationId: string): Promise<InvocationRow | undefined> {
     if (!/^inv_[A-Za-z0-9]+$/.test(invocationId)) throw new Error(`not an invocation id: ${invocationId}`);
-    const rows = await this.sql<InvocationRow>(`SELECT ${ROW_COLUMNS} FROM sys_invocation WHERE id = '${invocationId}'`);
+    const rows = await this.sql(`SELECT ${ROW_COLUMNS} FROM sys_invocation WHERE id = '${invocationId}'`, InvocationRow);
     return rows[0];
   }
 
@@ -207,8 +212,9 @@ export class RestateCalls {
     if (rootSilent) return rootSilent;
     let level = [invocationId];
     for (let depth = 0; depth < 4 && level.length > 0; depth++) {
-      const children = await this.sql<InvocationRow>(
+      const children = await this.sql(
         `SELECT ${ROW_COLUMNS} FROM sys_invocation WHERE invoked_by_id IN (${level.map((id) => `'${id}'`).join(", ")}) AND status <> 'completed'`,
+        InvocationRow,
       );
       const stuck = children.find(isStuck);
       if (stuck) return stuck;
@@ -228,7 +234,7 @@ export class RestateCalls {
    * an endpoint it had killed, the retry need not wait for the learner's retry policy, up to a minute by default.
    */
   async retryBackingOffNow(): Promise<number> {
-    const rows = await this.sql<{ id: string }>(`SELECT id FROM sys_invocation WHERE status = 'backing-off'`);
+    const rows = await this.sql(`SELECT id FROM sys_invocation WHERE status = 'backing-off'`, IdRow);
     await Promise.all(
       rows.map((row) => fetch(`${this.adminUrl}/invocations/${row.id}/resume`, { method: "PATCH", signal: AbortSignal.timeout(10_000) }).catch(() => undefined)),
     );
@@ -239,8 +245,9 @@ export class RestateCalls {
   async killUnfinished(services: string[]): Promise<number> {
     const names = services.filter((name) => /^[A-Za-z0-9_]+$/.test(name)).map((name) => `'${name}'`);
     if (names.length === 0) return 0;
-    const rows = await this.sql<{ id: string }>(
+    const rows = await this.sql(
       `SELECT id FROM sys_invocation WHERE target_service_name IN (${names.join(", ")}) AND status <> 'completed'`,
+      IdRow,
     );
     await Promise.all(rows.map((row) => this.kill(row.id).catch(() => {})));
     return rows.length;
