@@ -2,6 +2,7 @@
 // that the idempotency middleware protects, and how the checker starts it.
 // The starter, the solution and the checker share it, so keep it as it is.
 import { z } from "zod";
+import { DEFAULT_DATA_DIR } from "../../code/config.js";
 import { Amount, Currency, Source, identifier } from "../../code/types.js";
 
 export const ChargeApiRequest = z.strictObject({
@@ -47,5 +48,5 @@ export const APP_ENV = {
 } as const;
 
 export const DEFAULT_TTL_MS = 24 * 60 * 60 * 1000;
-/** Relative to where app.ts is started; .restate/ is where `npm start` keeps its data too (git ignores it). */
-export const DEFAULT_PG_DATA_DIR = ".restate/exercise-4-postgres";
+/** Relative to where app.ts is started, in the data dir `npm start` keeps its data in too (git ignores it). */
+export const DEFAULT_PG_DATA_DIR = `${DEFAULT_DATA_DIR}/exercise-4-postgres`;

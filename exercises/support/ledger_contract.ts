@@ -5,6 +5,7 @@
 import * as restate from "@restatedev/restate-sdk";
 import type { Context } from "@restatedev/restate-sdk";
 import { z } from "zod";
+import { DEFAULT_DATA_DIR } from "../../code/config.js";
 import { identifier } from "../../code/types.js";
 import { type Database, type Queryable, openDatabase, withCommitHook } from "../../handrolled/database.js";
 
@@ -42,8 +43,8 @@ export const LEDGER_ENV = {
   /** The PGlite data dir (the checker gives each run its own). */
   dataDir: "EXERCISE_DATA_DIR",
 } as const;
-/** Relative to where endpoint.ts is started; .restate/ is where `npm start` keeps its data too (git ignores it). */
-export const DEFAULT_LEDGER_DATA_DIR = ".restate/exercise-8-ledger";
+/** Relative to where endpoint.ts is started, in the data dir `npm start` keeps its data in too (git ignores it). */
+export const DEFAULT_LEDGER_DATA_DIR = `${DEFAULT_DATA_DIR}/exercise-8-ledger`;
 
 let crashArmed = false;
 /** Transactions still to fail as if the database were unreachable (LedgerInspection/failNextTransactions). */
