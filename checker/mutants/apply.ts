@@ -28,6 +28,7 @@ export function materialize(root: string, variant: string, folder: string, patch
   for (const patch of patches) {
     const file = path.join(dir, patch.file);
     if ("create" in patch) {
+      mkdirSync(path.dirname(file), { recursive: true }); // a helper in a folder of its own
       writeFileSync(file, patch.create);
       continue;
     }

@@ -8,7 +8,7 @@ export type Patch =
   | { file: string; find: string; replace: string; all?: false }
   /** Replace every copy of `find` (there must be at least one). */
   | { file: string; find: string; replace: string; all: true }
-  /** A new file next to the solution's (an imported helper). */
+  /** A new file beside the solution's, or in a folder of its own (an imported helper). */
   | { file: string; create: string };
 
 export interface Mutant {
