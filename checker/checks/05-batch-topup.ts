@@ -4,6 +4,7 @@ import { type BatchReport, REFUSAL_CODES, type TopUpBatchRequest } from "../../e
 import { type CheckContext, expect, expectAskedOnce, fail, plural, pollUntil, sleep, times } from "../lib/check.js";
 import type { ExerciseDefinition } from "../lib/exercise.js";
 import { type DeclaredEffect, ScenarioTooSlow, faultMatrix, runWithLostAnswer, withSlowRetry } from "../lib/faults.js";
+import type { SeenRequest } from "../lib/request_ledger.js";
 import type { Answer, InvokeOptions } from "../lib/restate.js";
 
 /** The report, or Restate's error body with the refusal's metadata. */
@@ -57,20 +58,23 @@ async function runPastDeadline(
   slow: boolean,
 ): Promise<{ answer: Answer<ReportAnswer>; lost: number }> {
   const reachableAgain = Date.parse(request.deadline) + 300;
+  const isEffect = (sent: SeenRequest) => sent.path.includes(effect.path) && sent.body.includes(batchId);
+  const door = ctx.requests[effect.door];
+  const from = door.mark();
   const resume = setTimeout(() => void ctx.restate.retryBackingOffNow().catch(() => 0), Math.max(0, reachableAgain - Date.now()));
   let answer!: Answer<ReportAnswer>;
   try {
     const fault = await runWithLostAnswer(
       ctx,
       effect.door,
-      { matches: (sent) => sent.path.includes(effect.path) && sent.body.includes(batchId), unreachableUntil: reachableAgain },
+      { matches: isEffect, unreachableUntil: reachableAgain },
       async () => {
         answer = await run(ctx, batchId, request, { stuckAfterRetries: Infinity, timeoutMs: 40_000 });
       },
     );
     if (fault.failure !== undefined) throw fault.failure;
     ctx.note(`answer: ${answer.status} ${answer.text.slice(0, 300)}`);
-    if (!slow && ctx.requests[effect.door].sideEffects(effect.path, batchId).length === 0) {
+    if (!slow && !door.since(from).some(isEffect)) {
       throw new ScenarioTooSlow(`batch '${batchId}' sent nothing to ${effect.path} before its deadline ${request.deadline}`);
     }
     return { answer, lost: fault.lost };
