@@ -36,9 +36,10 @@ export interface DeclaredEffect {
   idPrefix: string;
   /**
    * A fresh run of the exercise that makes this effect, under `id`, which must appear in the effect's request
-   * body (its reference, an address). It asserts the flow's own answer (the report, the status).
+   * body (its reference, an address). It asserts the flow's own answer (the report, the status). A scenario on a short
+   * deadline may throw ScenarioTooSlow; it is then run once more under a fresh id with `slow` set: give it more time.
    */
-  scenario(ctx: CheckContext, id: string): Promise<void>;
+  scenario(ctx: CheckContext, id: string, slow?: boolean): Promise<void>;
   /** How many times the provider's ledger holds the effect for `id`. */
   made(ctx: CheckContext, id: string): Promise<number>;
   /** Default 1. */
@@ -89,6 +90,24 @@ const FAULTS: Record<FaultKind, FaultKindSpec> = {
   },
 };
 
+/**
+ * A scenario that sets a short deadline (so that its check waits little) throws this when the machine was too slow
+ * for it: its first attempt reached the provider only after the deadline, so the fault it arranges never happened.
+ * No verdict: the check runs the scenario once more, under a fresh id, with `slow` set (and a longer deadline).
+ */
+export class ScenarioTooSlow extends Error {}
+
+/** Runs `attempt` (given whether it is the second, slow one), once more when the first was too slow for the machine. */
+export async function withSlowRetry(ctx: CheckContext, attempt: (slow: boolean) => Promise<void>): Promise<void> {
+  try {
+    await attempt(false);
+  } catch (error) {
+    if (!(error instanceof ScenarioTooSlow)) throw error;
+    ctx.note(`too slow for its deadline, run again with more time: ${error.message}`);
+    await attempt(true);
+  }
+}
+
 /** How many copies of a scenario the concurrent column sends at once. */
 const CONCURRENT_COPIES = 5;
 
@@ -119,7 +138,7 @@ export async function runWithLostAnswer(
 }
 
 /** The lost-answer kinds: the effect is made with its answer lost (and, for some kinds, the endpoint restarted before the retry). */
-async function lostAnswerCheck(ctx: CheckContext, effect: DeclaredEffect, fault: FaultKindSpec): Promise<void> {
+async function lostAnswerCheck(ctx: CheckContext, effect: DeclaredEffect, fault: FaultKindSpec, slow: boolean): Promise<void> {
   const id = ctx.id(effect.idPrefix);
   if (effect.needsTrueClockAtStart && ctx.endpoint.clockShiftMs !== 0) await ctx.endpoint.restart();
   let restarted: Promise<void> | undefined;
@@ -135,7 +154,7 @@ async function lostAnswerCheck(ctx: CheckContext, effect: DeclaredEffect, fault:
           });
           restarted.catch(() => undefined);
         };
-  const outcome = await runWithLostAnswer(ctx, effect.door, { matches: isEffectOf(effect, id), onLost: restart }, () => effect.scenario(ctx, id));
+  const outcome = await runWithLostAnswer(ctx, effect.door, { matches: isEffectOf(effect, id), onLost: restart }, () => effect.scenario(ctx, id, slow));
   await restarted?.catch(() => undefined); // the checker puts the clock back before a check of another kind
   // The provider's ledger first: an effect made twice explains whatever else went wrong.
   if (outcome.lost > 0) {
@@ -155,11 +174,11 @@ async function lostAnswerCheck(ctx: CheckContext, effect: DeclaredEffect, fault:
  * Copies of one scenario at the same instant, judged by the requests sent as well as by the ledger: a provider's
  * key can absorb a second request that a shared handler let through, and hides it from the ledger, not from its door.
  */
-async function concurrentCopiesCheck(ctx: CheckContext, effect: DeclaredEffect): Promise<void> {
+async function concurrentCopiesCheck(ctx: CheckContext, effect: DeclaredEffect, slow: boolean): Promise<void> {
   const id = ctx.id(effect.idPrefix);
   const door = ctx.requests[effect.door];
   const from = door.mark();
-  const outcomes = await Promise.allSettled(Array.from({ length: CONCURRENT_COPIES }, () => effect.scenario(ctx, id)));
+  const outcomes = await Promise.allSettled(Array.from({ length: CONCURRENT_COPIES }, () => effect.scenario(ctx, id, slow)));
   const expected = effect.expected ?? 1;
   const made = await effect.made(ctx, id);
   expect(
@@ -175,8 +194,8 @@ async function concurrentCopiesCheck(ctx: CheckContext, effect: DeclaredEffect):
       "each copy that gets past your check sends it again; keep the check and the effect in one exclusive handler, so the copies after the first find it done",
     { section: "concurrent-duplicates" },
   );
-  const failed = outcomes.find((outcome): outcome is PromiseRejectedResult => outcome.status === "rejected");
-  if (failed) throw failed.reason;
+  const failures = outcomes.filter((outcome): outcome is PromiseRejectedResult => outcome.status === "rejected").map((outcome) => outcome.reason);
+  if (failures.length > 0) throw failures.find((failure) => failure instanceof ScenarioTooSlow) ?? failures[0];
 }
 
 /** One check per (fault kind, declared effect). */
@@ -188,7 +207,8 @@ export function faultMatrix(effects: DeclaredEffect[], kinds: readonly FaultKind
         name: FAULTS[kind].name(effect),
         section: kind === "concurrent-copies" ? "concurrent-duplicates" : effect.section,
         timeoutMs: effect.timeoutMs,
-        run: (ctx) => (kind === "concurrent-copies" ? concurrentCopiesCheck(ctx, effect) : lostAnswerCheck(ctx, effect, FAULTS[kind])),
+        run: (ctx) =>
+          withSlowRetry(ctx, (slow) => (kind === "concurrent-copies" ? concurrentCopiesCheck(ctx, effect, slow) : lostAnswerCheck(ctx, effect, FAULTS[kind], slow))),
       }),
     ),
   );

@@ -180,5 +180,33 @@ export const catalogue: ExerciseCatalogue = {
       description: "provider keys spelled step-first (`charge/<order id>`): any scheme works that is stable per order and step",
       patches: [{ file: FILE, find: "`order-${orderId}-${step}`", replace: "`${step}/${orderId}`" }],
     },
+    {
+      id: "refusals-worded-in-a-helper-folder",
+      description: "every refusal's words come from a helper in a folder of its own (messages/), worded otherwise: the checks judge the status codes, not the words",
+      patches: [
+        {
+          file: "messages/refusals.ts",
+          create:
+            "// What a refused order tells the caller, in one place.\n" +
+            "export const declinedMessage = (orderId: string, reason: string | null) =>\n" +
+            "  `We could not take the payment for ${orderId} (${reason ?? \"no reason given\"}); nothing is held for it any more.`;\n" +
+            "export const otherItemsMessage = (orderId: string, differences: string[]) =>\n" +
+            "  `${orderId} is already an order for something else (${differences.join(\"; \")}): pick another id.`;\n" +
+            "export const unavailableMessage = (reason: string) => `Not available: ${reason}`;\n",
+        },
+        addImport(FILE, FIRST_IMPORT, 'import { declinedMessage, otherItemsMessage, unavailableMessage } from "./messages/refusals.js";'),
+        {
+          file: FILE,
+          find: "throw new TerminalError(`Order '${order.orderId}' was declined: ${order.failure} The stock was released.`, { errorCode: 402 });",
+          replace: "throw new TerminalError(declinedMessage(order.orderId, order.failure), { errorCode: 402 });",
+        },
+        {
+          file: FILE,
+          find: "    `Order '${stored.orderId}' already exists with different items: ${differences.join(\", \")}. Use a new order id for a different order.`,",
+          replace: "    otherItemsMessage(stored.orderId, differences),",
+        },
+        { file: FILE, find: "throw new TerminalError(error.message, { errorCode: 409 });", replace: "throw new TerminalError(unavailableMessage(error.message), { errorCode: 409 });" },
+      ],
+    },
   ],
 };

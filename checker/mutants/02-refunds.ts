@@ -139,5 +139,20 @@ export const catalogue: ExerciseCatalogue = {
         { file: FILE, find: "`payments-${paymentId}-charge`", replace: "`charge:${paymentId}`" },
       ],
     },
+    {
+      id: "keys-escaped-in-helper-folder",
+      description: "both gateway keys built by a helper in a folder of its own (lib/), each part URI-encoded and joined with '/': no id can fake a separator",
+      patches: [
+        {
+          file: "lib/gateway_keys.ts",
+          create:
+            "/** One gateway key per payment and step: each part escaped, so '/' only ever separates parts. */\n" +
+            "export const gatewayKey = (...parts: string[]) => parts.map(encodeURIComponent).join(\"/\");\n",
+        },
+        addImport(FILE, FIRST_IMPORT, 'import { gatewayKey } from "./lib/gateway_keys.js";'),
+        { file: FILE, find: REFUND_KEY, replace: 'gatewayKey("payments", paymentId, "refund", request.refundId)' },
+        { file: FILE, find: "`payments-${paymentId}-charge`", replace: 'gatewayKey("payments", paymentId, "charge")' },
+      ],
+    },
   ],
 };

@@ -1,8 +1,16 @@
 // Exercise 5's wrong solutions and correct alternatives.
 import { readFileSync } from "node:fs";
-import type { ExerciseCatalogue } from "./catalogue.js";
+import { type ExerciseCatalogue, addImport } from "./catalogue.js";
 
 const FILE = "topup_batch.ts";
+const FIRST_IMPORT = 'import * as restate from "@restatedev/restate-sdk";';
+const CHARGE_KEY = "charge: (batchId: string) => `batch-${batchId}-charge`,";
+const CHARGE_REFUND_KEY = "chargeRefund: (batchId: string) => `batch-${batchId}-charge-refund`,";
+/** The top-up step's handling of an error: a refusal is the item's failure, anything else is retried. */
+const TOP_UP_CATCH = `            } catch (error) {
+              if (!(error instanceof ProviderRejection)) throw error; // unknown outcome: retried, same key
+              return { topUpId: null, failure: error.message };
+            }`;
 /** The charge step's look-up after the deadline: the effect of an attempt sent before it may have happened. */
 const CHARGE_LOOKUP = `          if (Date.now() > deadline) {
             const made = (await gateway.listCharges({ reference: batchId })).find((charge) => charge.status === "succeeded");
@@ -106,6 +114,57 @@ export const catalogue: ExerciseCatalogue = {
       ],
       hint: /another batch's effects answered its own, because their provider keys are equal/,
     },
+    {
+      id: "refund-key-salted-per-process",
+      scenario:
+        "a failed item's refund key ends in a salt drawn when the module loads: a refund whose answer was lost just before the endpoint crashed is made again by the new process",
+      patches: [
+        addImport(FILE, FIRST_IMPORT, 'import { randomUUID } from "node:crypto";'),
+        { file: FILE, find: "const key = {", replace: "/** Unique to this deployment of the endpoint. */\nconst INSTANCE = randomUUID();\n\nconst key = {" },
+        { file: FILE, find: REFUND_KEY, replace: "refund: (batchId: string, item: number) => `batch-${batchId}-refund-${item}-${INSTANCE}`," },
+      ],
+      hint: /^the refund of a failed item \(compensation\) was made 2 times when your endpoint was restarted between the attempt and its retry/,
+    },
+    {
+      id: "refund-key-per-day",
+      scenario: "a failed item's refund key carries the date: a refund whose answer was lost before midnight is made again by the retry after it",
+      patches: [{ file: FILE, find: REFUND_KEY, replace: "refund: (batchId: string, item: number) => `batch-${batchId}-refund-${item}-${new Date().toISOString().slice(0, 10)}`," }],
+      hint: /^the refund of a failed item \(compensation\) was made 2 times when the retry ran on a date a day apart/,
+    },
+    {
+      id: "topup-refusal-reported-as-success",
+      scenario: "every error of a top-up is logged and the item counted as done: a refused number is reported topped up, and its amount is never refunded",
+      patches: [
+        {
+          file: FILE,
+          find: TOP_UP_CATCH,
+          replace: `            } catch (error) {
+              console.warn(\`top-up of \${item.phoneNumber} for batch \${batchId}: \${String(error)}\`); // the provider will sort it out
+              return { topUpId: \`unconfirmed-\${index}\`, failure: null };
+            }`,
+        },
+      ],
+      hint: /the report says outcome "all", expected "some"/,
+    },
+    {
+      id: "decline-swallowed",
+      scenario: "a failed charge is logged and the batch goes on: a declined card gets every number topped up for free, and the caller a 200",
+      patches: [
+        {
+          file: FILE,
+          find: `            if (!(error instanceof ProviderRejection)) throw error; // unknown outcome: retried, same key
+            return { kind: "declined" as const, message: error.message };`,
+          replace: `            console.error(\`charge for batch \${batchId} failed, topping up anyway: \${String(error)}\`);
+            return { kind: "charged" as const, chargeId: "" };`,
+        },
+        {
+          file: FILE,
+          find: 'if (payment.kind === "declined") refuse(402, `The card for batch \'${batchId}\' was declined: ${payment.message} Nothing was topped up.`, { code: "card_declined" });\n',
+          replace: "",
+        },
+      ],
+      hint: /^a declined card answered 200/,
+    },
   ],
   alternatives: [
     {
@@ -124,6 +183,45 @@ export const catalogue: ExerciseCatalogue = {
       patches: [
         { file: FILE, find: TOP_UP_KEY, replace: "topUp: (batchId: string, phoneNumber: string) => `batch-${batchId}-topup-${phoneNumber}`," },
         { file: FILE, find: "key.topUp(batchId, index)", replace: "key.topUp(batchId, item.phoneNumber)" },
+      ],
+    },
+    {
+      id: "keys-as-json-in-helper-folder",
+      description: "every provider key built by one helper in a folder of its own (keys/), as the JSON of its parts: no separator for an id to contain",
+      patches: [
+        {
+          file: "keys/provider_keys.ts",
+          create:
+            "/** A provider key for one effect of one batch: the JSON of its parts, so no batch id can make two keys equal. */\n" +
+            "export const providerKey = (batchId: string, effect: \"charge\" | \"top-up\" | \"refund\" | \"charge-refund\", item?: number) =>\n" +
+            "  JSON.stringify({ batch: batchId, effect, item: item ?? null });\n",
+        },
+        addImport(FILE, FIRST_IMPORT, 'import { providerKey } from "./keys/provider_keys.js";'),
+        { file: FILE, find: CHARGE_KEY, replace: 'charge: (batchId: string) => providerKey(batchId, "charge"),' },
+        { file: FILE, find: TOP_UP_KEY, replace: 'topUp: (batchId: string, item: number) => providerKey(batchId, "top-up", item),' },
+        { file: FILE, find: REFUND_KEY, replace: 'refund: (batchId: string, item: number) => providerKey(batchId, "refund", item),' },
+        { file: FILE, find: CHARGE_REFUND_KEY, replace: 'chargeRefund: (batchId: string) => providerKey(batchId, "charge-refund"),' },
+      ],
+    },
+    {
+      id: "refusals-409-in-other-words",
+      description: "a batch past its deadline refused with 409 (the contract allows 409 or 422) and every refusal worded otherwise: the checks judge status and metadata, not words",
+      patches: [
+        {
+          file: FILE,
+          find: "refuse(422, `Batch '${batchId}' passed its deadline (${request.deadline}) before it ran; the gateway has no charge for it and nothing was topped up.`, {",
+          replace: "refuse(409, `Too late: the cut-off for ${batchId} was ${request.deadline}. No money was taken, no number was credited.`, {",
+        },
+        {
+          file: FILE,
+          find: "            422,\n            `Batch '${batchId}' passed its deadline (${request.deadline}) while its charge was unconfirmed: charge ${payment.chargeId} of ${total} was made and refunded in full (${refund.id}); nothing was topped up.`,",
+          replace: "            409,\n            `Too late: the cut-off for ${batchId} was ${request.deadline}. Your payment ${payment.chargeId} went back to you (${refund.id}); no number was credited.`,",
+        },
+        {
+          file: FILE,
+          find: "refuse(402, `The card for batch '${batchId}' was declined: ${payment.message} Nothing was topped up.`, { code: \"card_declined\" });",
+          replace: "refuse(402, `Payment refused by the bank (${payment.message}); no number was credited.`, { code: \"card_declined\" });",
+        },
       ],
     },
   ],
