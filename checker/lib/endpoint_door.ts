@@ -7,8 +7,8 @@
 //
 // restate-server speaks HTTP/2 without TLS to an endpoint; each request carries
 // the invocation's protocol messages (8-byte header: type u16, flags u16, length
-// u32, then the message), and its input is in the InputCommand message as the
-// bytes the caller serialized: JSON for the exercises.
+// u32, then the protobuf message), and its input is the InputCommand message's
+// value, the bytes the caller serialized: JSON for the exercises.
 import * as http2 from "node:http2";
 import type { AddressInfo } from "node:net";
 
@@ -30,7 +30,10 @@ export interface EndpointDoor {
   close(): Promise<void>;
 }
 
+/** Message types and field numbers of Restate's service protocol (its InputCommandMessage and Value). */
 const INPUT_COMMAND = 0x0400;
+const INPUT_VALUE_FIELD = 14;
+const VALUE_CONTENT_FIELD = 1;
 
 /** A door on a free port of 127.0.0.1 that records every invocation delivered to `target` (an http2 endpoint) before forwarding it. */
 export async function startEndpointDoor(target: string): Promise<EndpointDoor> {
@@ -99,16 +102,43 @@ function inputOf(body: Buffer): unknown {
     const message = body.subarray(offset + 8, offset + 8 + length);
     offset += 8 + length;
     if (type !== INPUT_COMMAND) continue;
-    // The message is protobuf (headers, then the value's bytes): the JSON value is the one balanced {...} or [...] run in it.
-    const text = message.toString("utf8");
-    for (const candidate of text.match(/\{[\s\S]*\}|\[[\s\S]*\]/g) ?? []) {
-      try {
-        return JSON.parse(candidate);
-      } catch {
-        // not the value
-      }
+    // InputCommandMessage { Value value = 14 }, Value { bytes content = 1 }: the bytes the caller serialized.
+    const content = bytesField(bytesField(message, INPUT_VALUE_FIELD), VALUE_CONTENT_FIELD);
+    if (content === undefined) return undefined;
+    try {
+      return JSON.parse(content.toString("utf8"));
+    } catch {
+      return undefined; // not JSON
     }
-    return undefined;
+  }
+  return undefined;
+}
+
+/** The first length-delimited field `wanted` of a protobuf message (the other fields skipped by their wire type). */
+function bytesField(message: Buffer | undefined, wanted: number): Buffer | undefined {
+  if (message === undefined) return undefined;
+  let offset = 0;
+  const varint = (): number => {
+    let value = 0;
+    for (let shift = 0; offset < message.length; shift += 7) {
+      const byte = message[offset++]!;
+      value += (byte & 0x7f) * 2 ** shift;
+      if ((byte & 0x80) === 0) break;
+    }
+    return value;
+  };
+  while (offset < message.length) {
+    const key = varint();
+    const wireType = key % 8;
+    if (wireType === 2) {
+      const length = varint();
+      const bytes = message.subarray(offset, offset + length);
+      offset += length;
+      if (Math.floor(key / 8) === wanted) return bytes;
+    } else if (wireType === 0) varint();
+    else if (wireType === 1) offset += 8;
+    else if (wireType === 5) offset += 4;
+    else return undefined; // a group: not in Restate's protocol
   }
   return undefined;
 }
